@@ -1,0 +1,2 @@
+//! ottla-mock
+#![forbid(unsafe_code)]

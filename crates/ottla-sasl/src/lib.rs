@@ -1,0 +1,2 @@
+//! ottla-sasl
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! ottla-tls
+#![forbid(unsafe_code)]

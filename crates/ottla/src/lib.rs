@@ -1,0 +1,2 @@
+//! ottla
+#![forbid(unsafe_code)]
