@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader};
-use kafka_protocol::protocol::{Encodable, HeaderVersion, Request, StrBytes};
+use kafka_protocol::protocol::{Encodable, Request, StrBytes};
 
 use crate::error::ProtocolError;
 use crate::frame::LENGTH_PREFIX;

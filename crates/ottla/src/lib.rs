@@ -1,2 +1,18 @@
-//! ottla
+//! ottla: a pure-Rust Apache Kafka client.
+//!
+//! This crate holds the client: connections (one task per broker connection), cluster metadata,
+//! and typed requests; the producer, consumer and admin APIs build on it.
 #![forbid(unsafe_code)]
+
+// pub mod basic;
+mod client;
+pub mod cluster;
+pub mod config;
+pub mod connection;
+mod error;
+pub mod partitioner;
+
+pub use client::Client;
+pub use config::{ClientConfig, ConfigError, Properties};
+pub use error::{ConnectionError, Error};
+pub use ottla_protocol as protocol;

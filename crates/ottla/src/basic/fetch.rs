@@ -1,0 +1,165 @@
+//! Fetch from one partition.
+
+use std::time::Duration;
+
+use ottla_protocol::error_code::ErrorCode;
+use ottla_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use ottla_protocol::messages::{ApiKey, BrokerId, FetchRequest, TopicName};
+use ottla_protocol::records::{decode_batches, filter_aborted, AbortedTransaction, ConsumedRecord, DecodeLimits};
+use ottla_protocol::StrBytes;
+
+use crate::{Client, Error};
+
+/// How to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// `fetch.max.wait.ms`: how long the broker may hold the request waiting for data.
+    pub max_wait: Duration,
+    /// `fetch.min.bytes`.
+    pub min_bytes: i32,
+    /// `fetch.max.bytes`.
+    pub max_bytes: i32,
+    /// `max.partition.fetch.bytes`.
+    pub partition_max_bytes: i32,
+    /// `isolation.level=read_committed`: skip records of aborted transactions.
+    pub read_committed: bool,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        Self {
+            max_wait: Duration::from_millis(500),
+            min_bytes: 1,
+            max_bytes: 52_428_800,
+            partition_max_bytes: 1_048_576,
+            read_committed: false,
+        }
+    }
+}
+
+/// What one fetch returned for the partition.
+#[derive(Debug, Clone)]
+pub struct FetchedPartition {
+    /// Records at or after the requested offset, control records and (with read_committed)
+    /// aborted records removed.
+    pub records: Vec<ConsumedRecord>,
+    /// The offset to fetch next.
+    pub next_offset: i64,
+    /// The partition's high watermark.
+    pub high_watermark: i64,
+    /// The last stable offset (-1 when the broker did not say).
+    pub last_stable_offset: i64,
+    /// The log start offset (-1 when the broker did not say).
+    pub log_start_offset: i64,
+}
+
+/// Fetches from `topic`/`partition` starting at `offset`.
+pub async fn fetch_partition(
+    client: &Client,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    options: &FetchOptions,
+) -> Result<FetchedPartition, Error> {
+    let max_wait_ms = i32::try_from(options.max_wait.as_millis()).unwrap_or(i32::MAX);
+    let request = FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(max_wait_ms)
+        .with_min_bytes(options.min_bytes)
+        .with_max_bytes(options.max_bytes)
+        .with_isolation_level(i8::from(options.read_committed))
+        .with_session_id(0)
+        .with_session_epoch(-1)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(TopicName(StrBytes::from_string(topic.to_owned())))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(partition)
+                .with_current_leader_epoch(-1)
+                .with_fetch_offset(offset)
+                .with_last_fetched_epoch(-1)
+                .with_log_start_offset(-1)
+                .with_partition_max_bytes(options.partition_max_bytes)])]);
+    let leader = client.leader_of(topic, partition).await?;
+    let conn = client.connection(leader).await?;
+    let version = conn.version_of(ApiKey::Fetch)?;
+    let timeout = client.config().request_timeout + options.max_wait;
+    let response = conn
+        .send_with_timeout(&request, version, timeout)
+        .await
+        .inspect_err(|e| {
+            if e.is_retriable() {
+                client.invalidate_metadata();
+            }
+        })?;
+    let top = ErrorCode(response.error_code);
+    if top.is_err() {
+        return Err(Error::Kafka {
+            api: ApiKey::Fetch,
+            code: top,
+            context: format!("{topic}-{partition}"),
+            message: None,
+        });
+    }
+    let p = response
+        .responses
+        .iter()
+        .filter(|t| t.topic.0.as_str() == topic)
+        .flat_map(|t| t.partitions.iter())
+        .find(|p| p.partition_index == partition)
+        .ok_or_else(|| Error::UnknownTopicOrPartition {
+            topic: topic.to_owned(),
+            partition: Some(partition),
+        })?;
+    let code = ErrorCode(p.error_code);
+    if code.is_err() {
+        client.note_error_code(code);
+        return Err(Error::Kafka {
+            api: ApiKey::Fetch,
+            code,
+            context: format!("{topic}-{partition} at offset {offset}"),
+            message: None,
+        });
+    }
+    let limits = DecodeLimits {
+        max_decompressed_bytes: client.config().receive_message_max_bytes.max(1 << 20) * 4,
+    };
+    let decoded = match &p.records {
+        Some(bytes) => decode_batches(bytes.clone(), &limits).map_err(|e| Error::Decode {
+            context: format!("{topic}-{partition} at offset {offset}"),
+            source: e.into(),
+        })?,
+        None => Default::default(),
+    };
+    let next_offset = decoded
+        .batches
+        .last()
+        .map(|b| b.base_offset + i64::from(b.last_offset_delta) + 1)
+        .map_or(offset, |n| n.max(offset));
+    let batches = if options.read_committed {
+        let aborted: Vec<AbortedTransaction> = p
+            .aborted_transactions
+            .iter()
+            .flatten()
+            .map(|a| AbortedTransaction {
+                producer_id: a.producer_id.0,
+                first_offset: a.first_offset,
+            })
+            .collect();
+        filter_aborted(decoded.batches, &aborted)
+    } else {
+        decoded.batches
+    };
+    let records = batches
+        .into_iter()
+        .filter(|b| !b.is_control)
+        .flat_map(|b| b.records)
+        .filter(|r| r.offset >= offset)
+        .collect();
+    Ok(FetchedPartition {
+        records,
+        next_offset,
+        high_watermark: p.high_watermark,
+        last_stable_offset: p.last_stable_offset,
+        log_start_offset: p.log_start_offset,
+    })
+}

@@ -1,0 +1,13 @@
+//! Single-request operations on the low-level client: create and delete topics, list offsets,
+//! produce one batch to a partition, fetch from a partition. The producer and consumer build
+//! batching, retries and groups on top of these.
+
+mod fetch;
+mod offsets;
+mod produce;
+mod topics;
+
+pub use fetch::{fetch_partition, FetchOptions, FetchedPartition};
+pub use offsets::{list_offset, OffsetSpec};
+pub use produce::{produce_batch, Acks, ProduceOptions, Produced};
+pub use topics::{create_topic, delete_topic, NewTopic};

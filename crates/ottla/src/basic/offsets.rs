@@ -1,0 +1,69 @@
+//! ListOffsets for one partition.
+
+use ottla_protocol::error_code::ErrorCode;
+use ottla_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use ottla_protocol::messages::{ApiKey, BrokerId, ListOffsetsRequest, TopicName};
+use ottla_protocol::StrBytes;
+
+use crate::{Client, Error};
+
+/// Which offset to look up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetSpec {
+    /// The log start offset.
+    Earliest,
+    /// The high watermark (next offset to be written).
+    Latest,
+    /// The first offset whose timestamp is at or after this (ms since the epoch).
+    Timestamp(i64),
+}
+
+impl OffsetSpec {
+    fn wire(self) -> i64 {
+        match self {
+            OffsetSpec::Earliest => -2,
+            OffsetSpec::Latest => -1,
+            OffsetSpec::Timestamp(t) => t,
+        }
+    }
+}
+
+/// Looks up an offset of `topic`/`partition` at its leader. For a timestamp with no record at
+/// or after it, returns -1 (as Kafka does).
+pub async fn list_offset(
+    client: &Client,
+    topic: &str,
+    partition: i32,
+    spec: OffsetSpec,
+) -> Result<i64, Error> {
+    let request = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(TopicName(StrBytes::from_string(topic.to_owned())))
+            .with_partitions(vec![ListOffsetsPartition::default()
+                .with_partition_index(partition)
+                .with_current_leader_epoch(-1)
+                .with_timestamp(spec.wire())])]);
+    let response = client.send_to_leader(topic, partition, &request).await?;
+    let p = response
+        .topics
+        .iter()
+        .filter(|t| t.name.0.as_str() == topic)
+        .flat_map(|t| t.partitions.iter())
+        .find(|p| p.partition_index == partition)
+        .ok_or_else(|| Error::UnknownTopicOrPartition {
+            topic: topic.to_owned(),
+            partition: Some(partition),
+        })?;
+    let code = ErrorCode(p.error_code);
+    if code.is_err() {
+        client.note_error_code(code);
+        return Err(Error::Kafka {
+            api: ApiKey::ListOffsets,
+            code,
+            context: format!("{topic}-{partition}"),
+            message: None,
+        });
+    }
+    Ok(p.offset)
+}

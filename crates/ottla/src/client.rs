@@ -1,0 +1,274 @@
+//! The low-level client: bootstrap, metadata, pooled connections, typed requests.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+
+use ottla_protocol::error_code::ErrorCode;
+use ottla_protocol::kafka_protocol::protocol::Request;
+use ottla_protocol::messages::MetadataRequest;
+use tokio::time::Instant;
+
+use crate::cluster::{Backoff, ClusterMetadata, ConnectionPool};
+use crate::config::ClientConfig;
+use crate::connection::{BrokerConnection, ConnectParams};
+use crate::error::Error;
+
+/// A Kafka client: knows the cluster, keeps one connection per broker, and sends typed
+/// requests to a broker, to a partition's leader, or to any broker. Cheap to clone.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), ottla::Error> {
+/// use ottla::{Client, ClientConfig};
+/// let config = ClientConfig::builder().bootstrap_servers("localhost:9092").build()?;
+/// let client = Client::connect(config).await?;
+/// let metadata = client.metadata().await?;
+/// for broker in metadata.brokers.values() {
+///     println!("{} at {}:{}", broker.node_id, broker.host, broker.port);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: ClientConfig,
+    pool: ConnectionPool,
+    metadata: RwLock<Option<Arc<ClusterMetadata>>>,
+    stale: AtomicBool,
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl Client {
+    /// Bootstraps: fetches cluster metadata from the first `bootstrap.servers` entry that
+    /// answers, and starts refreshing it every `metadata.max.age.ms`.
+    pub async fn connect(config: ClientConfig) -> Result<Self, Error> {
+        let backoff = Backoff {
+            base: config.reconnect_backoff,
+            max: config.reconnect_backoff_max,
+        };
+        let client = Client {
+            inner: Arc::new(Inner {
+                config,
+                pool: ConnectionPool::new(backoff),
+                metadata: RwLock::new(None),
+                stale: AtomicBool::new(true),
+                refreshing: tokio::sync::Mutex::new(()),
+            }),
+        };
+        client.refresh_metadata().await?;
+        tokio::spawn(refresh_periodically(Arc::downgrade(&client.inner)));
+        Ok(client)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Current metadata; refreshed first when older than `metadata.max.age.ms` or marked stale.
+    pub async fn metadata(&self) -> Result<Arc<ClusterMetadata>, Error> {
+        if let Some(m) = self.cached() {
+            let fresh = m.fetched_at.elapsed() < self.inner.config.metadata_max_age;
+            if fresh && !self.inner.stale.load(Ordering::Acquire) {
+                return Ok(m);
+            }
+        }
+        self.refresh_metadata().await
+    }
+
+    /// The last metadata fetched, however old.
+    pub fn cached(&self) -> Option<Arc<ClusterMetadata>> {
+        self.inner
+            .metadata
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Marks metadata stale: the next [`metadata`](Self::metadata) call refreshes it.
+    pub fn invalidate_metadata(&self) {
+        self.inner.stale.store(true, Ordering::Release);
+    }
+
+    /// Marks metadata stale when `code` says the client's view of leaders or topics is out of
+    /// date (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, …). Returns whether it did.
+    pub fn note_error_code(&self, code: ErrorCode) -> bool {
+        let refresh = code.needs_metadata_refresh();
+        if refresh {
+            self.invalidate_metadata();
+        }
+        refresh
+    }
+
+    /// Fetches metadata now (all topics). Concurrent callers share one request.
+    pub async fn refresh_metadata(&self) -> Result<Arc<ClusterMetadata>, Error> {
+        let started = Instant::now();
+        let _guard = self.inner.refreshing.lock().await;
+        // Someone else refreshed while we waited.
+        if let Some(m) = self.cached() {
+            if m.fetched_at >= started {
+                return Ok(m);
+            }
+        }
+        let response = self
+            .send_to_any(&MetadataRequest::default().with_topics(None))
+            .await?;
+        let m = Arc::new(ClusterMetadata::from_response(&response));
+        *self
+            .inner
+            .metadata
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&m));
+        self.inner.stale.store(false, Ordering::Release);
+        tracing::debug!(
+            brokers = m.brokers.len(),
+            topics = m.topics.len(),
+            "metadata refreshed"
+        );
+        Ok(m)
+    }
+
+    fn params(&self, host: &str, port: u16, node_id: Option<i32>) -> ConnectParams {
+        let c = &self.inner.config;
+        ConnectParams {
+            host: host.to_owned(),
+            port,
+            node_id,
+            client_id: c.client_id.clone(),
+            request_timeout: c.request_timeout,
+            setup_timeout: c.connection_setup_timeout,
+            max_in_flight: c.max_in_flight,
+            max_frame_size: c.receive_message_max_bytes,
+        }
+    }
+
+    /// The connection to broker `node_id`, opened if needed.
+    pub async fn connection(&self, node_id: i32) -> Result<BrokerConnection, Error> {
+        let metadata = match self.cached() {
+            Some(m) if m.brokers.contains_key(&node_id) => m,
+            _ => self.metadata().await?,
+        };
+        let broker = metadata
+            .brokers
+            .get(&node_id)
+            .ok_or(Error::UnknownBroker(node_id))?;
+        let params = self.params(&broker.host, broker.port, Some(node_id));
+        let result = self.inner.pool.get(node_id, &params).await;
+        if result.is_err() {
+            // The broker may have moved or gone: look again next time.
+            self.invalidate_metadata();
+        }
+        result
+    }
+
+    /// Sends `request` to broker `node_id` at the highest common version.
+    pub async fn send_to<R: Request>(
+        &self,
+        node_id: i32,
+        request: &R,
+    ) -> Result<R::Response, Error> {
+        let conn = self.connection(node_id).await?;
+        self.observe(conn.send(request).await)
+    }
+
+    /// Sends `request` to the leader of `topic`/`partition`.
+    pub async fn send_to_leader<R: Request>(
+        &self,
+        topic: &str,
+        partition: i32,
+        request: &R,
+    ) -> Result<R::Response, Error> {
+        let leader = self.leader_of(topic, partition).await?;
+        self.send_to(leader, request).await
+    }
+
+    /// The leader of `topic`/`partition`, refreshing metadata once if it is unknown.
+    pub async fn leader_of(&self, topic: &str, partition: i32) -> Result<i32, Error> {
+        let m = self.metadata().await?;
+        match m.leader_of(topic, partition) {
+            Ok(l) => Ok(l),
+            Err(_) => self.refresh_metadata().await?.leader_of(topic, partition),
+        }
+    }
+
+    /// Sends `request` to the controller when known, else to any broker.
+    pub async fn send_to_controller<R: Request>(&self, request: &R) -> Result<R::Response, Error> {
+        match self.metadata().await?.controller_id {
+            Some(id) => self.send_to(id, request).await,
+            None => self.send_to_any(request).await,
+        }
+    }
+
+    /// Sends `request` to any broker: one already connected if possible, else each known broker
+    /// in turn, else each bootstrap server in turn.
+    pub async fn send_to_any<R: Request>(&self, request: &R) -> Result<R::Response, Error> {
+        let conn = self.any_connection().await?;
+        self.observe(conn.send(request).await)
+    }
+
+    /// A connection to any broker (see [`send_to_any`](Self::send_to_any)).
+    pub async fn any_connection(&self) -> Result<BrokerConnection, Error> {
+        let pool = &self.inner.pool;
+        let known: Vec<(i32, String, u16)> = self
+            .cached()
+            .map(|m| {
+                m.brokers
+                    .values()
+                    .map(|b| (b.node_id, b.host.clone(), b.port))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (id, _, _) in &known {
+            if let Some(c) = pool.existing(*id) {
+                return Ok(c);
+            }
+        }
+        let mut attempts = Vec::new();
+        for (id, host, port) in &known {
+            match pool.get(*id, &self.params(host, *port, Some(*id))).await {
+                Ok(c) => return Ok(c),
+                Err(e) => attempts.push(e.to_string()),
+            }
+        }
+        for (i, (host, port)) in self.inner.config.bootstrap_servers.iter().enumerate() {
+            let key = -(i as i32) - 1;
+            match pool.get(key, &self.params(host, *port, None)).await {
+                Ok(c) => return Ok(c),
+                Err(e) => attempts.push(e.to_string()),
+            }
+        }
+        Err(Error::Bootstrap { attempts })
+    }
+
+    /// Consecutive failed connection attempts to `node_id`.
+    pub fn connect_failures(&self, node_id: i32) -> u32 {
+        self.inner.pool.failures(node_id)
+    }
+
+    fn observe<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(Error::Connection { .. } | Error::Timeout { .. }) = &result {
+            self.invalidate_metadata();
+        }
+        result
+    }
+}
+
+/// Refreshes metadata every `metadata.max.age.ms` while the client lives.
+async fn refresh_periodically(inner: Weak<Inner>) {
+    loop {
+        let Some(age) = inner.upgrade().map(|i| i.config.metadata_max_age) else {
+            return;
+        };
+        tokio::time::sleep(age).await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        let client = Client { inner };
+        if let Err(e) = client.metadata().await {
+            tracing::warn!(error = %e, "periodic metadata refresh failed");
+        }
+    }
+}

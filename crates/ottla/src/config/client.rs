@@ -1,0 +1,331 @@
+//! Configuration of the low-level client: bootstrap, timeouts, backoff, limits.
+
+use std::time::Duration;
+
+use super::{ConfigError, Properties};
+
+/// A validated client configuration. Build it with [`ClientConfig::builder`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// `bootstrap.servers`: (host, port) pairs tried in turn.
+    pub bootstrap_servers: Vec<(String, u16)>,
+    /// `client.id`.
+    pub client_id: String,
+    /// `request.timeout.ms`: one deadline covering queueing, write, flush and read.
+    pub request_timeout: Duration,
+    /// `socket.connection.setup.timeout.ms`.
+    pub connection_setup_timeout: Duration,
+    /// `metadata.max.age.ms`.
+    pub metadata_max_age: Duration,
+    /// `reconnect.backoff.ms`.
+    pub reconnect_backoff: Duration,
+    /// `reconnect.backoff.max.ms`.
+    pub reconnect_backoff_max: Duration,
+    /// `max.in.flight.requests.per.connection`.
+    pub max_in_flight: usize,
+    /// `receive.message.max.bytes`: the largest response frame accepted.
+    pub receive_message_max_bytes: usize,
+}
+
+impl ClientConfig {
+    /// A builder with Kafka's defaults.
+    pub fn builder() -> ClientConfigBuilder {
+        ClientConfigBuilder::default()
+    }
+
+    /// Builds a configuration from Kafka properties; every key must be a client key.
+    pub fn from_properties(props: &Properties) -> Result<Self, ConfigError> {
+        let mut b = Self::builder();
+        for (k, v) in props.iter() {
+            b.set(k, v)?;
+        }
+        b.build()
+    }
+}
+
+/// Builds a [`ClientConfig`]; values are checked at [`build`](Self::build).
+#[derive(Debug, Clone)]
+pub struct ClientConfigBuilder {
+    bootstrap_servers: Option<String>,
+    client_id: String,
+    request_timeout_ms: u64,
+    connection_setup_timeout_ms: u64,
+    metadata_max_age_ms: u64,
+    reconnect_backoff_ms: u64,
+    reconnect_backoff_max_ms: u64,
+    max_in_flight: u64,
+    receive_message_max_bytes: u64,
+}
+
+impl Default for ClientConfigBuilder {
+    fn default() -> Self {
+        Self {
+            bootstrap_servers: None,
+            client_id: "ottla".into(),
+            request_timeout_ms: 30_000,
+            connection_setup_timeout_ms: 10_000,
+            metadata_max_age_ms: 300_000,
+            reconnect_backoff_ms: 50,
+            reconnect_backoff_max_ms: 1_000,
+            max_in_flight: 5,
+            receive_message_max_bytes: ottla_protocol::frame::DEFAULT_MAX_FRAME_SIZE as u64,
+        }
+    }
+}
+
+/// The client's property names, for `set` and for callers that split properties by owner.
+pub const CLIENT_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "metadata.broker.list",
+    "client.id",
+    "request.timeout.ms",
+    "socket.connection.setup.timeout.ms",
+    "metadata.max.age.ms",
+    "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms",
+    "max.in.flight.requests.per.connection",
+    "max.in.flight",
+    "receive.message.max.bytes",
+];
+
+fn parse_u64(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::invalid(
+            key,
+            value,
+            format!("an integer from {min} to {max}"),
+        )),
+    }
+}
+
+impl ClientConfigBuilder {
+    /// Sets one property by its Kafka name. Unknown keys are rejected with
+    /// [`ConfigError::UnknownKey`].
+    pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
+        const DAY_MS: u64 = 86_400_000;
+        match key {
+            "bootstrap.servers" | "metadata.broker.list" => {
+                self.bootstrap_servers = Some(value.to_owned())
+            }
+            "client.id" => self.client_id = value.to_owned(),
+            "request.timeout.ms" => self.request_timeout_ms = parse_u64(key, value, 1, DAY_MS)?,
+            "socket.connection.setup.timeout.ms" => {
+                self.connection_setup_timeout_ms = parse_u64(key, value, 1, DAY_MS)?
+            }
+            "metadata.max.age.ms" => self.metadata_max_age_ms = parse_u64(key, value, 1, DAY_MS)?,
+            "reconnect.backoff.ms" => self.reconnect_backoff_ms = parse_u64(key, value, 0, DAY_MS)?,
+            "reconnect.backoff.max.ms" => {
+                self.reconnect_backoff_max_ms = parse_u64(key, value, 0, DAY_MS)?
+            }
+            "max.in.flight.requests.per.connection" | "max.in.flight" => {
+                self.max_in_flight = parse_u64(key, value, 1, 1_000_000)?
+            }
+            "receive.message.max.bytes" => {
+                self.receive_message_max_bytes = parse_u64(key, value, 1_000, i32::MAX as u64)?
+            }
+            _ => {
+                return Err(ConfigError::UnknownKey {
+                    key: key.to_owned(),
+                })
+            }
+        }
+        Ok(self)
+    }
+
+    /// `bootstrap.servers`: comma-separated `host:port` list.
+    pub fn bootstrap_servers(&mut self, servers: impl Into<String>) -> &mut Self {
+        self.bootstrap_servers = Some(servers.into());
+        self
+    }
+
+    /// `client.id`.
+    pub fn client_id(&mut self, id: impl Into<String>) -> &mut Self {
+        self.client_id = id.into();
+        self
+    }
+
+    /// `request.timeout.ms`.
+    pub fn request_timeout(&mut self, d: Duration) -> &mut Self {
+        self.request_timeout_ms = d.as_millis().min(u64::MAX as u128) as u64;
+        self
+    }
+
+    /// `socket.connection.setup.timeout.ms`.
+    pub fn connection_setup_timeout(&mut self, d: Duration) -> &mut Self {
+        self.connection_setup_timeout_ms = d.as_millis().min(u64::MAX as u128) as u64;
+        self
+    }
+
+    /// `metadata.max.age.ms`.
+    pub fn metadata_max_age(&mut self, d: Duration) -> &mut Self {
+        self.metadata_max_age_ms = d.as_millis().min(u64::MAX as u128) as u64;
+        self
+    }
+
+    /// `reconnect.backoff.ms` and `reconnect.backoff.max.ms`.
+    pub fn reconnect_backoff(&mut self, base: Duration, max: Duration) -> &mut Self {
+        self.reconnect_backoff_ms = base.as_millis().min(u64::MAX as u128) as u64;
+        self.reconnect_backoff_max_ms = max.as_millis().min(u64::MAX as u128) as u64;
+        self
+    }
+
+    /// `max.in.flight.requests.per.connection`.
+    pub fn max_in_flight(&mut self, n: usize) -> &mut Self {
+        self.max_in_flight = n as u64;
+        self
+    }
+
+    /// `receive.message.max.bytes`.
+    pub fn receive_message_max_bytes(&mut self, n: usize) -> &mut Self {
+        self.receive_message_max_bytes = n as u64;
+        self
+    }
+
+    /// Checks every value and builds the configuration.
+    pub fn build(&self) -> Result<ClientConfig, ConfigError> {
+        let raw = self
+            .bootstrap_servers
+            .as_deref()
+            .ok_or(ConfigError::Missing {
+                key: "bootstrap.servers".into(),
+            })?;
+        let bootstrap_servers = parse_bootstrap(raw)?;
+        let ms = |key: &str, v: u64, min: u64| {
+            if v < min {
+                Err(ConfigError::invalid(
+                    key,
+                    &v.to_string(),
+                    format!("at least {min}"),
+                ))
+            } else {
+                Ok(Duration::from_millis(v))
+            }
+        };
+        if self.reconnect_backoff_max_ms < self.reconnect_backoff_ms {
+            return Err(ConfigError::invalid(
+                "reconnect.backoff.max.ms",
+                &self.reconnect_backoff_max_ms.to_string(),
+                format!(
+                    "at least reconnect.backoff.ms ({})",
+                    self.reconnect_backoff_ms
+                ),
+            ));
+        }
+        if self.max_in_flight == 0 {
+            return Err(ConfigError::invalid(
+                "max.in.flight.requests.per.connection",
+                "0",
+                "at least 1",
+            ));
+        }
+        if self.receive_message_max_bytes < 1_000
+            || self.receive_message_max_bytes > i32::MAX as u64
+        {
+            return Err(ConfigError::invalid(
+                "receive.message.max.bytes",
+                &self.receive_message_max_bytes.to_string(),
+                format!("from 1000 to {}", i32::MAX),
+            ));
+        }
+        Ok(ClientConfig {
+            bootstrap_servers,
+            client_id: self.client_id.clone(),
+            request_timeout: ms("request.timeout.ms", self.request_timeout_ms, 1)?,
+            connection_setup_timeout: ms(
+                "socket.connection.setup.timeout.ms",
+                self.connection_setup_timeout_ms,
+                1,
+            )?,
+            metadata_max_age: ms("metadata.max.age.ms", self.metadata_max_age_ms, 1)?,
+            reconnect_backoff: Duration::from_millis(self.reconnect_backoff_ms),
+            reconnect_backoff_max: Duration::from_millis(self.reconnect_backoff_max_ms),
+            max_in_flight: self.max_in_flight as usize,
+            receive_message_max_bytes: self.receive_message_max_bytes as usize,
+        })
+    }
+}
+
+/// Parses `host:port[,host:port…]`; IPv6 literals go in brackets (`[::1]:9092`).
+fn parse_bootstrap(raw: &str) -> Result<Vec<(String, u16)>, ConfigError> {
+    let bad = |expected: &str| ConfigError::invalid("bootstrap.servers", raw, expected);
+    let mut out = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        // Accept and drop a listener prefix such as PLAINTEXT://.
+        let entry = entry.rsplit_once("://").map_or(entry, |(_, rest)| rest);
+        let (host, port) = entry
+            .rsplit_once(':')
+            .ok_or_else(|| bad("host:port entries (port missing)"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(bad("host:port entries (host missing)"));
+        }
+        let port: u16 = port
+            .parse()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| bad("host:port entries with a port from 1 to 65535"))?;
+        out.push((host.to_owned(), port));
+    }
+    if out.is_empty() {
+        return Err(bad("at least one host:port"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_strings() {
+        let mut b = ClientConfig::builder();
+        b.set("bootstrap.servers", "a:9092, [::1]:9093,PLAINTEXT://c:1")
+            .unwrap();
+        b.set("request.timeout.ms", "1500").unwrap();
+        let c = b.build().unwrap();
+        assert_eq!(
+            c.bootstrap_servers,
+            vec![("a".into(), 9092), ("::1".into(), 9093), ("c".into(), 1)]
+        );
+        assert_eq!(c.request_timeout, Duration::from_millis(1500));
+        assert_eq!(c.max_in_flight, 5);
+        assert_eq!(c.metadata_max_age, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let mut b = ClientConfig::builder();
+        assert_eq!(
+            b.set("no.such.key", "1").unwrap_err().key(),
+            Some("no.such.key")
+        );
+        let e = b.set("request.timeout.ms", "soon").unwrap_err();
+        assert_eq!(e.key(), Some("request.timeout.ms"));
+        assert_eq!(b.build().unwrap_err().key(), Some("bootstrap.servers"));
+        b.set("bootstrap.servers", "host-without-port").unwrap();
+        assert_eq!(b.build().unwrap_err().key(), Some("bootstrap.servers"));
+        b.set("bootstrap.servers", "h:1").unwrap();
+        b.set("reconnect.backoff.ms", "500").unwrap();
+        b.set("reconnect.backoff.max.ms", "100").unwrap();
+        assert_eq!(
+            b.build().unwrap_err().key(),
+            Some("reconnect.backoff.max.ms")
+        );
+    }
+
+    #[test]
+    fn every_listed_key_is_accepted() {
+        for key in CLIENT_KEYS {
+            let mut b = ClientConfig::builder();
+            let value = if key.contains("servers") || key.contains("list") {
+                "h:1"
+            } else if *key == "client.id" {
+                "x"
+            } else {
+                "5000"
+            };
+            b.set(key, value).unwrap_or_else(|e| panic!("{key}: {e}"));
+        }
+    }
+}

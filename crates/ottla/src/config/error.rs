@@ -1,0 +1,67 @@
+//! Configuration errors, each naming the key at fault.
+
+/// A configuration key or value was rejected.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The key is not a property ottla knows.
+    #[error("unknown configuration property {key:?}")]
+    UnknownKey {
+        /// The key.
+        key: String,
+    },
+    /// The value does not parse or is out of range.
+    #[error("invalid value {value:?} for {key}: {expected}")]
+    InvalidValue {
+        /// The key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// A required key is missing.
+    #[error("{key} is required")]
+    Missing {
+        /// The key.
+        key: String,
+    },
+    /// A line of a properties file is not `key=value`.
+    #[error("{file}:{line}: expected key=value, got {text:?}")]
+    Syntax {
+        /// The file.
+        file: String,
+        /// The 1-based line number.
+        line: usize,
+        /// The offending text.
+        text: String,
+    },
+    /// A properties file could not be read.
+    #[error("cannot read properties file {file}: {message}")]
+    Unreadable {
+        /// The file.
+        file: String,
+        /// The error.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(key: &str, value: &str, expected: impl Into<String>) -> Self {
+        ConfigError::InvalidValue {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            expected: expected.into(),
+        }
+    }
+
+    /// The key this error is about, where there is one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::UnknownKey { key }
+            | ConfigError::InvalidValue { key, .. }
+            | ConfigError::Missing { key } => Some(key),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Typed configuration, with Kafka's property names accepted as strings.
+
+mod client;
+mod error;
+mod properties;
+
+pub use client::{ClientConfig, ClientConfigBuilder, CLIENT_KEYS};
+pub use error::ConfigError;
+pub use properties::{parse_properties_file, Properties};

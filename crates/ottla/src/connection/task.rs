@@ -1,0 +1,310 @@
+//! The task that owns one broker socket.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use ottla_protocol::frame::{peek_correlation_id, FrameDecoder};
+use ottla_protocol::messages::ApiKey;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::handle::Shared;
+use crate::error::ConnectionError;
+
+/// The reply to one request: the response frame (`None` for requests without a response),
+/// or the connection's shared fatal error.
+pub(crate) type Reply = Result<Option<Bytes>, Arc<ConnectionError>>;
+
+/// A request on its way to the socket.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    pub frame: Bytes,
+    pub correlation_id: i32,
+    pub api: ApiKey,
+    pub deadline: Instant,
+    pub timeout: Duration,
+    pub expect_response: bool,
+    pub reply: oneshot::Sender<Reply>,
+}
+
+/// Per-connection limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub max_in_flight: usize,
+    pub decoder: FrameDecoder,
+}
+
+/// A request written (or being written) whose response has not arrived.
+#[derive(Debug)]
+struct InFlight {
+    correlation_id: i32,
+    api: ApiKey,
+    deadline: Instant,
+    timeout: Duration,
+    reply: Option<oneshot::Sender<Reply>>,
+}
+
+/// A frame waiting to be written, and who to tell once it is (requests without a response).
+#[derive(Debug)]
+struct Pending {
+    frame: Bytes,
+    on_written: Option<oneshot::Sender<Reply>>,
+}
+
+struct State {
+    in_flight: VecDeque<InFlight>,
+    to_write: VecDeque<Pending>,
+    needs_flush: bool,
+}
+
+/// Runs until the socket fails, the broker closes it, or every handle is dropped.
+pub(crate) async fn run(
+    transport: ottla_tls::Transport,
+    read_buf: BytesMut,
+    rx: mpsc::Receiver<Outgoing>,
+    shared: Arc<Shared>,
+    limits: Limits,
+) {
+    let mut rx = rx;
+    let mut state = State {
+        in_flight: VecDeque::with_capacity(limits.max_in_flight),
+        to_write: VecDeque::new(),
+        needs_flush: false,
+    };
+    let result = drive(transport, read_buf, &mut rx, &mut state, limits).await;
+    let error = Arc::new(match result {
+        Ok(()) => ConnectionError::Shutdown,
+        Err(e) => e,
+    });
+    if !matches!(*error, ConnectionError::Shutdown) {
+        tracing::debug!(broker = %shared.broker, error = %error, "connection failed");
+    }
+    let _ = shared.fatal.set(Arc::clone(&error));
+    // Fail everyone once, with the same error.
+    rx.close();
+    for f in state.in_flight.drain(..) {
+        if let Some(reply) = f.reply {
+            let _ = reply.send(Err(Arc::clone(&error)));
+        }
+    }
+    for p in state.to_write.drain(..) {
+        if let Some(reply) = p.on_written {
+            let _ = reply.send(Err(Arc::clone(&error)));
+        }
+    }
+    while let Ok(o) = rx.try_recv() {
+        let _ = o.reply.send(Err(Arc::clone(&error)));
+    }
+}
+
+async fn drive(
+    transport: ottla_tls::Transport,
+    mut read_buf: BytesMut,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    state: &mut State,
+    limits: Limits,
+) -> Result<(), ConnectionError> {
+    let (mut reader, mut writer) = tokio::io::split(transport);
+    let mut closing = false;
+    // Frames may already be buffered from the handshake.
+    dispatch_frames(&mut read_buf, state, limits.decoder)?;
+    loop {
+        if closing && state.in_flight.is_empty() && state.to_write.is_empty() && !state.needs_flush
+        {
+            let _ = writer.shutdown().await;
+            return Ok(());
+        }
+        let slots = state.in_flight.len()
+            + state
+                .to_write
+                .iter()
+                .filter(|p| p.on_written.is_some())
+                .count();
+        let accept = !closing && slots < limits.max_in_flight;
+        let want_write = !state.to_write.is_empty() || state.needs_flush;
+        let next_deadline = state.in_flight.iter().map(|f| f.deadline).min();
+        tokio::select! {
+            read = read_some(&mut reader, &mut read_buf) => {
+                if read? == 0 {
+                    return Err(eof_error(&read_buf, state, limits.decoder));
+                }
+                dispatch_frames(&mut read_buf, state, limits.decoder)?;
+            }
+            written = write_some(&mut writer, state), if want_write => written?,
+            msg = rx.recv(), if accept => match msg {
+                None => closing = true,
+                Some(o) => accept_request(o, state),
+            },
+            _ = sleep_until(next_deadline), if next_deadline.is_some() => {
+                let now = Instant::now();
+                if let Some(f) = state.in_flight.iter().find(|f| f.deadline <= now) {
+                    return Err(ConnectionError::RequestTimedOut {
+                        api: f.api,
+                        correlation_id: f.correlation_id,
+                        timeout: f.timeout,
+                    });
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn read_some(
+    reader: &mut ReadHalf<ottla_tls::Transport>,
+    buf: &mut BytesMut,
+) -> std::io::Result<usize> {
+    if buf.capacity() - buf.len() < 8 * 1024 {
+        buf.reserve(64 * 1024);
+    }
+    reader.read_buf(buf).await
+}
+
+fn accept_request(o: Outgoing, state: &mut State) {
+    if o.reply.is_closed() {
+        // The caller gave up before its frame reached the socket: nothing was written, so
+        // skipping it keeps the stream in step.
+        return;
+    }
+    if o.expect_response {
+        state.in_flight.push_back(InFlight {
+            correlation_id: o.correlation_id,
+            api: o.api,
+            deadline: o.deadline,
+            timeout: o.timeout,
+            reply: Some(o.reply),
+        });
+        state.to_write.push_back(Pending {
+            frame: o.frame,
+            on_written: None,
+        });
+    } else {
+        state.to_write.push_back(Pending {
+            frame: o.frame,
+            on_written: Some(o.reply),
+        });
+    }
+}
+
+/// Writes as much of the queue as the socket takes in one call; flushes once it is empty.
+/// Cancel-safe: the queue is advanced right after the write returns, with no await between.
+async fn write_some<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    state: &mut State,
+) -> Result<(), ConnectionError> {
+    if state.to_write.is_empty() {
+        writer.flush().await?;
+        state.needs_flush = false;
+        return Ok(());
+    }
+    let n = {
+        let slices: Vec<IoSlice<'_>> = state
+            .to_write
+            .iter()
+            .take(64)
+            .map(|p| IoSlice::new(&p.frame))
+            .collect();
+        writer.write_vectored(&slices).await?
+    };
+    if n == 0 {
+        return Err(ConnectionError::Io(std::io::ErrorKind::WriteZero.into()));
+    }
+    state.needs_flush = true;
+    let mut left = n;
+    while left > 0 {
+        let Some(front) = state.to_write.front_mut() else {
+            break;
+        };
+        if left >= front.frame.len() {
+            left -= front.frame.len();
+            if let Some(p) = state.to_write.pop_front() {
+                if let Some(reply) = p.on_written {
+                    let _ = reply.send(Ok(None));
+                }
+            }
+        } else {
+            front.frame.advance(left);
+            left = 0;
+        }
+    }
+    Ok(())
+}
+
+/// Hands every whole frame in `buf` to the oldest request in flight.
+fn dispatch_frames(
+    buf: &mut BytesMut,
+    state: &mut State,
+    decoder: FrameDecoder,
+) -> Result<(), ConnectionError> {
+    while let Some(frame) = decoder
+        .decode(buf)
+        .map_err(|e| ConnectionError::Protocol(e.into()))?
+    {
+        let actual =
+            peek_correlation_id(&frame).map_err(|e| ConnectionError::Protocol(e.into()))?;
+        let expected = state.in_flight.front().map(|f| f.correlation_id);
+        if expected != Some(actual) {
+            return Err(ConnectionError::UnexpectedResponse { expected, actual });
+        }
+        if let Some(mut f) = state.in_flight.pop_front() {
+            if let Some(reply) = f.reply.take() {
+                // A caller that gave up has dropped its receiver; the frame is discarded.
+                let _ = reply.send(Ok(Some(frame)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn eof_error(buf: &BytesMut, state: &State, decoder: FrameDecoder) -> ConnectionError {
+    match decoder.peek_size(buf) {
+        Ok(Some(expected)) => ConnectionError::TruncatedFrame {
+            expected,
+            received: buf.len().saturating_sub(4),
+        },
+        _ if !buf.is_empty() => ConnectionError::TruncatedFrame {
+            expected: 4,
+            received: buf.len(),
+        },
+        _ => ConnectionError::ClosedByPeer {
+            in_flight: state.in_flight.len(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eof_mid_frame_is_truncation() {
+        let state = State {
+            in_flight: VecDeque::new(),
+            to_write: VecDeque::new(),
+            needs_flush: false,
+        };
+        let d = FrameDecoder::new(1000);
+        let buf = BytesMut::from(&[0, 0, 0, 10, 1, 2][..]);
+        assert!(matches!(
+            eof_error(&buf, &state, d),
+            ConnectionError::TruncatedFrame {
+                expected: 10,
+                received: 2
+            }
+        ));
+        assert!(matches!(
+            eof_error(&BytesMut::new(), &state, d),
+            ConnectionError::ClosedByPeer { in_flight: 0 }
+        ));
+    }
+}

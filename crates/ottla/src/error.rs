@@ -1,0 +1,190 @@
+//! The error type of the `ottla` crate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ottla_protocol::error_code::ErrorCode;
+use ottla_protocol::messages::ApiKey;
+use ottla_protocol::versions::VersionError;
+use ottla_protocol::ProtocolError;
+
+use crate::config::ConfigError;
+
+/// Everything that can go wrong in the client. Cheap to clone: a connection's fatal error is
+/// shared by every request that was waiting on it.
+#[non_exhaustive]
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The configuration was rejected.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A connection to a broker could not be set up.
+    #[error("broker {broker}: {source}")]
+    Connect {
+        /// The broker (`host:port`, with node id when known).
+        broker: String,
+        /// Why.
+        source: ottla_tls::ConnectError,
+    },
+    /// The connection to a broker failed while in use; every request on it got this error.
+    #[error("broker {broker}: connection failed: {source}")]
+    Connection {
+        /// The broker.
+        broker: String,
+        /// The shared cause.
+        source: Arc<ConnectionError>,
+    },
+    /// A request's deadline (`request.timeout.ms`) passed before its response arrived.
+    #[error("broker {broker}: {api:?} request timed out after {timeout:?} (request.timeout.ms)")]
+    Timeout {
+        /// The broker.
+        broker: String,
+        /// The request's API.
+        api: ApiKey,
+        /// The deadline.
+        timeout: Duration,
+    },
+    /// The broker speaks no version of an API that ottla needs.
+    #[error("broker {broker}: {source}")]
+    Version {
+        /// The broker.
+        broker: String,
+        /// The negotiation failure.
+        source: VersionError,
+    },
+    /// The broker answered with a Kafka error code.
+    #[error("{api:?} failed{}: {code}", context_suffix(.context))]
+    Kafka {
+        /// The request's API.
+        api: ApiKey,
+        /// The error code.
+        code: ErrorCode,
+        /// Topic, partition or broker the error is about.
+        context: String,
+        /// The broker's message, when it sent one.
+        message: Option<String>,
+    },
+    /// Records could not be encoded for a request.
+    #[error("cannot encode records for {context}: {source}")]
+    Encode {
+        /// Topic and partition.
+        context: String,
+        /// Why.
+        source: ProtocolError,
+    },
+    /// Records in a response could not be decoded.
+    #[error("cannot decode records of {context}: {source}")]
+    Decode {
+        /// Topic, partition and offset.
+        context: String,
+        /// Why.
+        source: ProtocolError,
+    },
+    /// No broker in `bootstrap.servers` could be reached.
+    #[error("no bootstrap server reachable: {}", attempts.join("; "))]
+    Bootstrap {
+        /// One line per server tried.
+        attempts: Vec<String>,
+    },
+    /// The metadata names no broker with this node id.
+    #[error("no broker with node id {0} in the cluster metadata")]
+    UnknownBroker(i32),
+    /// The topic or partition is not in the cluster metadata.
+    #[error("unknown topic or partition {topic}{}", partition.map(|p| format!("-{p}")).unwrap_or_default())]
+    UnknownTopicOrPartition {
+        /// The topic.
+        topic: String,
+        /// The partition, when one was asked for.
+        partition: Option<i32>,
+    },
+    /// The partition has no leader right now.
+    #[error("partition {topic}-{partition} has no leader")]
+    LeaderNotAvailable {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+    },
+    /// The client was closed.
+    #[error("the client is closed")]
+    Closed,
+}
+
+fn context_suffix(context: &str) -> String {
+    if context.is_empty() {
+        String::new()
+    } else {
+        format!(" for {context}")
+    }
+}
+
+impl Error {
+    /// Whether trying again (after a metadata refresh or backoff) may succeed.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Connect { .. }
+            | Error::Connection { .. }
+            | Error::Timeout { .. }
+            | Error::LeaderNotAvailable { .. } => true,
+            Error::Kafka { code, .. } => code.is_retriable(),
+            _ => false,
+        }
+    }
+
+    /// The Kafka error code, when the broker sent one.
+    pub fn kafka_code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Kafka { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// Why a live connection failed.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// Reading or writing the socket failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The broker closed the connection.
+    #[error("closed by the broker{}", if *.in_flight > 0 { format!(" with {} request(s) in flight", .in_flight) } else { String::new() })]
+    ClosedByPeer {
+        /// Requests that were waiting for a response.
+        in_flight: usize,
+    },
+    /// The broker closed the connection in the middle of a frame.
+    #[error(
+        "closed by the broker in the middle of a {expected}-byte frame ({received} bytes received)"
+    )]
+    TruncatedFrame {
+        /// The frame size announced.
+        expected: usize,
+        /// Bytes of it received.
+        received: usize,
+    },
+    /// A frame or response broke the protocol; the stream cannot be trusted any more.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// A response arrived for no request in flight.
+    #[error("response with correlation id {actual} while {expected:?} was expected next")]
+    UnexpectedResponse {
+        /// The correlation id of the oldest request in flight, if any.
+        expected: Option<i32>,
+        /// The correlation id received.
+        actual: i32,
+    },
+    /// A request's deadline passed; Kafka answers in order, so the connection is dropped.
+    #[error("{api:?} request (correlation id {correlation_id}) timed out after {timeout:?}; connection dropped")]
+    RequestTimedOut {
+        /// The request that timed out.
+        api: ApiKey,
+        /// Its correlation id.
+        correlation_id: i32,
+        /// The deadline.
+        timeout: Duration,
+    },
+    /// The client shut the connection down.
+    #[error("connection shut down by the client")]
+    Shutdown,
+}
