@@ -4,7 +4,7 @@
 //! and typed requests; the producer, consumer and admin APIs build on it.
 #![forbid(unsafe_code)]
 
-// pub mod basic;
+pub mod basic;
 mod client;
 pub mod cluster;
 pub mod config;
@@ -13,6 +13,6 @@ mod error;
 pub mod partitioner;
 
 pub use client::Client;
-pub use config::{ClientConfig, ConfigError, Properties};
+pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
 pub use error::{ConnectionError, Error};
 pub use ottla_protocol as protocol;

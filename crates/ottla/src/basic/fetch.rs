@@ -5,7 +5,9 @@ use std::time::Duration;
 use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use ottla_protocol::messages::{ApiKey, BrokerId, FetchRequest, TopicName};
-use ottla_protocol::records::{decode_batches, filter_aborted, AbortedTransaction, ConsumedRecord, DecodeLimits};
+use ottla_protocol::records::{
+    decode_batches, filter_aborted, AbortedTransaction, ConsumedRecord, DecodeLimits,
+};
 use ottla_protocol::StrBytes;
 
 use crate::{Client, Error};

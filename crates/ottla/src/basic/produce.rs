@@ -90,11 +90,14 @@ pub async fn produce_batch(
             log_append_time: -1,
         });
     }
-    let response = conn.send_versioned(&request, version).await.inspect_err(|e| {
-        if e.is_retriable() {
-            client.invalidate_metadata();
-        }
-    })?;
+    let response = conn
+        .send_versioned(&request, version)
+        .await
+        .inspect_err(|e| {
+            if e.is_retriable() {
+                client.invalidate_metadata();
+            }
+        })?;
     let p = response
         .responses
         .iter()

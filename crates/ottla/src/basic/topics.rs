@@ -86,7 +86,11 @@ async fn wait_for_topic(client: &Client, name: &str, present: bool) -> Result<()
     loop {
         let m = client.refresh_metadata().await?;
         let ready = match m.topic(name) {
-            Ok(t) => present && !t.partitions.is_empty() && t.partitions.values().all(|p| p.leader.is_some()),
+            Ok(t) => {
+                present
+                    && !t.partitions.is_empty()
+                    && t.partitions.values().all(|p| p.leader.is_some())
+            }
             Err(_) => !present,
         };
         if ready {

@@ -18,6 +18,9 @@ use super::handshake;
 use super::task::{self, Outgoing};
 use crate::error::{ConnectionError, Error};
 
+/// How much longer than a request's deadline its caller waits for the task's verdict.
+const TASK_DEADLINE_GRACE: Duration = Duration::from_millis(500);
+
 /// What it takes to open a connection.
 #[derive(Debug, Clone)]
 pub(crate) struct ConnectParams {
@@ -235,7 +238,11 @@ impl BrokerConnection {
             Ok(Err(_)) => return Err(self.closed_error()),
             Ok(Ok(())) => {}
         }
-        match tokio::time::timeout_at(deadline, response).await {
+        // Once written, the task owns the deadline: it fails the request and drops the
+        // connection (Kafka answers in order, so a late response would poison it). Waiting a
+        // little longer here makes sure the connection is marked closed before we return, so
+        // the next request opens a new one instead of joining the doomed one.
+        match tokio::time::timeout_at(deadline + TASK_DEADLINE_GRACE, response).await {
             Err(_) => Err(timed_out()),
             Ok(Err(_)) => Err(self.closed_error()),
             Ok(Ok(Err(source))) => Err(self.shared_error(api, correlation_id, timeout, source)),
@@ -276,5 +283,106 @@ impl BrokerConnection {
             broker: self.shared.broker.clone(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::{Buf, BufMut, Bytes};
+    use ottla_protocol::kafka_protocol::protocol::{Encodable, HeaderVersion};
+    use ottla_protocol::messages::api_versions_response::ApiVersion;
+    use ottla_protocol::messages::{ApiVersionsResponse, MetadataRequest, MetadataResponse};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    fn frame_of(mut body: BytesMut) -> BytesMut {
+        let mut out = BytesMut::new();
+        out.put_i32(body.len() as i32);
+        out.unsplit(std::mem::take(&mut body));
+        out
+    }
+
+    async fn read_frame(s: &mut tokio::net::TcpStream, buf: &mut BytesMut) -> Option<Bytes> {
+        let d = FrameDecoder::default();
+        loop {
+            if let Some(f) = d.decode(buf).unwrap() {
+                return Some(f);
+            }
+            if s.read_buf(buf).await.unwrap() == 0 {
+                return None;
+            }
+        }
+    }
+
+    /// A broker that counts how many requests reach it before it answers any.
+    async fn counting_broker(listener: TcpListener, hold: Duration) -> Vec<usize> {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = BytesMut::new();
+        // ApiVersions (v3 request, v0 response header).
+        let req = read_frame(&mut s, &mut buf).await.unwrap();
+        let corr = (&req[4..8]).get_i32();
+        let resp = ApiVersionsResponse::default().with_api_keys(vec![ApiVersion::default()
+            .with_api_key(ApiKey::Metadata as i16)
+            .with_min_version(0)
+            .with_max_version(12)]);
+        let mut body = BytesMut::new();
+        body.put_i32(corr);
+        resp.encode(&mut body, 3).unwrap();
+        s.write_all(&frame_of(body)).await.unwrap();
+        let mut rounds = Vec::new();
+        loop {
+            let mut waiting = Vec::new();
+            let until = Instant::now() + hold;
+            while let Ok(Some(f)) =
+                tokio::time::timeout_at(until, read_frame(&mut s, &mut buf)).await
+            {
+                waiting.push((&f[4..8]).get_i32());
+            }
+            if waiting.is_empty() {
+                return rounds;
+            }
+            rounds.push(waiting.len());
+            for corr in waiting {
+                let mut body = BytesMut::new();
+                body.put_i32(corr);
+                body.put_u8(0); // response header v1 tagged fields
+                MetadataResponse::default().encode(&mut body, 12).unwrap();
+                s.write_all(&frame_of(body)).await.unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn in_flight_is_capped_per_connection() {
+        assert_eq!(MetadataResponse::header_version(12), 1);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let broker = tokio::spawn(counting_broker(listener, Duration::from_millis(150)));
+        let conn = BrokerConnection::open(&ConnectParams {
+            host: "127.0.0.1".into(),
+            port,
+            node_id: Some(1),
+            client_id: "t".into(),
+            request_timeout: Duration::from_secs(10),
+            setup_timeout: Duration::from_secs(5),
+            max_in_flight: 2,
+            max_frame_size: 1 << 20,
+        })
+        .await
+        .unwrap();
+        let tasks: Vec<_> = (0..5)
+            .map(|_| {
+                let conn = conn.clone();
+                tokio::spawn(async move { conn.send(&MetadataRequest::default()).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        drop(conn);
+        let rounds = broker.await.unwrap();
+        // Five requests, at most two on the wire at a time: 2 + 2 + 1.
+        assert_eq!(rounds, vec![2, 2, 1]);
     }
 }

@@ -1,0 +1,117 @@
+//! Command-line arguments (kcat conventions).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A pure-Rust Kafka client on the command line.
+#[derive(Debug, Parser)]
+#[command(name = "ottla", version, about)]
+pub struct Cli {
+    /// Bootstrap brokers, HOST:PORT[,HOST:PORT…] (or bootstrap.servers in -X/-F).
+    #[arg(short = 'b', long = "brokers", global = true, env = "OTTLA_BROKERS")]
+    pub brokers: Option<String>,
+    /// A client property, key=value (repeatable; any Kafka client property ottla knows).
+    #[arg(short = 'X', value_name = "KEY=VALUE", global = true)]
+    pub properties: Vec<String>,
+    /// A client.properties file (key=value lines, # comments); -X entries override it.
+    #[arg(short = 'F', value_name = "FILE", global = true)]
+    pub properties_file: Option<PathBuf>,
+    /// More logging on stderr (-v info, -vv debug); OTTLA_LOG overrides.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show brokers, topics, partitions and leaders.
+    Metadata(MetadataArgs),
+    /// Create or delete topics.
+    #[command(subcommand)]
+    Topics(TopicsCommand),
+    /// Write one record per line of standard input.
+    Produce(ProduceArgs),
+    /// Print record values, one per line.
+    Consume(ConsumeArgs),
+}
+
+/// `ottla metadata`.
+#[derive(Debug, Args)]
+pub struct MetadataArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this topic.
+    #[arg(short = 't', long = "topic")]
+    pub topic: Option<String>,
+}
+
+/// `ottla topics …`.
+#[derive(Debug, Subcommand)]
+pub enum TopicsCommand {
+    /// Create a topic.
+    Create {
+        /// Topic name.
+        name: String,
+        /// Number of partitions.
+        #[arg(long, short = 'p')]
+        partitions: i32,
+        /// Replication factor (-1: the broker's default).
+        #[arg(long, short = 'r', default_value_t = -1, allow_negative_numbers = true)]
+        replication_factor: i16,
+        /// A topic config, key=value (repeatable).
+        #[arg(long = "config", short = 'c', value_name = "KEY=VALUE")]
+        configs: Vec<String>,
+    },
+    /// Delete a topic.
+    Delete {
+        /// Topic name.
+        name: String,
+    },
+}
+
+/// `ottla produce`.
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// Topic.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+    /// Partition (default: keyed records by the Java client's murmur2 hash, others spread).
+    #[arg(short = 'p', long = "partition")]
+    pub partition: Option<i32>,
+    /// Key delimiter: text before its first occurrence in a line is the key.
+    #[arg(short = 'K', long = "key-delimiter")]
+    pub key_delimiter: Option<String>,
+}
+
+/// `ottla consume`.
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// Topic.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+    /// Partition (default: all).
+    #[arg(short = 'p', long = "partition")]
+    pub partition: Option<i32>,
+    /// Start: beginning, end, an absolute offset, or -N for N before the end.
+    #[arg(
+        short = 'o',
+        long = "offset",
+        default_value = "beginning",
+        allow_hyphen_values = true
+    )]
+    pub offset: String,
+    /// Stop after this many records.
+    #[arg(short = 'c', long = "count")]
+    pub count: Option<u64>,
+    /// Exit once the end of every partition is reached.
+    #[arg(short = 'e', long = "exit")]
+    pub exit_at_end: bool,
+    /// Print keys too, separated from the value by this delimiter.
+    #[arg(short = 'K', long = "key-delimiter")]
+    pub key_delimiter: Option<String>,
+}

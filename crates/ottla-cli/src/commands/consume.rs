@@ -1,0 +1,142 @@
+//! `ottla consume`: record values, one per line.
+
+use std::io::Write;
+use std::time::Duration;
+
+use ottla::basic::{fetch_partition, list_offset, FetchOptions, OffsetSpec};
+
+use super::{connect, CmdResult};
+use crate::args::ConsumeArgs;
+
+/// Where to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    Beginning,
+    End,
+    Absolute(i64),
+    FromEnd(i64),
+}
+
+fn parse_start(s: &str) -> Result<Start, String> {
+    match s {
+        "beginning" | "earliest" => Ok(Start::Beginning),
+        "end" | "latest" => Ok(Start::End),
+        _ => match s.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(Start::Absolute(n)),
+            Ok(n) => Ok(Start::FromEnd(n.saturating_neg())),
+            Err(_) => Err(format!(
+                "-o expects beginning, end, an offset or -N, got {s:?}"
+            )),
+        },
+    }
+}
+
+struct Position {
+    partition: i32,
+    offset: i64,
+    done: bool,
+}
+
+pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
+    let start = parse_start(&args.offset)?;
+    let client = connect(props, &[]).await?;
+    let metadata = client.metadata().await?;
+    let topic = metadata.topic(&args.topic)?;
+    let partitions: Vec<i32> = match args.partition {
+        Some(p) if topic.partitions.contains_key(&p) => vec![p],
+        Some(p) => {
+            return Err(format!("topic {} has no partition {p}", args.topic).into());
+        }
+        None => topic.partitions.keys().copied().collect(),
+    };
+    let mut positions = Vec::with_capacity(partitions.len());
+    for p in partitions {
+        let offset = match start {
+            Start::Beginning => list_offset(&client, &args.topic, p, OffsetSpec::Earliest).await?,
+            Start::End => list_offset(&client, &args.topic, p, OffsetSpec::Latest).await?,
+            Start::Absolute(n) => n,
+            Start::FromEnd(n) => {
+                let end = list_offset(&client, &args.topic, p, OffsetSpec::Latest).await?;
+                let earliest = list_offset(&client, &args.topic, p, OffsetSpec::Earliest).await?;
+                (end - n).max(earliest)
+            }
+        };
+        positions.push(Position {
+            partition: p,
+            offset,
+            done: false,
+        });
+    }
+    let options = FetchOptions {
+        max_wait: if args.exit_at_end {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_millis(500)
+        },
+        ..FetchOptions::default()
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut printed = 0u64;
+    let limit = args.count.unwrap_or(u64::MAX);
+    let result: CmdResult = async {
+        loop {
+            if printed >= limit || (args.exit_at_end && positions.iter().all(|p| p.done)) {
+                return Ok(());
+            }
+            for pos in positions.iter_mut().filter(|p| !p.done) {
+                let fetched = tokio::select! {
+                    f = fetch_partition(&client, &args.topic, pos.partition, pos.offset, &options) => f?,
+                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                };
+                for r in &fetched.records {
+                    if printed >= limit {
+                        break;
+                    }
+                    if let Some(d) = &args.key_delimiter {
+                        out.write_all(r.key.as_deref().unwrap_or_default())?;
+                        out.write_all(d.as_bytes())?;
+                    }
+                    out.write_all(r.value.as_deref().unwrap_or_default())?;
+                    out.write_all(b"\n")?;
+                    printed += 1;
+                }
+                pos.offset = fetched.next_offset;
+                if args.exit_at_end && pos.offset >= fetched.high_watermark {
+                    pos.done = true;
+                }
+            }
+            out.flush()?;
+        }
+    }
+    .await;
+    match (result, out.flush()) {
+        (Err(e), _) if is_broken_pipe(&*e) => Ok(()),
+        (Err(e), _) => Err(e),
+        (Ok(()), Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        (Ok(()), r) => {
+            r?;
+            eprintln!("consumed {printed} record(s) from {}", args.topic);
+            Ok(())
+        }
+    }
+}
+
+fn is_broken_pipe(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_positions() {
+        assert_eq!(parse_start("beginning"), Ok(Start::Beginning));
+        assert_eq!(parse_start("end"), Ok(Start::End));
+        assert_eq!(parse_start("42"), Ok(Start::Absolute(42)));
+        assert_eq!(parse_start("-10"), Ok(Start::FromEnd(10)));
+        assert!(parse_start("soon").is_err());
+    }
+}

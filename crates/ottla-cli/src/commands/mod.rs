@@ -1,0 +1,31 @@
+//! One module per subcommand.
+
+mod consume;
+mod metadata;
+mod produce;
+mod topics;
+
+use crate::args::{Cli, Command};
+use crate::settings;
+
+/// A command's outcome; the message of an error is printed as one line.
+pub type CmdResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> CmdResult {
+    let props = settings::gather(&cli)?;
+    match cli.command {
+        Command::Metadata(a) => metadata::run(&props, a).await,
+        Command::Topics(t) => topics::run(&props, t).await,
+        Command::Produce(a) => produce::run(&props, a).await,
+        Command::Consume(a) => consume::run(&props, a).await,
+    }
+}
+
+async fn connect(
+    props: &ottla::Properties,
+    command_keys: &[&str],
+) -> Result<ottla::Client, Box<dyn std::error::Error + Send + Sync>> {
+    let config = settings::client_config(props, command_keys)?;
+    Ok(ottla::Client::connect(config).await?)
+}

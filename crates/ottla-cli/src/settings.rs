@@ -1,0 +1,45 @@
+//! Client properties from -b, -F and -X, split between the client and the command.
+
+use ottla::config::{parse_properties_file, Properties, CLIENT_KEYS};
+use ottla::{ClientConfig, ConfigError};
+
+use crate::args::Cli;
+
+/// Every property given, in order: -F file, then -b, then -X.
+pub fn gather(cli: &Cli) -> Result<Properties, ConfigError> {
+    let mut props = Properties::new();
+    if let Some(path) = &cli.properties_file {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        props.extend(parse_properties_file(&file, &text)?);
+    }
+    if let Some(b) = &cli.brokers {
+        props.set("bootstrap.servers", b.clone());
+    }
+    for pair in &cli.properties {
+        props.set_pair(pair)?;
+    }
+    Ok(props)
+}
+
+/// Takes the command's own keys out of `props`, then builds the client configuration from the
+/// rest; any key left that nobody knows is an error naming it.
+pub fn client_config(
+    props: &Properties,
+    command_keys: &[&str],
+) -> Result<ClientConfig, ConfigError> {
+    let mut b = ClientConfig::builder();
+    for (k, v) in props.iter() {
+        if command_keys.contains(&k) {
+            continue;
+        }
+        if !CLIENT_KEYS.contains(&k) {
+            return Err(ConfigError::UnknownKey { key: k.to_owned() });
+        }
+        b.set(k, v)?;
+    }
+    b.build()
+}

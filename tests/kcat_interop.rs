@@ -1,0 +1,193 @@
+//! Interop with the reference client, kcat over librdkafka ≥ 2.16 (`OTTLA_KCAT`): ottla writes
+//! and kcat reads, kcat writes and ottla reads, byte for byte, with every codec.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use bytes::Bytes;
+use ottla::basic::{
+    create_topic, fetch_partition, produce_batch, FetchOptions, NewTopic, ProduceOptions,
+};
+use ottla::protocol::compression::Compression;
+use ottla::protocol::records::Record;
+use ottla_tests::{bootstrap, client, kcat, unique_topic};
+
+const N: usize = 2_000;
+
+/// Keys and values with every byte but the two kcat uses as separators here (`\n`, `\t`),
+/// plus multi-byte UTF-8.
+fn key(i: usize) -> Vec<u8> {
+    format!("k{i}-ключ").into_bytes()
+}
+
+fn value(i: usize) -> Vec<u8> {
+    let mut v = format!("v{i}-значение-").into_bytes();
+    v.extend(
+        (0u8..=255)
+            .cycle()
+            .skip(i % 256)
+            .take(i % 300)
+            .filter(|b| *b != b'\n' && *b != b'\t'),
+    );
+    v
+}
+
+async fn new_topic(c: &ottla::Client, codec: Compression, dir: &str) -> String {
+    let topic = unique_topic(&format!("kcat-{dir}-{codec}"));
+    create_topic(
+        c,
+        &NewTopic {
+            name: topic.clone(),
+            partitions: 1,
+            replication_factor: -1,
+            configs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    topic
+}
+
+async fn ottla_writes_kcat_reads(codec: Compression) {
+    let (Some(b), Some(kcat)) = (bootstrap(), kcat()) else {
+        return;
+    };
+    let c = client(&b).await;
+    let topic = new_topic(&c, codec, "read").await;
+    let records: Vec<Record> = (0..N)
+        .map(|i| Record {
+            key: Some(Bytes::from(key(i))),
+            value: Some(Bytes::from(value(i))),
+            headers: vec![],
+            timestamp: 1_700_000_000_000 + i as i64,
+        })
+        .collect();
+    let options = ProduceOptions {
+        compression: codec,
+        ..ProduceOptions::default()
+    };
+    for chunk in records.chunks(500) {
+        produce_batch(&c, &topic, 0, chunk, &options).await.unwrap();
+    }
+    let out = Command::new(&kcat)
+        .args([
+            "-b",
+            &b,
+            "-C",
+            "-t",
+            &topic,
+            "-p",
+            "0",
+            "-o",
+            "beginning",
+            "-e",
+            "-q",
+        ])
+        .args(["-f", "%k\t%s\n"])
+        .output()
+        .expect("run kcat");
+    assert!(
+        out.status.success(),
+        "kcat failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut expected = Vec::new();
+    for i in 0..N {
+        expected.extend(key(i));
+        expected.push(b'\t');
+        expected.extend(value(i));
+        expected.push(b'\n');
+    }
+    assert_eq!(
+        out.stdout.len(),
+        expected.len(),
+        "{codec}: kcat output length"
+    );
+    assert!(out.stdout == expected, "{codec}: kcat read different bytes");
+}
+
+async fn kcat_writes_ottla_reads(codec: Compression) {
+    let (Some(b), Some(kcat)) = (bootstrap(), kcat()) else {
+        return;
+    };
+    let c = client(&b).await;
+    let topic = new_topic(&c, codec, "write").await;
+    let mut child = Command::new(&kcat)
+        .args([
+            "-b",
+            &b,
+            "-P",
+            "-t",
+            &topic,
+            "-p",
+            "0",
+            "-K",
+            "\t",
+            "-z",
+            codec.name(),
+        ])
+        .args(["-X", "linger.ms=5"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kcat");
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        for i in 0..N {
+            stdin.write_all(&key(i)).unwrap();
+            stdin.write_all(b"\t").unwrap();
+            stdin.write_all(&value(i)).unwrap();
+            stdin.write_all(b"\n").unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kcat failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got = Vec::new();
+    let mut offset = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while got.len() < N {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{codec}: only {} of {N} records",
+            got.len()
+        );
+        let f = fetch_partition(&c, &topic, 0, offset, &FetchOptions::default())
+            .await
+            .unwrap();
+        offset = f.next_offset;
+        got.extend(f.records);
+    }
+    assert_eq!(got.len(), N);
+    for (i, r) in got.iter().enumerate() {
+        assert_eq!(r.key.as_deref(), Some(&key(i)[..]), "{codec}: key {i}");
+        assert_eq!(
+            r.value.as_deref(),
+            Some(&value(i)[..]),
+            "{codec}: value {i}"
+        );
+    }
+}
+
+macro_rules! both_ways {
+    ($($name:ident: $codec:expr,)*) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn ottla_to_kcat() { ottla_writes_kcat_reads($codec).await }
+            #[tokio::test]
+            async fn kcat_to_ottla() { kcat_writes_ottla_reads($codec).await }
+        }
+    )*};
+}
+
+both_ways! {
+    none: Compression::None,
+    gzip: Compression::Gzip,
+    snappy: Compression::Snappy,
+    lz4: Compression::Lz4,
+    zstd: Compression::Zstd,
+}
