@@ -1,2 +1,82 @@
-//! ottla-mock
+//! An in-process fake Kafka cluster for ottla's tests, in the spirit of franz-go's `kfake`.
+//!
+//! [`MockCluster`] runs N brokers (node ids `1..=N`) on loopback ports, all serving one
+//! in-memory state on the caller's tokio runtime. It answers, at exactly the versions ottla's
+//! client speaks ([`ottla_protocol::versions::client_range`]):
+//!
+//! | API | what it does |
+//! |---|---|
+//! | ApiVersions | the ranges below; an unknown version gets UNSUPPORTED_VERSION in v0 |
+//! | Metadata | running brokers, cluster id, controller, topics with leader/replicas/ISR |
+//! | Produce | checks the batch (magic, length, CRC), assigns offsets; an idempotent producer's retry of one of its last five batches gets the original offset, a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER (producer ids themselves are not checked: there is no InitProducerId) |
+//! | Fetch | whole batches from the fetch offset, byte limits, long-poll woken by appends |
+//! | ListOffsets | earliest, latest, max timestamp, by timestamp |
+//! | CreateTopics / DeleteTopics | with `validate_only` and Kafka's error codes |
+//!
+//! Any other API key closes the connection, as a real broker does; so does a malformed request.
+//!
+//! Tests steer it — [`MockCluster::set_leader`], [`MockCluster::stop_broker`],
+//! [`MockCluster::start_broker`] — and inject [`Fault`]s: error codes, delays, a wrong
+//! correlation id, truncated or oversized frames, dropped connections, and "appended but the
+//! response was lost". They read back request counts and stored batches.
+//!
+//! ```
+//! use std::time::Duration;
+//! use ottla_mock::{ApiKey, ErrorTarget, Fault, MockCluster};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), ottla_mock::MockError> {
+//! let cluster = MockCluster::builder()
+//!     .brokers(3)
+//!     .topic("orders", 6)
+//!     .start()
+//!     .await?;
+//! // Point the client under test at this.
+//! let bootstrap: String = cluster.bootstrap();
+//! assert_eq!(bootstrap.split(',').count(), 3);
+//! // Partition p is led by broker p % 3 + 1.
+//! assert_eq!(cluster.leader("orders", 4)?, Some(2));
+//!
+//! // The next two Produce requests to broker 1 fail with NOT_LEADER_OR_FOLLOWER (6) for every
+//! // partition; every Fetch on any broker is answered 50 ms late.
+//! cluster.inject(
+//!     Fault::new(ApiKey::Produce)
+//!         .on_node(1)
+//!         .times(2)
+//!         .error(ErrorTarget::AllEntries, 6),
+//! );
+//! cluster.inject(Fault::new(ApiKey::Fetch).always().delay(Duration::from_millis(50)));
+//!
+//! // Move a partition and take a broker down and back up on the same port.
+//! cluster.set_leader("orders", 0, 2)?;
+//! cluster.stop_broker(3).await?;
+//! cluster.start_broker(3).await?;
+//!
+//! assert_eq!(cluster.request_count(ApiKey::Produce), 0);
+//! assert_eq!(cluster.high_watermark("orders", 0)?, 0);
+//! cluster.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod batch;
+mod broker;
+mod builder;
+mod cluster;
+mod connection;
+mod dispatch;
+mod error;
+mod fault;
+mod handlers;
+mod log;
+mod state;
+mod stats;
+mod topic_id;
+
+pub use builder::MockClusterBuilder;
+pub use cluster::MockCluster;
+pub use error::MockError;
+pub use fault::{ErrorTarget, Fault, FaultAction, FaultId, Times};
+pub use kafka_protocol::messages::ApiKey;

@@ -1,0 +1,207 @@
+//! One client connection: read frames, answer them one at a time in order (as a Kafka broker
+//! does: a connection is muted while its request is in progress), and apply faults.
+//!
+//! Anything malformed closes the connection and is logged; nothing here panics on input.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, ResponseHeader};
+use kafka_protocol::protocol::{decode_request_header_from_buffer, Encodable};
+use ottla_protocol::frame::{FrameDecoder, FrameError, LENGTH_PREFIX};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::dispatch::{check_supported, dispatch, Reply, RequestError, Route};
+use crate::fault::FaultAction;
+use crate::state::Shared;
+
+/// Kafka's default `socket.request.max.bytes`.
+pub(crate) const MAX_REQUEST_SIZE: usize = 104_857_600;
+
+/// The length prefix of an oversized-frame fault.
+const OVERSIZED_LENGTH: i32 = i32::MAX;
+
+/// Why a connection was closed by the mock.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectionError {
+    #[error("socket error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error("peer closed the connection in the middle of a frame ({0} bytes buffered)")]
+    EofMidFrame(usize),
+    #[error("unknown API key {0}")]
+    UnknownApiKey(i16),
+    #[error("malformed request header: {0}")]
+    Header(String),
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error("cannot encode response header: {0}")]
+    EncodeHeader(String),
+}
+
+/// What to do after one request.
+enum Step {
+    /// Send these bytes (if any) and read the next request.
+    Continue(Option<Bytes>),
+    /// Send these bytes (if any) and close the connection.
+    Close {
+        send: Option<Bytes>,
+        why: &'static str,
+    },
+}
+
+/// Serves one accepted connection until it closes. Errors are logged, never propagated.
+pub(crate) async fn serve(shared: Arc<Shared>, node: i32, mut stream: TcpStream, peer: SocketAddr) {
+    match run(&shared, node, &mut stream).await {
+        Ok(None) => tracing::debug!(node, %peer, "connection closed by the client"),
+        Ok(Some(why)) => tracing::debug!(node, %peer, why, "connection closed by a fault"),
+        Err(e @ (ConnectionError::Io(_) | ConnectionError::EofMidFrame(_))) => {
+            tracing::debug!(node, %peer, "connection ended: {e}");
+        }
+        Err(e) => tracing::warn!(node, %peer, "closing connection: {e}"),
+    }
+}
+
+/// `Ok(None)` when the client closed, `Ok(Some(why))` when a fault closed it.
+async fn run(
+    shared: &Shared,
+    node: i32,
+    stream: &mut TcpStream,
+) -> Result<Option<&'static str>, ConnectionError> {
+    let decoder = FrameDecoder::new(MAX_REQUEST_SIZE);
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    loop {
+        let frame = loop {
+            if let Some(frame) = decoder.decode(&mut buf)? {
+                break frame;
+            }
+            if stream.read_buf(&mut buf).await? == 0 {
+                return if buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(ConnectionError::EofMidFrame(buf.len()))
+                };
+            }
+        };
+        match handle_frame(shared, node, frame).await? {
+            Step::Continue(send) => {
+                if let Some(bytes) = send {
+                    stream.write_all(&bytes).await?;
+                }
+            }
+            Step::Close { send, why } => {
+                if let Some(bytes) = send {
+                    stream.write_all(&bytes).await?;
+                }
+                // A FIN after the bytes, so the client sees them and then end-of-stream.
+                let _ = stream.shutdown().await;
+                return Ok(Some(why));
+            }
+        }
+    }
+}
+
+async fn handle_frame(shared: &Shared, node: i32, frame: Bytes) -> Result<Step, ConnectionError> {
+    let raw_key = frame
+        .get(..2)
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map(i16::from_be_bytes);
+    if let Some(key) = raw_key {
+        shared.lock().stats.record_request(key, node);
+    }
+    let api = raw_key
+        .ok_or_else(|| ConnectionError::Header(format!("frame of {} bytes", frame.len())))
+        .and_then(|k| ApiKey::try_from(k).map_err(|()| ConnectionError::UnknownApiKey(k)))?;
+    let mut body = frame;
+    let header = decode_request_header_from_buffer(&mut body)
+        .map_err(|e| ConnectionError::Header(e.to_string()))?;
+    let version = header.request_api_version;
+    let correlation_id = header.correlation_id;
+    tracing::debug!(node, ?api, version, correlation_id, "request");
+    check_supported(api, version)?;
+
+    let plan = shared.lock().faults.take(api, node);
+    if let Some(p) = plan
+        .as_ref()
+        .filter(|p| p.action == FaultAction::DropConnection)
+    {
+        if let Some(delay) = p.delay {
+            tokio::time::sleep(delay).await;
+        }
+        return Ok(Step::Close {
+            send: None,
+            why: "drop connection",
+        });
+    }
+    let route = Route { node, api, version };
+    let reply = dispatch(shared, route, body, plan.as_ref()).await?;
+    let (delay, action) = match plan {
+        Some(p) => (p.delay, p.action),
+        None => (None, FaultAction::Respond),
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    if action == FaultAction::DropAfterHandling {
+        return Ok(Step::Close {
+            send: None,
+            why: "drop after handling",
+        });
+    }
+    let Reply::Body {
+        header_version,
+        body,
+    } = reply
+    else {
+        return Ok(Step::Continue(None));
+    };
+    let correlation_id = if action == FaultAction::WrongCorrelationId {
+        !correlation_id
+    } else {
+        correlation_id
+    };
+    let frame = response_frame(correlation_id, header_version, &body)?;
+    Ok(match action {
+        FaultAction::TruncatedFrame => {
+            let keep = LENGTH_PREFIX + (frame.len() - LENGTH_PREFIX) / 2;
+            Step::Close {
+                send: Some(frame.slice(..keep)),
+                why: "truncated frame",
+            }
+        }
+        FaultAction::OversizedFrame => {
+            let mut out = BytesMut::with_capacity(frame.len());
+            out.put_i32(OVERSIZED_LENGTH);
+            out.extend_from_slice(frame.get(LENGTH_PREFIX..).unwrap_or_default());
+            Step::Close {
+                send: Some(out.freeze()),
+                why: "oversized frame",
+            }
+        }
+        _ => Step::Continue(Some(frame)),
+    })
+}
+
+/// Length prefix, response header, body.
+fn response_frame(
+    correlation_id: i32,
+    header_version: i16,
+    body: &[u8],
+) -> Result<Bytes, ConnectionError> {
+    let mut out = BytesMut::with_capacity(LENGTH_PREFIX + 8 + body.len());
+    out.put_i32(0);
+    ResponseHeader::default()
+        .with_correlation_id(correlation_id)
+        .encode(&mut out, header_version)
+        .map_err(|e| ConnectionError::EncodeHeader(e.to_string()))?;
+    out.extend_from_slice(body);
+    let size = i32::try_from(out.len() - LENGTH_PREFIX)
+        .map_err(|_| ConnectionError::EncodeHeader(format!("response of {} bytes", out.len())))?;
+    if let Some(prefix) = out.get_mut(..LENGTH_PREFIX) {
+        prefix.copy_from_slice(&size.to_be_bytes());
+    }
+    Ok(out.freeze())
+}
