@@ -1,7 +1,4 @@
-//! ottla: a pure-Rust Apache Kafka client.
-//!
-//! This crate holds the client: connections (one task per broker connection), cluster metadata,
-//! and typed requests; the producer, consumer and admin APIs build on it.
+#![doc = include_str!("../../../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod basic;

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Starts, stops and reports local tansu brokers (memory storage, loopback only) for tests.
+# Usage:
+#   scripts/broker.sh start [--port P]   start a broker; prints OTTLA_BOOTSTRAP=127.0.0.1:P
+#                                        (without --port: 19092 if free, else a free port; with
+#                                        --port: reuses our broker already running on P)
+#   scripts/broker.sh stop [--port P]    stop the broker on P (default: every broker started here)
+#   scripts/broker.sh status [--port P]  list brokers started here; exit 0 if one is running
+# Installs tansu and kcat first (scripts/install-tansu.sh, scripts/install-kcat.sh). Logs go to
+# $OTTLA_TOOLS_DIR/run/tansu-P.log and PID files to $OTTLA_TOOLS_DIR/run/tansu-P.pid
+# (default <repo>/.tools/run). Environment: OTTLA_BROKER_WAIT (seconds to wait for the broker to
+# answer, default 20).
+set -euo pipefail
+SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$SCRIPTS/tools-common.sh"
+
+DEFAULT_PORT=19092
+WAIT_SECONDS="${OTTLA_BROKER_WAIT:-20}"
+
+usage() {
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
+    exit 2
+}
+
+pid_file() { echo "$TOOLS_RUN/tansu-$1.pid"; }
+log_file() { echo "$TOOLS_RUN/tansu-$1.log"; }
+
+# broker_pid PORT: prints the PID of our live tansu on PORT; fails when there is none (a stale
+# PID file, whose process is gone or is no longer tansu, is removed).
+broker_pid() {
+    local file pid
+    file="$(pid_file "$1")"
+    [ -f "$file" ] || return 1
+    pid="$(cat "$file" 2>/dev/null || true)"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'tansu'; then
+        echo "$pid"
+        return 0
+    fi
+    rm -f "$file"
+    return 1
+}
+
+# port_free PORT: succeeds when 127.0.0.1:PORT can be bound.
+port_free() {
+    "$(pick_plain_python)" - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
+# any_free_port: prints a port that was free a moment ago.
+any_free_port() {
+    "$(pick_plain_python)" - <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# answers KCAT PORT: succeeds when the broker answers a Metadata request.
+answers() {
+    "$1" -b "127.0.0.1:$2" -L -m 2 >/dev/null 2>&1
+}
+
+# known_ports: prints the ports that have PID files.
+known_ports() {
+    local f
+    for f in "$TOOLS_RUN"/tansu-*.pid; do
+        [ -e "$f" ] || continue
+        f="${f##*/tansu-}"
+        echo "${f%.pid}"
+    done
+}
+
+cmd_start() {
+    local port="$1" explicit="$2" tansu kcat pid
+    tansu="$("$SCRIPTS/install-tansu.sh")"
+    kcat="$("$SCRIPTS/install-kcat.sh")"
+    mkdir -p "$TOOLS_RUN"
+
+    if [ "$explicit" = 1 ]; then
+        if pid="$(broker_pid "$port")" && answers "$kcat" "$port"; then
+            note "tansu already running on port $port (pid $pid)"
+            echo "OTTLA_BOOTSTRAP=127.0.0.1:$port"
+            return 0
+        fi
+        port_free "$port" || die "port $port is in use by another process"
+    elif ! port_free "$port"; then
+        port="$(any_free_port)"
+    fi
+
+    local log started
+    log="$(log_file "$port")"
+    started="$(now_s)"
+    # Explicit flags win over tansu's environment variables (CLUSTER_ID, LISTENER_URL, ...); the
+    # optional integrations are switched off so a stray variable cannot reach out.
+    (
+        cd "$TOOLS_RUN"
+        exec env -u OTEL_EXPORTER_OTLP_ENDPOINT -u SCHEMA_REGISTRY \
+            nohup "$tansu" broker \
+            --cluster-id ottla-test \
+            --listener-url "tcp://127.0.0.1:$port" \
+            --advertised-listener-url "tcp://127.0.0.1:$port" \
+            --storage-engine memory://tansu/ \
+            </dev/null >"$log" 2>&1
+    ) &
+    pid=$!
+    echo "$pid" >"$(pid_file "$port")"
+
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    until answers "$kcat" "$port"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            rm -f "$(pid_file "$port")"
+            echo "---- tail of $log" >&2
+            tail -n 30 "$log" >&2 || true
+            die "tansu exited before answering on port $port"
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "---- tail of $log" >&2
+            tail -n 30 "$log" >&2 || true
+            stop_port "$port" || true
+            die "tansu did not answer a Metadata request on port $port within ${WAIT_SECONDS}s"
+        fi
+        sleep 0.1
+    done
+    note "tansu pid $pid answers on 127.0.0.1:$port after $(elapsed "$started")s (log: $log)"
+    echo "OTTLA_BOOTSTRAP=127.0.0.1:$port"
+}
+
+# stop_port PORT: TERM, then KILL after 5 s; removes the PID file.
+stop_port() {
+    local port="$1" pid
+    if ! pid="$(broker_pid "$port")"; then
+        rm -f "$(pid_file "$port")"
+        return 0
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        note "tansu pid $pid ignored TERM; sending KILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.2
+    fi
+    rm -f "$(pid_file "$port")"
+    note "stopped tansu on port $port (pid $pid)"
+}
+
+cmd_stop() {
+    local port="$1" p
+    if [ -n "$port" ]; then
+        stop_port "$port"
+        return 0
+    fi
+    for p in $(known_ports); do
+        stop_port "$p"
+    done
+}
+
+cmd_status() {
+    local port="$1" ports p pid running=0 kcat=""
+    [ -x "$TOOLS_BIN/kcat" ] && kcat="$TOOLS_BIN/kcat"
+    if [ -n "$port" ]; then ports="$port"; else ports="$(known_ports)"; fi
+    for p in $ports; do
+        if pid="$(broker_pid "$p")"; then
+            running=1
+            if [ -n "$kcat" ] && answers "$kcat" "$p"; then
+                echo "running: 127.0.0.1:$p pid $pid (answers)"
+            else
+                echo "running: 127.0.0.1:$p pid $pid (not answering)"
+            fi
+        else
+            echo "stopped: 127.0.0.1:$p"
+        fi
+    done
+    [ "$running" = 1 ] || {
+        [ -n "$ports" ] || echo "no broker started by scripts/broker.sh"
+        return 3
+    }
+}
+
+[ $# -ge 1 ] || usage
+action="$1"
+shift
+port=""
+explicit=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --port)
+            [ $# -ge 2 ] || usage
+            port="$2"
+            shift 2
+            ;;
+        --port=*)
+            port="${1#--port=}"
+            shift
+            ;;
+        -h | --help) usage ;;
+        *) usage ;;
+    esac
+done
+if [ -n "$port" ]; then
+    [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "bad port '$port'"
+    explicit=1
+fi
+
+case "$action" in
+    start) cmd_start "${port:-$DEFAULT_PORT}" "$explicit" ;;
+    stop) cmd_stop "$port" ;;
+    status) cmd_status "$port" ;;
+    *) usage ;;
+esac
