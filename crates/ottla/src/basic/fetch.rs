@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use ottla_protocol::messages::{ApiKey, BrokerId, FetchRequest, TopicName};
 use ottla_protocol::records::{
@@ -10,6 +9,7 @@ use ottla_protocol::records::{
 };
 use ottla_protocol::StrBytes;
 
+use super::partition_result;
 use crate::{Client, Error};
 
 /// How to fetch.
@@ -93,35 +93,30 @@ pub async fn fetch_partition(
                 client.invalidate_metadata();
             }
         })?;
-    let top = ErrorCode(response.error_code);
-    if top.is_err() {
-        return Err(Error::Kafka {
-            api: ApiKey::Fetch,
-            code: top,
-            context: format!("{topic}-{partition}"),
-            message: None,
-        });
-    }
-    let p = response
-        .responses
-        .iter()
-        .filter(|t| t.topic.0.as_str() == topic)
-        .flat_map(|t| t.partitions.iter())
-        .find(|p| p.partition_index == partition)
-        .ok_or_else(|| Error::UnknownTopicOrPartition {
-            topic: topic.to_owned(),
-            partition: Some(partition),
-        })?;
-    let code = ErrorCode(p.error_code);
-    if code.is_err() {
-        client.note_error_code(code);
-        return Err(Error::Kafka {
-            api: ApiKey::Fetch,
-            code,
-            context: format!("{topic}-{partition} at offset {offset}"),
-            message: None,
-        });
-    }
+    partition_result::check(
+        client,
+        ApiKey::Fetch,
+        response.error_code,
+        || format!("{topic}-{partition}"),
+        None,
+    )?;
+    let p = partition_result::find(
+        response
+            .responses
+            .iter()
+            .filter(|t| t.topic.0.as_str() == topic)
+            .flat_map(|t| t.partitions.iter()),
+        |p| p.partition_index,
+        topic,
+        partition,
+    )?;
+    partition_result::check(
+        client,
+        ApiKey::Fetch,
+        p.error_code,
+        || format!("{topic}-{partition} at offset {offset}"),
+        None,
+    )?;
     let limits = DecodeLimits {
         max_decompressed_bytes: client.config().receive_message_max_bytes.max(1 << 20) * 4,
     };

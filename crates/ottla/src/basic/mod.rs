@@ -4,6 +4,7 @@
 
 mod fetch;
 mod offsets;
+mod partition_result;
 mod produce;
 mod topics;
 

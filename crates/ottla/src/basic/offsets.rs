@@ -1,10 +1,10 @@
 //! ListOffsets for one partition.
 
-use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use ottla_protocol::messages::{ApiKey, BrokerId, ListOffsetsRequest, TopicName};
 use ottla_protocol::StrBytes;
 
+use super::partition_result;
 use crate::{Client, Error};
 
 /// Which offset to look up.
@@ -45,25 +45,22 @@ pub async fn list_offset(
                 .with_current_leader_epoch(-1)
                 .with_timestamp(spec.wire())])]);
     let response = client.send_to_leader(topic, partition, &request).await?;
-    let p = response
-        .topics
-        .iter()
-        .filter(|t| t.name.0.as_str() == topic)
-        .flat_map(|t| t.partitions.iter())
-        .find(|p| p.partition_index == partition)
-        .ok_or_else(|| Error::UnknownTopicOrPartition {
-            topic: topic.to_owned(),
-            partition: Some(partition),
-        })?;
-    let code = ErrorCode(p.error_code);
-    if code.is_err() {
-        client.note_error_code(code);
-        return Err(Error::Kafka {
-            api: ApiKey::ListOffsets,
-            code,
-            context: format!("{topic}-{partition}"),
-            message: None,
-        });
-    }
+    let p = partition_result::find(
+        response
+            .topics
+            .iter()
+            .filter(|t| t.name.0.as_str() == topic)
+            .flat_map(|t| t.partitions.iter()),
+        |p| p.partition_index,
+        topic,
+        partition,
+    )?;
+    partition_result::check(
+        client,
+        ApiKey::ListOffsets,
+        p.error_code,
+        || format!("{topic}-{partition}"),
+        None,
+    )?;
     Ok(p.offset)
 }

@@ -2,12 +2,12 @@
 
 use bytes::BytesMut;
 use ottla_protocol::compression::Compression;
-use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use ottla_protocol::messages::{ApiKey, ProduceRequest, TopicName};
 use ottla_protocol::records::{encode_batch, BatchOptions, Record};
 use ottla_protocol::StrBytes;
 
+use super::partition_result;
 use crate::{Client, Error};
 
 /// `acks`: how many replicas must have the batch before the broker answers.
@@ -98,26 +98,23 @@ pub async fn produce_batch(
                 client.invalidate_metadata();
             }
         })?;
-    let p = response
-        .responses
-        .iter()
-        .filter(|t| t.name.0.as_str() == topic)
-        .flat_map(|t| t.partition_responses.iter())
-        .find(|p| p.index == partition)
-        .ok_or_else(|| Error::UnknownTopicOrPartition {
-            topic: topic.to_owned(),
-            partition: Some(partition),
-        })?;
-    let code = ErrorCode(p.error_code);
-    if code.is_err() {
-        client.note_error_code(code);
-        return Err(Error::Kafka {
-            api: ApiKey::Produce,
-            code,
-            context: format!("{topic}-{partition}"),
-            message: p.error_message.as_ref().map(|m| m.to_string()),
-        });
-    }
+    let p = partition_result::find(
+        response
+            .responses
+            .iter()
+            .filter(|t| t.name.0.as_str() == topic)
+            .flat_map(|t| t.partition_responses.iter()),
+        |p| p.index,
+        topic,
+        partition,
+    )?;
+    partition_result::check(
+        client,
+        ApiKey::Produce,
+        p.error_code,
+        || format!("{topic}-{partition}"),
+        p.error_message.as_ref(),
+    )?;
     Ok(Produced {
         base_offset: p.base_offset,
         log_append_time: p.log_append_time_ms,
