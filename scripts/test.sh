@@ -82,10 +82,18 @@ echo "OTTLA_BOOTSTRAP=$OTTLA_BOOTSTRAP OTTLA_KCAT=$OTTLA_KCAT OTTLA_REQUIRE_BROK
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step no-c "$SCRIPTS/check-no-c.sh"
-step test cargo test --workspace --no-fail-fast
+test_log="$TOOLS_RUN/cargo-test.log"
+mkdir -p "$TOOLS_RUN"
+run_tests() {
+    cargo test --workspace --no-fail-fast 2>&1 | tee "$test_log"
+    return "${PIPESTATUS[0]}"
+}
+step test run_tests
 step static "$SCRIPTS/check-static.sh"
 step fuzz "$SCRIPTS/fuzz-smoke.sh"
 
 stop_broker
 printf '\ntimings:\n%s' "$timings"
 echo "test.sh: all steps passed in $(elapsed "$all_started")s"
+# One closing line with the totals of every cargo test binary and doc-test run above.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$test_log"
