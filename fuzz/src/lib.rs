@@ -13,9 +13,13 @@
 
 pub mod decompress;
 pub mod frame;
+pub mod oauthbearer_server_reply;
 pub mod record_batches;
 pub mod record_batches_compressed;
 pub mod responses;
+pub mod scram_reference;
+pub mod scram_server_final;
+pub mod scram_server_first;
 
 /// The decompressed-size limit the record-batch and decompression targets use.
 pub const MAX_DECOMPRESSED: usize = 1 << 22;

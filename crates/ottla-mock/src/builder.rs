@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::broker::{self, BrokerTask};
 use crate::cluster::{BrokerSlot, MockCluster};
 use crate::error::MockError;
+use crate::sasl::MockSasl;
 use crate::state::{
     validate_topic_name, BrokerInfo, ClusterState, Settings, Shared, MAX_PARTITIONS,
 };
@@ -32,6 +33,7 @@ pub struct MockClusterBuilder {
     default_partitions: i32,
     default_replication_factor: i16,
     cluster_id: String,
+    sasl: Option<MockSasl>,
 }
 
 impl Default for MockClusterBuilder {
@@ -43,6 +45,7 @@ impl Default for MockClusterBuilder {
             default_partitions: 1,
             default_replication_factor: 1,
             cluster_id: "ottla-mock".to_owned(),
+            sasl: None,
         }
     }
 }
@@ -105,6 +108,12 @@ impl MockClusterBuilder {
         self
     }
 
+    /// Requires SASL on every connection (a `SASL_PLAINTEXT` listener); see [`MockSasl`].
+    pub fn sasl(mut self, sasl: MockSasl) -> Self {
+        self.sasl = Some(sasl);
+        self
+    }
+
     fn validate(&self) -> Result<(), MockError> {
         let config = |key, reason: String| Err(MockError::Config { key, reason });
         if !(1..=MAX_BROKERS).contains(&self.brokers) {
@@ -160,6 +169,7 @@ impl MockClusterBuilder {
     /// Binds every broker to `127.0.0.1:0` and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<MockCluster, MockError> {
         self.validate()?;
+        let sasl = self.sasl.map(MockSasl::into_server).transpose()?;
         let mut listeners = Vec::new();
         let mut infos = BTreeMap::new();
         for node in 1..=self.brokers {
@@ -194,7 +204,7 @@ impl MockClusterBuilder {
             let assignment = state.assign_replicas(t.partitions, rf);
             state.add_topic(&t.name, assignment);
         }
-        let shared = Arc::new(Shared::new(state));
+        let shared = Arc::new(Shared::new(state, sasl));
         let slots = listeners
             .into_iter()
             .map(|(node, addr, listener)| {

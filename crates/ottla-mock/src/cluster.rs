@@ -13,6 +13,7 @@ use crate::builder::MockClusterBuilder;
 use crate::error::MockError;
 use crate::fault::{Fault, FaultId};
 use crate::log::OutOfRange;
+use crate::sasl::SaslCounter;
 use crate::state::{Shared, NO_LEADER};
 
 /// A broker's fixed address and, while it runs, its task.
@@ -244,6 +245,22 @@ impl MockCluster {
     /// Connections accepted by broker `node`.
     pub fn connection_count_on(&self, node: i32) -> u64 {
         self.shared.lock().stats.connections(Some(node))
+    }
+
+    /// A SASL counter over all brokers (0 when SASL is off).
+    pub fn sasl_count(&self, counter: SaslCounter) -> u64 {
+        self.shared.lock().stats.sasl.count(counter, None)
+    }
+
+    /// A SASL counter of broker `node`.
+    pub fn sasl_count_on(&self, node: i32, counter: SaslCounter) -> u64 {
+        self.shared.lock().stats.sasl.count(counter, Some(node))
+    }
+
+    /// `(node, principal)` of every open connection that has authenticated, oldest connection
+    /// first.
+    pub fn sasl_principals(&self) -> Vec<(i32, String)> {
+        self.shared.lock().stats.sasl.principals()
     }
 
     /// The partition's stored record batches, oldest first, as a Fetch returns them (base offset

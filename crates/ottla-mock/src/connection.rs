@@ -9,12 +9,15 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ResponseHeader};
 use kafka_protocol::protocol::{decode_request_header_from_buffer, Encodable};
+use kafka_protocol::ResponseError;
 use ottla_protocol::frame::{FrameDecoder, FrameError, LENGTH_PREFIX};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::dispatch::{check_supported, dispatch, Reply, RequestError, Route};
-use crate::fault::FaultAction;
+use crate::dispatch::{check_supported, decode, dispatch, encode, Reply, RequestError, Route};
+use crate::fault::{ErrorTarget, FaultAction, Injected, Plan};
+use crate::handlers::{api_versions, sasl_authenticate, sasl_handshake, Ctx};
+use crate::sasl::{Gate, SaslCounter, SaslSession};
 use crate::state::Shared;
 
 /// Kafka's default `socket.request.max.bytes`.
@@ -55,7 +58,18 @@ enum Step {
 
 /// Serves one accepted connection until it closes. Errors are logged, never propagated.
 pub(crate) async fn serve(shared: Arc<Shared>, node: i32, mut stream: TcpStream, peer: SocketAddr) {
-    match run(&shared, node, &mut stream).await {
+    let mut conn = Conn {
+        node,
+        sasl: shared.sasl.as_ref().map(|_| {
+            let id = shared.lock().stats.sasl.new_connection();
+            (id, SaslSession::default())
+        }),
+    };
+    let _principal = PrincipalGuard {
+        shared: &shared,
+        id: conn.sasl.as_ref().map(|(id, _)| *id),
+    };
+    match run(&shared, &mut conn, &mut stream).await {
         Ok(None) => tracing::debug!(node, %peer, "connection closed by the client"),
         Ok(Some(why)) => tracing::debug!(node, %peer, why, "connection closed by a fault"),
         Err(e @ (ConnectionError::Io(_) | ConnectionError::EofMidFrame(_))) => {
@@ -65,10 +79,33 @@ pub(crate) async fn serve(shared: Arc<Shared>, node: i32, mut stream: TcpStream,
     }
 }
 
-/// `Ok(None)` when the client closed, `Ok(Some(why))` when a fault closed it.
+/// One connection's own state.
+#[derive(Debug)]
+struct Conn {
+    node: i32,
+    /// The connection's id for SASL statistics and its SASL state, when SASL is enabled.
+    sasl: Option<(u64, SaslSession)>,
+}
+
+/// Forgets the connection's principal when it ends, however it ends (even when its task is
+/// aborted).
+struct PrincipalGuard<'a> {
+    shared: &'a Shared,
+    id: Option<u64>,
+}
+
+impl Drop for PrincipalGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.shared.lock().stats.sasl.connection_closed(id);
+        }
+    }
+}
+
+/// `Ok(None)` when the client closed, `Ok(Some(why))` when the mock closed it.
 async fn run(
     shared: &Shared,
-    node: i32,
+    conn: &mut Conn,
     stream: &mut TcpStream,
 ) -> Result<Option<&'static str>, ConnectionError> {
     let decoder = FrameDecoder::new(MAX_REQUEST_SIZE);
@@ -86,7 +123,7 @@ async fn run(
                 };
             }
         };
-        match handle_frame(shared, node, frame).await? {
+        match handle_frame(shared, conn, frame).await? {
             Step::Continue(send) => {
                 if let Some(bytes) = send {
                     stream.write_all(&bytes).await?;
@@ -104,7 +141,12 @@ async fn run(
     }
 }
 
-async fn handle_frame(shared: &Shared, node: i32, frame: Bytes) -> Result<Step, ConnectionError> {
+async fn handle_frame(
+    shared: &Shared,
+    conn: &mut Conn,
+    frame: Bytes,
+) -> Result<Step, ConnectionError> {
+    let node = conn.node;
     let raw_key = frame
         .get(..2)
         .and_then(|b| <[u8; 2]>::try_from(b).ok())
@@ -121,7 +163,42 @@ async fn handle_frame(shared: &Shared, node: i32, frame: Bytes) -> Result<Step, 
     let version = header.request_api_version;
     let correlation_id = header.correlation_id;
     tracing::debug!(node, ?api, version, correlation_id, "request");
-    check_supported(api, version)?;
+    let sasl_enabled = shared.sasl.is_some();
+    check_supported(api, version, sasl_enabled)?;
+
+    let route = Route { node, api, version };
+    let now = tokio::time::Instant::now();
+    let gate = match &mut conn.sasl {
+        Some((_, session)) => {
+            session.gate(api, api_versions::accepts(api, version, sasl_enabled), now)
+        }
+        None => Gate::Serve,
+    };
+    match gate {
+        Gate::Serve | Gate::Sasl => {}
+        Gate::Close(why) => {
+            tracing::debug!(node, ?api, "SASL: {why}");
+            return Ok(Step::Close { send: None, why });
+        }
+        Gate::Expired => {
+            shared
+                .lock()
+                .stats
+                .sasl
+                .record(SaslCounter::ExpiredSessionCloses, node);
+            return Ok(Step::Close {
+                send: None,
+                why: "SASL session expired",
+            });
+        }
+        Gate::IllegalStateThenClose => {
+            let frame = illegal_sasl_state(shared, route, body, correlation_id).await?;
+            return Ok(Step::Close {
+                send: frame,
+                why: "request other than SaslAuthenticate during SASL authentication",
+            });
+        }
+    }
 
     let plan = shared.lock().faults.take(api, node);
     if let Some(p) = plan
@@ -136,8 +213,11 @@ async fn handle_frame(shared: &Shared, node: i32, frame: Bytes) -> Result<Step, 
             why: "drop connection",
         });
     }
-    let route = Route { node, api, version };
-    let reply = dispatch(shared, route, body, plan.as_ref()).await?;
+    let (reply, close_after) = if gate == Gate::Sasl {
+        sasl_reply(shared, conn, route, body, plan.as_ref(), now)?
+    } else {
+        (dispatch(shared, route, body, plan.as_ref()).await?, false)
+    };
     let (delay, action) = match plan {
         Some(p) => (p.delay, p.action),
         None => (None, FaultAction::Respond),
@@ -181,8 +261,93 @@ async fn handle_frame(shared: &Shared, node: i32, frame: Bytes) -> Result<Step, 
                 why: "oversized frame",
             }
         }
+        _ if close_after => Step::Close {
+            send: Some(frame),
+            why: "SASL authentication failed",
+        },
         _ => Step::Continue(Some(frame)),
     })
+}
+
+/// Answers SaslHandshake or SaslAuthenticate with the connection's SASL session; `true` when
+/// the connection is to be closed after the answer.
+fn sasl_reply(
+    shared: &Shared,
+    conn: &mut Conn,
+    route: Route,
+    mut body: Bytes,
+    plan: Option<&Plan>,
+    now: tokio::time::Instant,
+) -> Result<(Reply, bool), ConnectionError> {
+    let Route { node, api, version } = route;
+    let (Some(server), Some((conn_id, session))) = (shared.sasl.as_ref(), conn.sasl.as_mut())
+    else {
+        return Err(RequestError::NotImplemented { api }.into());
+    };
+    let ctx = Ctx {
+        shared,
+        node,
+        version,
+        injected: Injected::from_plan(plan, true),
+    };
+    if api == ApiKey::SaslHandshake {
+        let request = decode(&mut body, api, version)?;
+        let (response, close) = sasl_handshake::handle(&ctx, session, server, &request);
+        return Ok((encode(&response, api, version)?, close));
+    }
+    let request = decode(&mut body, api, version)?;
+    let (response, close, counter, principal) =
+        sasl_authenticate::handle(&ctx, session, server, &request, now);
+    {
+        let mut state = shared.lock();
+        if let Some(counter) = counter {
+            state.stats.sasl.record(counter, node);
+        }
+        if let Some(principal) = principal {
+            state.stats.sasl.set_principal(*conn_id, node, &principal);
+        }
+    }
+    Ok((encode(&response, api, version)?, close))
+}
+
+/// The request's own response with ILLEGAL_SASL_STATE everywhere, as Kafka sends for a request
+/// other than SaslAuthenticate in the middle of an exchange (`getErrorResponse`). Nothing is
+/// acted on: every entry carries the error.
+async fn illegal_sasl_state(
+    shared: &Shared,
+    route: Route,
+    mut body: Bytes,
+    correlation_id: i32,
+) -> Result<Option<Bytes>, ConnectionError> {
+    let code = ResponseError::IllegalSaslState.code();
+    let reply = match (route.api, shared.sasl.as_ref()) {
+        (ApiKey::SaslHandshake, Some(server)) => {
+            let _request: kafka_protocol::messages::SaslHandshakeRequest =
+                decode(&mut body, route.api, route.version)?;
+            encode(
+                &sasl_handshake::response(server, code),
+                route.api,
+                route.version,
+            )?
+        }
+        _ => {
+            let plan = Plan {
+                delay: None,
+                action: FaultAction::Error {
+                    target: ErrorTarget::Response,
+                    code,
+                },
+            };
+            dispatch(shared, route, body, Some(&plan)).await?
+        }
+    };
+    match reply {
+        Reply::Body {
+            header_version,
+            body,
+        } => Ok(Some(response_frame(correlation_id, header_version, &body)?)),
+        Reply::Nothing => Ok(None),
+    }
 }
 
 /// Length prefix, response header, body.

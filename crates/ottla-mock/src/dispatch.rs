@@ -63,11 +63,11 @@ pub(crate) struct Route {
 
 /// Checks that the mock serves `api` at `version`. ApiVersions of any version is served (an
 /// unknown version gets UNSUPPORTED_VERSION, as Kafka does).
-pub(crate) fn check_supported(api: ApiKey, version: i16) -> Result<(), RequestError> {
-    if api_versions::advertised(api).is_none() {
+pub(crate) fn check_supported(api: ApiKey, version: i16, sasl: bool) -> Result<(), RequestError> {
+    if api_versions::advertised(api, sasl).is_none() {
         return Err(RequestError::NotImplemented { api });
     }
-    if api != ApiKey::ApiVersions && !api_versions::accepts(api, version) {
+    if api != ApiKey::ApiVersions && !api_versions::accepts(api, version, sasl) {
         return Err(RequestError::UnsupportedVersion { api, version });
     }
     Ok(())
@@ -94,9 +94,10 @@ pub(crate) async fn dispatch(
     };
     match api {
         ApiKey::ApiVersions => {
-            if !api_versions::accepts(api, version) {
+            let sasl = shared.sasl.is_some();
+            if !api_versions::accepts(api, version, sasl) {
                 // Kafka answers in v0, which every client can read, without parsing the body.
-                let response = api_versions::unsupported();
+                let response = api_versions::unsupported(sasl);
                 return encode(&response, api, 0);
             }
             let _request: ApiVersionsRequest = decode(&mut body, api, version)?;
@@ -142,7 +143,11 @@ pub(crate) async fn dispatch(
     }
 }
 
-fn decode<R: Decodable>(body: &mut Bytes, api: ApiKey, version: i16) -> Result<R, RequestError> {
+pub(crate) fn decode<R: Decodable>(
+    body: &mut Bytes,
+    api: ApiKey,
+    version: i16,
+) -> Result<R, RequestError> {
     let request = R::decode(body, version).map_err(|e| RequestError::Decode {
         api,
         version,
@@ -158,7 +163,11 @@ fn decode<R: Decodable>(body: &mut Bytes, api: ApiKey, version: i16) -> Result<R
     Ok(request)
 }
 
-fn encode<M: Encodable>(response: &M, api: ApiKey, version: i16) -> Result<Reply, RequestError> {
+pub(crate) fn encode<M: Encodable>(
+    response: &M,
+    api: ApiKey,
+    version: i16,
+) -> Result<Reply, RequestError> {
     let mut body = BytesMut::new();
     response
         .encode(&mut body, version)

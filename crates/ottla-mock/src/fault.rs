@@ -285,6 +285,12 @@ impl<'a> Injected<'a> {
         }
     }
 
+    /// The code whatever its target (for responses with a single error code: SaslHandshake,
+    /// SaslAuthenticate).
+    pub fn any(&self) -> Option<i16> {
+        self.error.map(|(_, code)| code)
+    }
+
     /// The code for the top-level error field.
     pub fn top_level(&self) -> Option<i16> {
         match self.error {

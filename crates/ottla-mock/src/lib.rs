@@ -12,6 +12,14 @@
 //! | Fetch | whole batches from the fetch offset, byte limits, long-poll woken by appends |
 //! | ListOffsets | earliest, latest, max timestamp, by timestamp |
 //! | CreateTopics / DeleteTopics | with `validate_only` and Kafka's error codes |
+//! | SaslHandshake (v1) / SaslAuthenticate (v0–v2) | only with [`MockClusterBuilder::sasl`]: PLAIN, SCRAM-SHA-256/512, OAUTHBEARER, KIP-368 session lifetime and re-authentication |
+//!
+//! With SASL enabled ([`MockSasl`]) a connection must authenticate before anything but
+//! ApiVersions, as on Kafka's `SASL_PLAINTEXT` listener: another request closes it; a failed
+//! exchange is answered SASL_AUTHENTICATION_FAILED (58) and closes it; a request after the
+//! session lifetime closes it unless it re-authenticates. [`MockCluster::sasl_count`] and
+//! [`MockCluster::sasl_principals`] report what happened. SaslHandshake v0 (raw tokens) is not
+//! served.
 //!
 //! Any other API key closes the connection, as a real broker does; so does a malformed request.
 //!
@@ -71,6 +79,7 @@ mod error;
 mod fault;
 mod handlers;
 mod log;
+mod sasl;
 mod state;
 mod stats;
 mod topic_id;
@@ -80,3 +89,4 @@ pub use cluster::MockCluster;
 pub use error::MockError;
 pub use fault::{ErrorTarget, Fault, FaultAction, FaultId, Times};
 pub use kafka_protocol::messages::ApiKey;
+pub use sasl::{MockSasl, OAuthValidator, SaslCounter, SaslMechanism, DEFAULT_SCRAM_ITERATIONS};

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::MockError;
 use crate::fault::FaultRegistry;
 use crate::log::PartitionLog;
+use crate::sasl::SaslServer;
 use crate::stats::Stats;
 use crate::topic_id::TopicIdGenerator;
 
@@ -27,15 +28,18 @@ const MAX_TOPIC_NAME_LEN: usize = 249;
 #[derive(Debug)]
 pub(crate) struct Shared {
     state: Mutex<ClusterState>,
+    /// Server-side SASL, fixed at start; `None` for a plaintext listener.
+    pub sasl: Option<SaslServer>,
     /// Woken on every append and every metadata change (leaders, topics, brokers), so waiting
     /// fetches re-check.
     changed: Notify,
 }
 
 impl Shared {
-    pub fn new(state: ClusterState) -> Self {
+    pub fn new(state: ClusterState, sasl: Option<SaslServer>) -> Self {
         Self {
             state: Mutex::new(state),
+            sasl,
             changed: Notify::new(),
         }
     }

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::sasl::SaslStats;
+
 /// Request and connection counts.
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
@@ -9,6 +11,8 @@ pub(crate) struct Stats {
     requests: HashMap<(i16, i32), u64>,
     /// node → connections accepted.
     connections: HashMap<i32, u64>,
+    /// SASL outcomes and principals.
+    pub sasl: SaslStats,
 }
 
 impl Stats {

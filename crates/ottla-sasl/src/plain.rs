@@ -1,6 +1,6 @@
 //! SASL/PLAIN (RFC 4616): one message, `authzid NUL authcid NUL passwd`.
 
-use crate::{SaslError, Secret};
+use crate::{Authenticator, SaslError, Secret};
 
 /// The PLAIN mechanism. Kafka sends no authorization identity.
 #[derive(Debug, Clone)]
@@ -67,6 +67,23 @@ impl Plain {
     }
 }
 
+impl Authenticator for Plain {
+    fn mechanism(&self) -> &'static str {
+        Self::NAME
+    }
+
+    /// Validates the credentials, then returns [`Plain::initial_response`].
+    fn initial(&mut self) -> Result<Vec<u8>, SaslError> {
+        self.validate()?;
+        Ok(self.initial_response())
+    }
+
+    /// [`Plain::finish`]: the exchange ends with the server's (empty) reply.
+    fn step(&mut self, server: &[u8]) -> Result<Option<Vec<u8>>, SaslError> {
+        self.finish(server).map(|()| None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +112,17 @@ mod tests {
         let mut p = Plain::new("u", Secret::new("p"));
         assert!(p.finish(b"").is_ok());
         assert!(p.finish(b"?").is_err());
+    }
+
+    #[test]
+    fn as_authenticator() {
+        let mut a: Box<dyn Authenticator> = Box::new(Plain::new("u", Secret::new("p")));
+        assert_eq!(a.mechanism(), "PLAIN");
+        assert_eq!(a.initial().unwrap(), b"\0u\0p");
+        assert_eq!(a.step(b"").unwrap(), None);
+        assert!(a.step(b"x").is_err());
+        let mut bad: Box<dyn Authenticator> = Box::new(Plain::new("", Secret::new("p")));
+        assert!(bad.initial().is_err());
     }
 
     #[test]

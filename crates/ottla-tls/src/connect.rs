@@ -1,4 +1,5 @@
-//! TCP connection setup: resolve, then try each address in turn under one deadline.
+//! Connection setup: resolve, try each address in turn, then (if configured) run the TLS
+//! handshake, all under one deadline.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,27 +8,34 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use crate::connector::TlsConnector;
 use crate::error::ConnectError;
 use crate::transport::Transport;
 
 /// How to set up a connection.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
-    /// One deadline for resolving and connecting (`socket.connection.setup.timeout.ms`).
+    /// One deadline for resolving, connecting and the TLS handshake
+    /// (`socket.connection.setup.timeout.ms`).
     pub setup_timeout: Duration,
+    /// TLS settings (`security.protocol=SSL` / `SASL_SSL`); `None` for plain TCP.
+    pub tls: Option<TlsConnector>,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
         Self {
             setup_timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
 
 /// Resolves `host` and connects to its addresses in turn (as the resolver orders them, IPv4
-/// and IPv6 alike) until one accepts, all within `options.setup_timeout`. The socket has
-/// `TCP_NODELAY` set: Kafka requests are whole frames, written at once.
+/// and IPv6 alike) until one accepts, then runs the TLS handshake if `options.tls` is set,
+/// all within `options.setup_timeout`. The socket has `TCP_NODELAY` set: Kafka requests are
+/// whole frames, written at once. A failed TLS handshake is returned at once (the next
+/// address would present the same certificate).
 pub async fn connect(
     host: &str,
     port: u16,
@@ -71,7 +79,20 @@ pub async fn connect(
                     attempts.push((addr, Arc::new(e)));
                     continue;
                 }
-                return Ok(Transport::tcp(stream, addr));
+                let Some(tls) = &options.tls else {
+                    return Ok(Transport::tcp(stream, addr));
+                };
+                return match tokio::time::timeout_at(deadline, tls.handshake(stream, host, port))
+                    .await
+                {
+                    Err(_) => Err(ConnectError::TlsTimeout {
+                        host: host.to_owned(),
+                        port,
+                        timeout: options.setup_timeout,
+                    }),
+                    Ok(Err(e)) => Err(e),
+                    Ok(Ok(stream)) => Ok(Transport::tls(stream, addr, host, port)),
+                };
             }
         }
     }
@@ -158,6 +179,7 @@ mod tests {
         let mut held = Vec::new();
         let opts = ConnectOptions {
             setup_timeout: Duration::from_millis(300),
+            tls: None,
         };
         for _ in 0..8 {
             let start = std::time::Instant::now();

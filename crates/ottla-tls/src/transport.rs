@@ -3,12 +3,22 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
-/// A connected byte stream to a broker: plain TCP (TLS joins as a second variant).
+use crate::error::ConnectError;
+use crate::tls_problem::{rustls_error, TlsProblem};
+
+/// A connected byte stream to a broker: plain TCP or TLS over TCP.
+///
+/// On a TLS transport, a read or write that fails because of the TLS session (for example
+/// the broker rejecting our client certificate, which TLS 1.3 reports only after the
+/// handshake) returns an `std::io::Error` whose inner error is a [`ConnectError::Tls`]
+/// naming the broker; get it with `err.get_ref()` and `downcast_ref::<ConnectError>()`.
 #[derive(Debug)]
 pub struct Transport {
     inner: Inner,
@@ -18,6 +28,37 @@ pub struct Transport {
 #[derive(Debug)]
 enum Inner {
     Tcp(TcpStream),
+    Tls {
+        stream: Box<TlsStream<TcpStream>>,
+        host: Arc<str>,
+        port: u16,
+    },
+}
+
+/// The TLS protocol version of a session.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
+}
+
+/// Puts the broker's name on TLS failures met after the handshake.
+fn tls_io_error(e: io::Error, host: &str, port: u16) -> io::Error {
+    if rustls_error(&e).is_none() {
+        return e;
+    }
+    let kind = e.kind();
+    io::Error::new(
+        kind,
+        ConnectError::Tls {
+            host: host.to_owned(),
+            port,
+            problem: TlsProblem::from_io(e, host, false),
+        },
+    )
 }
 
 impl Transport {
@@ -25,6 +66,34 @@ impl Transport {
         Self {
             inner: Inner::Tcp(stream),
             peer,
+        }
+    }
+
+    pub(crate) fn tls(
+        stream: TlsStream<TcpStream>,
+        peer: SocketAddr,
+        host: &str,
+        port: u16,
+    ) -> Self {
+        Self {
+            inner: Inner::Tls {
+                stream: Box::new(stream),
+                host: Arc::from(host),
+                port,
+            },
+            peer,
+        }
+    }
+
+    /// The negotiated TLS version, or `None` for plain TCP.
+    pub fn tls_version(&self) -> Option<TlsVersion> {
+        match &self.inner {
+            Inner::Tcp(_) => None,
+            Inner::Tls { stream, .. } => match stream.get_ref().1.protocol_version()? {
+                rustls::ProtocolVersion::TLSv1_3 => Some(TlsVersion::Tls13),
+                rustls::ProtocolVersion::TLSv1_2 => Some(TlsVersion::Tls12),
+                _ => None,
+            },
         }
     }
 
@@ -37,6 +106,7 @@ impl Transport {
     pub fn nodelay(&self) -> io::Result<bool> {
         match &self.inner {
             Inner::Tcp(s) => s.nodelay(),
+            Inner::Tls { stream, .. } => stream.get_ref().0.nodelay(),
         }
     }
 
@@ -44,6 +114,7 @@ impl Transport {
     pub fn is_tls(&self) -> bool {
         match &self.inner {
             Inner::Tcp(_) => false,
+            Inner::Tls { .. } => true,
         }
     }
 }
@@ -56,6 +127,9 @@ impl AsyncRead for Transport {
     ) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+                .poll_read(cx, buf)
+                .map_err(|e| tls_io_error(e, host, *port)),
         }
     }
 }
@@ -68,6 +142,9 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+                .poll_write(cx, buf)
+                .map_err(|e| tls_io_error(e, host, *port)),
         }
     }
 
@@ -78,24 +155,34 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+                .poll_write_vectored(cx, bufs)
+                .map_err(|e| tls_io_error(e, host, *port)),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match &self.inner {
             Inner::Tcp(s) => s.is_write_vectored(),
+            Inner::Tls { stream, .. } => stream.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+                .poll_flush(cx)
+                .map_err(|e| tls_io_error(e, host, *port)),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+                .poll_shutdown(cx)
+                .map_err(|e| tls_io_error(e, host, *port)),
         }
     }
 }

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::cluster::{Backoff, ClusterMetadata, ConnectionPool};
 use crate::config::ClientConfig;
-use crate::connection::{BrokerConnection, ConnectParams};
+use crate::connection::{BrokerConnection, ConnectParams, SaslFactory};
 use crate::error::Error;
 
 /// A Kafka client: knows the cluster, keeps one connection per broker, and sends typed
@@ -35,6 +35,8 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     config: ClientConfig,
+    sasl: Option<Arc<dyn SaslFactory>>,
+    tls: Option<ottla_tls::TlsConnector>,
     pool: ConnectionPool,
     metadata: RwLock<Option<Arc<ClusterMetadata>>>,
     stale: AtomicBool,
@@ -49,8 +51,13 @@ impl Client {
             base: config.reconnect_backoff,
             max: config.reconnect_backoff_max,
         };
+        let sasl = crate::security::sasl_factory(&config.security, config.token_provider.as_ref())?;
+        let tls = crate::security::tls_connector(&config.security)
+            .map_err(|source| Error::Tls { source })?;
         let client = Client {
             inner: Arc::new(Inner {
+                sasl,
+                tls,
                 config,
                 pool: ConnectionPool::new(backoff),
                 metadata: RwLock::new(None),
@@ -142,6 +149,8 @@ impl Client {
             setup_timeout: c.connection_setup_timeout,
             max_in_flight: c.max_in_flight,
             max_frame_size: c.receive_message_max_bytes,
+            sasl: self.inner.sasl.clone(),
+            tls: self.inner.tls.clone(),
         }
     }
 

@@ -80,6 +80,58 @@ pub enum Error {
         /// Why.
         source: ProtocolError,
     },
+    /// The broker does not offer the SASL mechanism configured.
+    #[error("broker {broker} does not offer SASL mechanism {mechanism}; it offers: {}", offered.join(", "))]
+    SaslMechanismNotOffered {
+        /// The broker.
+        broker: String,
+        /// The mechanism asked for.
+        mechanism: &'static str,
+        /// What the broker offers.
+        offered: Vec<String>,
+    },
+    /// The broker rejected the credentials (not retried: the same credentials fail again).
+    #[error("broker {broker}: SASL/{mechanism} authentication failed: {}", message.as_deref().unwrap_or(code.description()))]
+    Authentication {
+        /// The broker.
+        broker: String,
+        /// The mechanism.
+        mechanism: &'static str,
+        /// The error code (SASL_AUTHENTICATION_FAILED, …).
+        code: ErrorCode,
+        /// The broker's message.
+        message: Option<String>,
+    },
+    /// The client side of the SASL exchange failed (bad server message, server signature
+    /// that does not verify, token provider error, …).
+    #[error("broker {broker}: SASL/{mechanism}: {source}")]
+    Sasl {
+        /// The broker.
+        broker: String,
+        /// The mechanism.
+        mechanism: &'static str,
+        /// Why.
+        source: ottla_sasl::SaslError,
+    },
+    /// The broker closed the connection during SASL authentication.
+    #[error(
+        "broker {broker} closed the connection during SASL/{mechanism} authentication: {source}"
+    )]
+    ClosedDuringAuthentication {
+        /// The broker.
+        broker: String,
+        /// The mechanism.
+        mechanism: &'static str,
+        /// What the connection saw.
+        source: Arc<ConnectionError>,
+    },
+    /// The TLS settings (`ssl.*`) could not be loaded: a file, key or password is wrong, or
+    /// the CPU cannot run the crypto provider.
+    #[error("TLS configuration: {source}")]
+    Tls {
+        /// Why.
+        source: ottla_tls::ConnectError,
+    },
     /// No broker in `bootstrap.servers` could be reached.
     #[error("no bootstrap server reachable: {}", attempts.join("; "))]
     Bootstrap {
@@ -184,6 +236,10 @@ pub enum ConnectionError {
         /// The deadline.
         timeout: Duration,
     },
+    /// KIP-368 re-authentication failed; the connection is closed and the next request opens
+    /// a new one (authenticating afresh).
+    #[error("re-authentication failed: {0}")]
+    Reauthentication(String),
     /// The client shut the connection down.
     #[error("connection shut down by the client")]
     Shutdown,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connection;
 mod error;
 pub mod partitioner;
+mod security;
 
 pub use client::Client;
 pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};

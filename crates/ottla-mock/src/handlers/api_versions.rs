@@ -21,14 +21,18 @@ pub(crate) const IMPLEMENTED: [ApiKey; 7] = [
     ApiKey::DeleteTopics,
 ];
 
+/// The SASL APIs, advertised only by a cluster with SASL enabled.
+pub(crate) const SASL: [ApiKey; 2] = [ApiKey::SaslHandshake, ApiKey::SaslAuthenticate];
+
 /// The feature KRaft brokers always report.
 const METADATA_VERSION: &str = "metadata.version";
 /// Kafka 3.9's `metadata.version` level.
 const METADATA_VERSION_LEVEL: i16 = 21;
 
-/// The versions of `api` the mock advertises and accepts, if it implements it.
-pub(crate) fn advertised(api: ApiKey) -> Option<VersionRange> {
-    if IMPLEMENTED.contains(&api) {
+/// The versions of `api` the mock advertises and accepts, if it implements it (the SASL APIs
+/// only when `sasl` is enabled).
+pub(crate) fn advertised(api: ApiKey, sasl: bool) -> Option<VersionRange> {
+    if IMPLEMENTED.contains(&api) || (sasl && SASL.contains(&api)) {
         client_range(api)
     } else {
         None
@@ -36,15 +40,16 @@ pub(crate) fn advertised(api: ApiKey) -> Option<VersionRange> {
 }
 
 /// Whether `version` of `api` is served.
-pub(crate) fn accepts(api: ApiKey, version: i16) -> bool {
-    advertised(api).is_some_and(|r| r.min <= version && version <= r.max)
+pub(crate) fn accepts(api: ApiKey, version: i16, sasl: bool) -> bool {
+    advertised(api, sasl).is_some_and(|r| r.min <= version && version <= r.max)
 }
 
-fn api_keys() -> Vec<ApiVersion> {
+fn api_keys(sasl: bool) -> Vec<ApiVersion> {
     IMPLEMENTED
         .iter()
+        .chain(SASL.iter().filter(|_| sasl))
         .filter_map(|&api| {
-            advertised(api).map(|r| {
+            advertised(api, sasl).map(|r| {
                 ApiVersion::default()
                     .with_api_key(api as i16)
                     .with_min_version(r.min)
@@ -61,7 +66,7 @@ fn api_keys() -> Vec<ApiVersion> {
 pub(crate) fn handle(ctx: &Ctx<'_>) -> ApiVersionsResponse {
     let response = ApiVersionsResponse::default()
         .with_error_code(ctx.injected.top_level().unwrap_or(0))
-        .with_api_keys(api_keys());
+        .with_api_keys(api_keys(ctx.shared.sasl.is_some()));
     if ctx.version < 3 {
         return response;
     }
@@ -80,10 +85,10 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> ApiVersionsResponse {
 
 /// The answer to an ApiVersions request of a version the mock does not speak: as Kafka does,
 /// UNSUPPORTED_VERSION with the supported list, to be encoded at v0 so any client can read it.
-pub(crate) fn unsupported() -> ApiVersionsResponse {
+pub(crate) fn unsupported(sasl: bool) -> ApiVersionsResponse {
     ApiVersionsResponse::default()
         .with_error_code(ResponseError::UnsupportedVersion.code())
-        .with_api_keys(api_keys())
+        .with_api_keys(api_keys(sasl))
 }
 
 #[cfg(test)]
@@ -92,16 +97,26 @@ mod tests {
 
     #[test]
     fn advertises_client_ranges_only_for_implemented_apis() {
-        let keys = api_keys();
+        let keys = api_keys(false);
         assert_eq!(keys.len(), IMPLEMENTED.len());
+        let with_sasl = api_keys(true);
+        assert_eq!(with_sasl.len(), IMPLEMENTED.len() + 2);
+        let auth = with_sasl
+            .iter()
+            .find(|k| k.api_key == ApiKey::SaslAuthenticate as i16)
+            .unwrap();
+        assert_eq!((auth.min_version, auth.max_version), (0, 2));
+        assert!(advertised(ApiKey::SaslHandshake, false).is_none());
+        assert!(accepts(ApiKey::SaslHandshake, 1, true));
+        assert!(!accepts(ApiKey::SaslHandshake, 0, true));
         let fetch = keys
             .iter()
             .find(|k| k.api_key == ApiKey::Fetch as i16)
             .unwrap();
         assert_eq!((fetch.min_version, fetch.max_version), (4, 12));
-        assert!(advertised(ApiKey::JoinGroup).is_none());
-        assert!(accepts(ApiKey::Produce, 3));
-        assert!(!accepts(ApiKey::Produce, 2));
-        assert!(!accepts(ApiKey::Produce, 12));
+        assert!(advertised(ApiKey::JoinGroup, true).is_none());
+        assert!(accepts(ApiKey::Produce, 3, false));
+        assert!(!accepts(ApiKey::Produce, 2, false));
+        assert!(!accepts(ApiKey::Produce, 12, false));
     }
 }

@@ -8,6 +8,8 @@ pub(crate) mod fetch;
 pub(crate) mod list_offsets;
 pub(crate) mod metadata;
 pub(crate) mod produce;
+pub(crate) mod sasl_authenticate;
+pub(crate) mod sasl_handshake;
 
 use kafka_protocol::ResponseError;
 

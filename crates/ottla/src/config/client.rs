@@ -1,11 +1,14 @@
 //! Configuration of the low-level client: bootstrap, timeouts, backoff, limits.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ConfigError, Properties};
+use ottla_sasl::TokenProvider;
+
+use super::{ConfigError, Properties, SecuritySettings};
 
 /// A validated client configuration. Build it with [`ClientConfig::builder`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// `bootstrap.servers`: (host, port) pairs tried in turn.
     pub bootstrap_servers: Vec<(String, u16)>,
@@ -25,6 +28,10 @@ pub struct ClientConfig {
     pub max_in_flight: usize,
     /// `receive.message.max.bytes`: the largest response frame accepted.
     pub receive_message_max_bytes: usize,
+    /// `security.protocol`, `sasl.*`, `ssl.*`.
+    pub security: SecuritySettings,
+    /// Where OAUTHBEARER tokens come from (`sasl.mechanism=OAUTHBEARER`).
+    pub token_provider: Option<Arc<dyn TokenProvider>>,
 }
 
 impl ClientConfig {
@@ -55,6 +62,8 @@ pub struct ClientConfigBuilder {
     reconnect_backoff_max_ms: u64,
     max_in_flight: u64,
     receive_message_max_bytes: u64,
+    security: SecuritySettings,
+    token_provider: Option<Arc<dyn TokenProvider>>,
 }
 
 impl Default for ClientConfigBuilder {
@@ -69,6 +78,8 @@ impl Default for ClientConfigBuilder {
             reconnect_backoff_max_ms: 1_000,
             max_in_flight: 5,
             receive_message_max_bytes: ottla_protocol::frame::DEFAULT_MAX_FRAME_SIZE as u64,
+            security: SecuritySettings::default(),
+            token_provider: None,
         }
     }
 }
@@ -86,6 +97,19 @@ pub const CLIENT_KEYS: &[&str] = &[
     "max.in.flight.requests.per.connection",
     "max.in.flight",
     "receive.message.max.bytes",
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.username",
+    "sasl.password",
+    "ssl.ca.location",
+    "ssl.ca.pem",
+    "ssl.certificate.location",
+    "ssl.certificate.pem",
+    "ssl.key.location",
+    "ssl.key.pem",
+    "ssl.key.password",
+    "ssl.endpoint.identification.algorithm",
 ];
 
 fn parse_u64(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
@@ -125,9 +149,11 @@ impl ClientConfigBuilder {
                 self.receive_message_max_bytes = parse_u64(key, value, 1_000, i32::MAX as u64)?
             }
             _ => {
-                return Err(ConfigError::UnknownKey {
-                    key: key.to_owned(),
-                })
+                if !self.security.set(key, value)? {
+                    return Err(ConfigError::UnknownKey {
+                        key: key.to_owned(),
+                    });
+                }
             }
         }
         Ok(self)
@@ -136,6 +162,12 @@ impl ClientConfigBuilder {
     /// `bootstrap.servers`: comma-separated `host:port` list.
     pub fn bootstrap_servers(&mut self, servers: impl Into<String>) -> &mut Self {
         self.bootstrap_servers = Some(servers.into());
+        self
+    }
+
+    /// The OAUTHBEARER token provider, asked for a fresh token at every (re-)authentication.
+    pub fn token_provider(&mut self, provider: Arc<dyn TokenProvider>) -> &mut Self {
+        self.token_provider = Some(provider);
         self
     }
 
@@ -228,7 +260,10 @@ impl ClientConfigBuilder {
                 format!("from 1000 to {}", i32::MAX),
             ));
         }
+        self.security.validate(self.token_provider.is_some())?;
         Ok(ClientConfig {
+            security: self.security.clone(),
+            token_provider: self.token_provider.clone(),
             bootstrap_servers,
             client_id: self.client_id.clone(),
             request_timeout: ms("request.timeout.ms", self.request_timeout_ms, 1)?,
@@ -320,8 +355,21 @@ mod tests {
             let mut b = ClientConfig::builder();
             let value = if key.contains("servers") || key.contains("list") {
                 "h:1"
-            } else if *key == "client.id" {
+            } else if *key == "client.id"
+                || key.starts_with("sasl.username")
+                || key.starts_with("sasl.password")
+                || key.contains(".pem")
+                || key.contains("location")
+            {
                 "x"
+            } else if *key == "security.protocol" {
+                "SASL_SSL"
+            } else if key.starts_with("sasl.mechanism") {
+                "PLAIN"
+            } else if key.contains("identification") {
+                "none"
+            } else if *key == "ssl.key.password" {
+                "pw"
             } else {
                 "5000"
             };

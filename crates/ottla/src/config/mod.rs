@@ -3,7 +3,9 @@
 mod client;
 mod error;
 mod properties;
+mod security;
 
 pub use client::{ClientConfig, ClientConfigBuilder, CLIENT_KEYS};
 pub use error::ConfigError;
 pub use properties::{parse_properties_file, Properties};
+pub use security::{SaslMechanism, SecurityProtocol, SecuritySettings, TlsSettings, SECURITY_KEYS};

@@ -1,6 +1,6 @@
 //! The cloneable handle to a connection task.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -15,7 +15,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::handshake;
+use super::sasl::{self, SaslFactory};
 use super::task::{self, Outgoing};
+use super::wire::Wire;
 use crate::error::{ConnectionError, Error};
 
 /// How much longer than a request's deadline its caller waits for the task's verdict.
@@ -32,6 +34,8 @@ pub(crate) struct ConnectParams {
     pub setup_timeout: Duration,
     pub max_in_flight: usize,
     pub max_frame_size: usize,
+    pub sasl: Option<Arc<dyn SaslFactory>>,
+    pub tls: Option<ottla_tls::TlsConnector>,
 }
 
 impl ConnectParams {
@@ -60,32 +64,46 @@ pub(crate) struct Shared {
     pub tx: mpsc::Sender<Outgoing>,
     /// Set once by the task when it ends; every later caller gets this error.
     pub fatal: OnceLock<Arc<ConnectionError>>,
+    /// Completed re-authentications.
+    pub reauthentications: AtomicU64,
 }
 
 impl BrokerConnection {
-    /// Connects, negotiates API versions, and starts the connection task.
+    /// Connects (TCP, then TLS when configured), negotiates API versions, authenticates
+    /// with SASL when configured, and starts the connection task.
     pub(crate) async fn open(params: &ConnectParams) -> Result<Self, Error> {
         let broker = params.label();
         let options = ottla_tls::ConnectOptions {
             setup_timeout: params.setup_timeout,
+            tls: params.tls.clone(),
         };
-        let mut transport = ottla_tls::connect(&params.host, params.port, &options)
+        let transport = ottla_tls::connect(&params.host, params.port, &options)
             .await
             .map_err(|source| Error::Connect {
                 broker: broker.clone(),
                 source,
             })?;
+        let (mut reader, mut writer) = tokio::io::split(transport);
         let decoder = FrameDecoder::new(params.max_frame_size);
         let mut read_buf = BytesMut::with_capacity(64 * 1024);
-        let versions = handshake::negotiate_versions(
-            &mut transport,
-            &mut read_buf,
+        let next_correlation_id = AtomicI32::new(1);
+        let mut wire = Wire {
+            reader: &mut reader,
+            writer: &mut writer,
+            read_buf: &mut read_buf,
             decoder,
-            &params.client_id,
-            params.request_timeout,
-            &broker,
-        )
-        .await?;
+            client_id: &params.client_id,
+            broker: &broker,
+            next_correlation_id: &next_correlation_id,
+        };
+        let versions = handshake::negotiate_versions(&mut wire, params.request_timeout).await?;
+        let session = match &params.sasl {
+            Some(factory) => Some(
+                sasl::authenticate(&mut wire, &versions, &**factory, params.request_timeout)
+                    .await?,
+            ),
+            None => None,
+        };
         // Room for the requests in flight plus as many waiting: callers beyond that wait for a
         // slot (and their deadline keeps running).
         let (tx, rx) = mpsc::channel(params.max_in_flight.max(1) * 2);
@@ -94,21 +112,38 @@ impl BrokerConnection {
             client_id: params.client_id.clone(),
             request_timeout: params.request_timeout,
             versions,
-            next_correlation_id: AtomicI32::new(1),
+            next_correlation_id,
             tx,
             fatal: OnceLock::new(),
+            reauthentications: AtomicU64::new(0),
         });
+        let reauth = match (&params.sasl, session.and_then(|s| s.lifetime)) {
+            (Some(factory), Some(lifetime)) => Some(task::Reauth {
+                factory: Arc::clone(factory),
+                lifetime,
+            }),
+            _ => None,
+        };
         tokio::spawn(task::run(
-            transport,
-            read_buf,
+            task::Io {
+                reader,
+                writer,
+                read_buf,
+            },
             rx,
             Arc::clone(&shared),
             task::Limits {
                 max_in_flight: params.max_in_flight.max(1),
                 decoder,
             },
+            reauth,
         ));
         Ok(Self { shared })
+    }
+
+    /// How many times this connection re-authenticated (KIP-368).
+    pub fn reauthentications(&self) -> u64 {
+        self.shared.reauthentications.load(Ordering::Relaxed)
     }
 
     /// The broker's label (`host:port (node N)`).
@@ -368,6 +403,8 @@ mod tests {
             setup_timeout: Duration::from_secs(5),
             max_in_flight: 2,
             max_frame_size: 1 << 20,
+            sasl: None,
+            tls: None,
         })
         .await
         .unwrap();

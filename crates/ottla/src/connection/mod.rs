@@ -11,7 +11,10 @@
 
 mod handle;
 mod handshake;
+mod sasl;
 mod task;
+mod wire;
 
 pub use handle::BrokerConnection;
 pub(crate) use handle::ConnectParams;
+pub use sasl::{BoxFuture, SaslFactory};

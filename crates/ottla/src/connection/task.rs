@@ -8,11 +8,16 @@ use std::time::Duration;
 use bytes::{Buf, Bytes, BytesMut};
 use ottla_protocol::frame::{peek_correlation_id, FrameDecoder};
 use ottla_protocol::messages::ApiKey;
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf};
+use rand::Rng;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use std::sync::atomic::Ordering;
+
 use super::handle::Shared;
+use super::sasl::{self, SaslFactory};
+use super::wire::Wire;
 use crate::error::ConnectionError;
 
 /// The reply to one request: the response frame (`None` for requests without a response),
@@ -29,6 +34,30 @@ pub(crate) struct Outgoing {
     pub timeout: Duration,
     pub expect_response: bool,
     pub reply: oneshot::Sender<Reply>,
+}
+
+/// The socket halves and what was read past the handshake.
+#[derive(Debug)]
+pub(crate) struct Io {
+    pub reader: ReadHalf<ottla_tls::Transport>,
+    pub writer: WriteHalf<ottla_tls::Transport>,
+    pub read_buf: BytesMut,
+}
+
+/// KIP-368: re-authenticate before the broker's session ends.
+#[derive(Debug)]
+pub(crate) struct Reauth {
+    pub factory: Arc<dyn SaslFactory>,
+    pub lifetime: Duration,
+}
+
+impl Reauth {
+    /// When to start the next re-authentication: at a random 85–95 % of the lifetime, so
+    /// connections opened together do not re-authenticate together.
+    fn due(&self, from: Instant) -> Instant {
+        let fraction = rand::rng().random_range(0.85..0.95);
+        from + self.lifetime.mul_f64(fraction)
+    }
 }
 
 /// Per-connection limits.
@@ -63,11 +92,11 @@ struct State {
 
 /// Runs until the socket fails, the broker closes it, or every handle is dropped.
 pub(crate) async fn run(
-    transport: ottla_tls::Transport,
-    read_buf: BytesMut,
+    io: Io,
     rx: mpsc::Receiver<Outgoing>,
     shared: Arc<Shared>,
     limits: Limits,
+    reauth: Option<Reauth>,
 ) {
     let mut rx = rx;
     let mut state = State {
@@ -75,7 +104,7 @@ pub(crate) async fn run(
         to_write: VecDeque::new(),
         needs_flush: false,
     };
-    let result = drive(transport, read_buf, &mut rx, &mut state, limits).await;
+    let result = drive(io, &mut rx, &mut state, limits, &shared, reauth).await;
     let error = Arc::new(match result {
         Ok(()) => ConnectionError::Shutdown,
         Err(e) => e,
@@ -102,14 +131,22 @@ pub(crate) async fn run(
 }
 
 async fn drive(
-    transport: ottla_tls::Transport,
-    mut read_buf: BytesMut,
+    io: Io,
     rx: &mut mpsc::Receiver<Outgoing>,
     state: &mut State,
     limits: Limits,
+    shared: &Shared,
+    reauth: Option<Reauth>,
 ) -> Result<(), ConnectionError> {
-    let (mut reader, mut writer) = tokio::io::split(transport);
+    let Io {
+        mut reader,
+        mut writer,
+        mut read_buf,
+    } = io;
     let mut closing = false;
+    let mut reauth_at = reauth.as_ref().map(|r| r.due(Instant::now()));
+    // Set when re-authentication is due: take no new requests, let the ones in flight finish.
+    let mut draining = false;
     // Frames may already be buffered from the handshake.
     dispatch_frames(&mut read_buf, state, limits.decoder)?;
     loop {
@@ -118,13 +155,21 @@ async fn drive(
             let _ = writer.shutdown().await;
             return Ok(());
         }
+        if draining && state.in_flight.is_empty() && state.to_write.is_empty() && !state.needs_flush
+        {
+            if let Some(r) = &reauth {
+                reauthenticate(r, shared, &mut reader, &mut writer, &mut read_buf, limits).await?;
+                reauth_at = Some(r.due(Instant::now()));
+            }
+            draining = false;
+        }
         let slots = state.in_flight.len()
             + state
                 .to_write
                 .iter()
                 .filter(|p| p.on_written.is_some())
                 .count();
-        let accept = !closing && slots < limits.max_in_flight;
+        let accept = !closing && !draining && slots < limits.max_in_flight;
         let want_write = !state.to_write.is_empty() || state.needs_flush;
         let next_deadline = state.in_flight.iter().map(|f| f.deadline).min();
         tokio::select! {
@@ -139,6 +184,10 @@ async fn drive(
                 None => closing = true,
                 Some(o) => accept_request(o, state),
             },
+            _ = sleep_until(reauth_at), if reauth_at.is_some() && !draining => {
+                draining = true;
+                reauth_at = None;
+            }
             _ = sleep_until(next_deadline), if next_deadline.is_some() => {
                 let now = Instant::now();
                 if let Some(f) = state.in_flight.iter().find(|f| f.deadline <= now) {
@@ -149,6 +198,44 @@ async fn drive(
                     });
                 }
             }
+        }
+    }
+}
+
+/// Runs SASL again on the idle connection (nothing in flight, nothing queued for writing).
+async fn reauthenticate(
+    reauth: &Reauth,
+    shared: &Shared,
+    reader: &mut ReadHalf<ottla_tls::Transport>,
+    writer: &mut WriteHalf<ottla_tls::Transport>,
+    read_buf: &mut BytesMut,
+    limits: Limits,
+) -> Result<(), ConnectionError> {
+    let mut wire = Wire {
+        reader,
+        writer,
+        read_buf,
+        decoder: limits.decoder,
+        client_id: &shared.client_id,
+        broker: &shared.broker,
+        next_correlation_id: &shared.next_correlation_id,
+    };
+    match sasl::authenticate(
+        &mut wire,
+        &shared.versions,
+        &*reauth.factory,
+        shared.request_timeout,
+    )
+    .await
+    {
+        Ok(_) => {
+            shared.reauthentications.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(broker = %shared.broker, "re-authenticated");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(broker = %shared.broker, error = %e, "re-authentication failed");
+            Err(ConnectionError::Reauthentication(e.to_string()))
         }
     }
 }

@@ -1,0 +1,216 @@
+//! A checked TLS client configuration, and the handshake over a connected socket.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, RootCertStore};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+use crate::chain_only_verifier::ChainOnlyVerifier;
+use crate::config_error::TlsConfigError;
+use crate::error::ConnectError;
+use crate::options::{EndpointIdentification, TlsOptions};
+use crate::pem_input::{self, PemInput};
+use crate::provider::crypto_provider;
+use crate::tls_problem::TlsProblem;
+
+/// A TLS client configuration whose certificates and keys have been loaded and checked
+/// (built by [`TlsOptions::build`]). Cheap to clone; share one among all connections.
+#[derive(Clone)]
+pub struct TlsConnector {
+    config: Arc<ClientConfig>,
+    verify_hostname: bool,
+    client_certificate: bool,
+    custom_trust: bool,
+}
+
+impl fmt::Debug for TlsConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsConnector")
+            .field("provider", &crate::provider::crypto_provider_name())
+            .field("verify_hostname", &self.verify_hostname)
+            .field("client_certificate", &self.client_certificate)
+            .field("custom_trust", &self.custom_trust)
+            .finish_non_exhaustive()
+    }
+}
+
+fn rejected(e: impl fmt::Display) -> TlsConfigError {
+    TlsConfigError::Rejected {
+        reason: e.to_string(),
+    }
+}
+
+/// The CAs from `ssl.ca.*`, or the system's when neither is set.
+fn trust_anchors(options: &TlsOptions) -> Result<(RootCertStore, bool), TlsConfigError> {
+    let mut roots = RootCertStore::empty();
+    let given = pem_input::read_pair(
+        "ssl.ca.location",
+        options.ca_location.as_deref(),
+        "ssl.ca.pem",
+        options.ca_pem.as_deref(),
+    )?;
+    if let Some(input) = given {
+        for (i, cert) in pem_input::certificates(&input)?.into_iter().enumerate() {
+            roots
+                .add(cert)
+                .map_err(|e| TlsConfigError::InvalidCertificate {
+                    origin: input.origin.clone(),
+                    index: i + 1,
+                    reason: e.to_string(),
+                })?;
+        }
+        return Ok((roots, true));
+    }
+    let found = rustls_native_certs::load_native_certs();
+    let errors: Vec<String> = found.errors.iter().map(|e| e.to_string()).collect();
+    for e in &errors {
+        tracing::debug!(error = %e, "while loading the system CA certificates");
+    }
+    let (added, ignored) = roots.add_parsable_certificates(found.certs);
+    tracing::debug!(added, ignored, "loaded the system CA certificates");
+    if added == 0 {
+        return Err(TlsConfigError::NoTrustAnchors { errors });
+    }
+    Ok((roots, false))
+}
+
+/// The client certificate chain and key from `ssl.certificate.*` / `ssl.key.*`, if set.
+fn client_identity(
+    options: &TlsOptions,
+    provider: &CryptoProvider,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, TlsConfigError> {
+    let cert = pem_input::read_pair(
+        "ssl.certificate.location",
+        options.certificate_location.as_deref(),
+        "ssl.certificate.pem",
+        options.certificate_pem.as_deref(),
+    )?;
+    let key = pem_input::read_pair(
+        "ssl.key.location",
+        options.key_location.as_deref(),
+        "ssl.key.pem",
+        options.key_pem.as_deref(),
+    )?;
+    let (cert, key): (PemInput, PemInput) = match (cert, key) {
+        (None, None) => return Ok(None),
+        (Some(c), None) => {
+            return Err(TlsConfigError::Missing {
+                key: c.origin.key(),
+                missing: "ssl.key.location or ssl.key.pem",
+            })
+        }
+        (None, Some(k)) => {
+            return Err(TlsConfigError::Missing {
+                key: k.origin.key(),
+                missing: "ssl.certificate.location or ssl.certificate.pem",
+            })
+        }
+        (Some(c), Some(k)) => (c, k),
+    };
+    let chain = pem_input::certificates(&cert)?;
+    let key_der = pem_input::private_key(&key, options.key_password.as_deref())?;
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key_der.clone_key())
+        .map_err(|e| TlsConfigError::UnsupportedKey {
+            origin: key.origin.clone(),
+            reason: e.to_string(),
+        })?;
+    match CertifiedKey::new(chain.clone(), signing_key).keys_match() {
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            return Err(TlsConfigError::KeyMismatch {
+                certificate: cert.origin,
+                key: key.origin,
+            })
+        }
+        Err(e) => {
+            return Err(TlsConfigError::InvalidCertificate {
+                origin: cert.origin,
+                index: 1,
+                reason: e.to_string(),
+            })
+        }
+    }
+    Ok(Some((chain, key_der)))
+}
+
+impl TlsConnector {
+    pub(crate) fn from_options(options: &TlsOptions) -> Result<Self, ConnectError> {
+        let provider = Arc::new(crypto_provider()?);
+        let (roots, custom_trust) = trust_anchors(options)?;
+        let roots = Arc::new(roots);
+        let identity = client_identity(options, &provider)?;
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(rejected)?;
+        let verify_hostname = options.endpoint_identification == EndpointIdentification::Https;
+        let builder = if verify_hostname {
+            let verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+                .build()
+                .map_err(rejected)?;
+            builder.with_webpki_verifier(verifier)
+        } else {
+            tracing::warn!(
+                "ssl.endpoint.identification.algorithm=none: broker host names are not checked \
+                 against their certificates; any holder of a certificate from a trusted CA can \
+                 impersonate a broker"
+            );
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(ChainOnlyVerifier::new(roots, provider)))
+        };
+        let client_certificate = identity.is_some();
+        let config = match identity {
+            Some((chain, key)) => builder
+                .with_client_auth_cert(chain, key)
+                .map_err(rejected)?,
+            None => builder.with_no_client_auth(),
+        };
+        Ok(Self {
+            config: Arc::new(config),
+            verify_hostname,
+            client_certificate,
+            custom_trust,
+        })
+    }
+
+    /// Whether broker certificates are checked against the host name.
+    pub fn verifies_hostname(&self) -> bool {
+        self.verify_hostname
+    }
+
+    /// Whether a client certificate is offered (mutual TLS).
+    pub fn has_client_certificate(&self) -> bool {
+        self.client_certificate
+    }
+
+    /// Runs the TLS handshake on a connected socket. The server name (SNI and the name the
+    /// certificate is checked against) is `host`; an IP address is sent as no SNI and checked
+    /// against the certificate's IP addresses.
+    pub(crate) async fn handshake(
+        &self,
+        tcp: TcpStream,
+        host: &str,
+        port: u16,
+    ) -> Result<TlsStream<TcpStream>, ConnectError> {
+        let name =
+            ServerName::try_from(host.to_owned()).map_err(|_| ConnectError::InvalidServerName {
+                host: host.to_owned(),
+            })?;
+        tokio_rustls::TlsConnector::from(self.config.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| ConnectError::Tls {
+                host: host.to_owned(),
+                port,
+                problem: TlsProblem::from_io(e, host, true),
+            })
+    }
+}
