@@ -1,6 +1,8 @@
 //! Shared support for the integration tests: where the real broker and kcat are.
 //!
-//! Tests read the broker from `OTTLA_BOOTSTRAP` and kcat from `OTTLA_KCAT`. When one is
+//! Tests read the broker from `OTTLA_BOOTSTRAP` and kcat from `OTTLA_KCAT`; the security peers
+//! (started by `scripts/test.sh`) from `OTTLA_TLS_BOOTSTRAP`, `OTTLA_TLS_BADNAME_BOOTSTRAP`,
+//! `OTTLA_MTLS_BOOTSTRAP`, `OTTLA_SCRAM_BOOTSTRAP` and `OTTLA_SASL_SSL_BOOTSTRAP`. When one is
 //! missing, a test is skipped with a message — except in CI (`CI=true`) or with
 //! `OTTLA_REQUIRE_BROKER=1`, where a missing peer fails the test.
 
@@ -12,7 +14,9 @@ pub fn peers_required() -> bool {
     set("CI") || set("OTTLA_REQUIRE_BROKER")
 }
 
-fn peer(var: &str, what: &str) -> Option<String> {
+/// The value of the peer variable `var` (`what` describes the peer in the messages). `None`
+/// (with a "skipped" message) when it is unset; panics instead when [`peers_required`].
+pub fn peer(var: &str, what: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(v) if !v.trim().is_empty() => Some(v.trim().to_owned()),
         _ if peers_required() => {
@@ -33,6 +37,81 @@ pub fn bootstrap() -> Option<String> {
 /// The reference client (`OTTLA_KCAT`: a kcat running on librdkafka ≥ 2.16).
 pub fn kcat() -> Option<PathBuf> {
     peer("OTTLA_KCAT", "kcat over librdkafka 2.16").map(PathBuf::from)
+}
+
+/// The SSL peer (`OTTLA_TLS_BOOTSTRAP`): stunnel with `server.pem` (localhost, 127.0.0.1)
+/// in front of tansu.
+pub fn tls_bootstrap() -> Option<String> {
+    peer("OTTLA_TLS_BOOTSTRAP", "tansu behind stunnel (SSL)")
+}
+
+/// The SSL peer whose certificate names only `broker.example`
+/// (`OTTLA_TLS_BADNAME_BOOTSTRAP`).
+pub fn tls_badname_bootstrap() -> Option<String> {
+    peer(
+        "OTTLA_TLS_BADNAME_BOOTSTRAP",
+        "tansu behind stunnel with a certificate for another name",
+    )
+}
+
+/// The SSL peer that demands a client certificate signed by `ca.pem`
+/// (`OTTLA_MTLS_BOOTSTRAP`).
+pub fn mtls_bootstrap() -> Option<String> {
+    peer(
+        "OTTLA_MTLS_BOOTSTRAP",
+        "tansu behind stunnel requiring client certificates",
+    )
+}
+
+/// The SASL_PLAINTEXT SCRAM peer (`OTTLA_SCRAM_BOOTSTRAP`): sqlite tansu with users
+/// alice/alice-secret (SCRAM-SHA-512) and bob/bob-secret (SCRAM-SHA-256).
+pub fn scram_bootstrap() -> Option<String> {
+    peer(
+        "OTTLA_SCRAM_BOOTSTRAP",
+        "sqlite tansu with SCRAM users (scripts/broker.sh --scram)",
+    )
+}
+
+/// The SASL_SSL peer (`OTTLA_SASL_SSL_BOOTSTRAP`): the SCRAM tansu behind stunnel.
+pub fn sasl_ssl_bootstrap() -> Option<String> {
+    peer(
+        "OTTLA_SASL_SSL_BOOTSTRAP",
+        "sqlite tansu with SCRAM users behind stunnel",
+    )
+}
+
+/// The path of a TLS fixture (`crates/ottla-tls/tests/fixtures/NAME`, or under
+/// `OTTLA_TLS_FIXTURES` when set).
+pub fn fixture(name: &str) -> PathBuf {
+    let dir = match std::env::var("OTTLA_TLS_FIXTURES") {
+        Ok(d) if !d.trim().is_empty() => PathBuf::from(d.trim()),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/ottla-tls/tests/fixtures"),
+    };
+    dir.join(name)
+}
+
+/// The path of a TLS fixture as a string, for `ssl.*` settings.
+pub fn fixture_str(name: &str) -> String {
+    fixture(name).to_string_lossy().into_owned()
+}
+
+/// Connects a client to `bootstrap` with extra properties (`security.protocol`, `ssl.*`,
+/// `sasl.*`, …); a rejected property panics, a connect failure is returned.
+pub async fn client_with(
+    bootstrap: &str,
+    props: &[(&str, &str)],
+) -> Result<ottla::Client, ottla::Error> {
+    let mut builder = ottla::ClientConfig::builder();
+    builder
+        .bootstrap_servers(bootstrap)
+        .client_id("ottla-tests");
+    for (k, v) in props {
+        builder
+            .set(k, v)
+            .unwrap_or_else(|e| panic!("property {k}={v} rejected: {e}"));
+    }
+    let config = builder.build()?;
+    ottla::Client::connect(config).await
 }
 
 /// A topic name no earlier run used.

@@ -104,7 +104,7 @@ pub enum Error {
     },
     /// The client side of the SASL exchange failed (bad server message, server signature
     /// that does not verify, token provider error, …).
-    #[error("broker {broker}: SASL/{mechanism}: {source}")]
+    #[error("broker {broker}: {source}")]
     Sasl {
         /// The broker.
         broker: String,

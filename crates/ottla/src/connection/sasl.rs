@@ -106,7 +106,24 @@ pub(crate) async fn authenticate(
                 message,
             });
         }
-        match auth.step(&response.auth_bytes).map_err(sasl_error)? {
+        let step = auth.step(&response.auth_bytes).map_err(|e| match e {
+            // The server refused inside the mechanism (SCRAM `e=invalid-proof`, an OAUTHBEARER
+            // error challenge): that is a failed authentication, like an error code.
+            SaslError::ScramServer { error, .. } => Error::Authentication {
+                broker: broker.clone(),
+                mechanism,
+                code: ErrorCode::SASL_AUTHENTICATION_FAILED,
+                message: Some(format!("the server ended the exchange with e={error}")),
+            },
+            SaslError::OauthServer(error) => Error::Authentication {
+                broker: broker.clone(),
+                mechanism,
+                code: ErrorCode::SASL_AUTHENTICATION_FAILED,
+                message: Some(format!("the server rejected the token: {error}")),
+            },
+            other => sasl_error(other),
+        })?;
+        match step {
             Some(next) => message = next,
             None => {
                 let lifetime = u64::try_from(response.session_lifetime_ms)

@@ -331,14 +331,20 @@ impl Decodable for FetchPartition {
                         if version >= 17 {
                             replica_directory_id = types::Uuid.decode(buf)?;
                         } else {
-                            bail!("Tag {} is not valid for version {}", tag, version);
+                            // ottla patch: a tag this version does not define is skipped (KIP-482:
+                            // readers ignore tagged fields they do not understand). Not kept: the
+                            // encoder writes this tag only as the known field of later versions.
+                            buf.try_get_bytes(size as usize)?;
                         }
                     }
                     1 => {
                         if version >= 18 {
                             high_watermark = types::Int64.decode(buf)?;
                         } else {
-                            bail!("Tag {} is not valid for version {}", tag, version);
+                            // ottla patch: a tag this version does not define is skipped (KIP-482:
+                            // readers ignore tagged fields they do not understand). Not kept: the
+                            // encoder writes this tag only as the known field of later versions.
+                            buf.try_get_bytes(size as usize)?;
                         }
                     }
                     _ => {
@@ -828,7 +834,10 @@ impl Decodable for FetchRequest {
                         if version >= 15 {
                             replica_state = types::Struct { version }.decode(buf)?;
                         } else {
-                            bail!("Tag {} is not valid for version {}", tag, version);
+                            // ottla patch: a tag this version does not define is skipped (KIP-482:
+                            // readers ignore tagged fields they do not understand). Not kept: the
+                            // encoder writes this tag only as the known field of later versions.
+                            buf.try_get_bytes(size as usize)?;
                         }
                     }
                     _ => {

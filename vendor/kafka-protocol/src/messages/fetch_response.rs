@@ -553,7 +553,10 @@ impl Decodable for FetchResponse {
                             node_endpoints =
                                 types::CompactArray(types::Struct { version }).decode(buf)?;
                         } else {
-                            bail!("Tag {} is not valid for version {}", tag, version);
+                            // ottla patch: a tag this version does not define is skipped (KIP-482:
+                            // readers ignore tagged fields they do not understand). Not kept: the
+                            // encoder writes this tag only as the known field of later versions.
+                            buf.try_get_bytes(size as usize)?;
                         }
                     }
                     _ => {

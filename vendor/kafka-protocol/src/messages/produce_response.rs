@@ -895,7 +895,10 @@ impl Decodable for PartitionProduceResponse {
                         if version >= 10 {
                             current_leader = types::Struct { version }.decode(buf)?;
                         } else {
-                            bail!("Tag {} is not valid for version {}", tag, version);
+                            // ottla patch: a tag this version does not define is skipped (KIP-482:
+                            // readers ignore tagged fields they do not understand). Not kept: the
+                            // encoder writes this tag only as the known field of later versions.
+                            buf.try_get_bytes(size as usize)?;
                         }
                     }
                     _ => {
@@ -1120,7 +1123,10 @@ impl Decodable for ProduceResponse {
                             node_endpoints =
                                 types::CompactArray(types::Struct { version }).decode(buf)?;
                         } else {
-                            bail!("Tag {} is not valid for version {}", tag, version);
+                            // ottla patch: a tag this version does not define is skipped (KIP-482:
+                            // readers ignore tagged fields they do not understand). Not kept: the
+                            // encoder writes this tag only as the known field of later versions.
+                            buf.try_get_bytes(size as usize)?;
                         }
                     }
                     _ => {

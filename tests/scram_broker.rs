@@ -1,0 +1,191 @@
+//! Against the sqlite tansu with SCRAM users (`OTTLA_SCRAM_BOOTSTRAP`, SASL_PLAINTEXT) and the
+//! same behind stunnel (`OTTLA_SASL_SSL_BOOTSTRAP`, SASL_SSL), started by `scripts/test.sh`:
+//! users alice/alice-secret (SCRAM-SHA-512) and bob/bob-secret (SCRAM-SHA-256).
+//! sqlite tansu does not auto-create topics, so every test creates its own first.
+
+use bytes::Bytes;
+use ottla::basic::{
+    create_topic, fetch_partition, produce_batch, FetchOptions, NewTopic, ProduceOptions,
+};
+use ottla::protocol::records::Record;
+use ottla_tests::{client_with, fixture_str, sasl_ssl_bootstrap, scram_bootstrap, unique_topic};
+
+fn sasl<'a>(
+    protocol: &'a str,
+    mechanism: &'a str,
+    user: &'a str,
+    password: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("security.protocol", protocol),
+        ("sasl.mechanism", mechanism),
+        ("sasl.username", user),
+        ("sasl.password", password),
+        ("socket.connection.setup.timeout.ms", "5000"),
+        ("request.timeout.ms", "10000"),
+    ]
+}
+
+/// Creates a topic, produces 50 records and consumes them back.
+async fn produce_consume(c: &ottla::Client, prefix: &str) {
+    let topic = unique_topic(prefix);
+    create_topic(
+        c,
+        &NewTopic {
+            name: topic.clone(),
+            partitions: 1,
+            replication_factor: -1,
+            configs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let sent: Vec<Record> = (0..50)
+        .map(|i| Record {
+            key: Some(Bytes::from(format!("k{i}"))),
+            value: Some(Bytes::from(format!("authenticated value {i}"))),
+            headers: vec![],
+            timestamp: 1_700_000_000_000 + i,
+        })
+        .collect();
+    let p = produce_batch(c, &topic, 0, &sent, &ProduceOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(p.base_offset, 0);
+    let mut got = Vec::new();
+    let mut offset = 0;
+    while got.len() < sent.len() {
+        let f = fetch_partition(c, &topic, 0, offset, &FetchOptions::default())
+            .await
+            .unwrap();
+        assert!(
+            f.next_offset > offset || !f.records.is_empty(),
+            "no progress at {offset}"
+        );
+        offset = f.next_offset;
+        got.extend(f.records);
+    }
+    assert_eq!(got.len(), sent.len());
+    for (s, r) in sent.iter().zip(&got) {
+        assert_eq!(r.key, s.key);
+        assert_eq!(r.value, s.value);
+    }
+}
+
+fn assert_auth_failed(e: &ottla::Error, b: &str, password: &str) {
+    let text = e.to_string();
+    assert!(
+        text.to_lowercase().contains("authentication failed"),
+        "{text:?} should say authentication failed"
+    );
+    assert!(text.contains(b), "{text:?} should name the broker {b}");
+    assert!(
+        !text.contains(password),
+        "{text:?} must not contain the password"
+    );
+    assert!(
+        !format!("{e:?}").contains(password),
+        "{e:?} must not contain the password"
+    );
+    assert!(!e.is_retriable(), "{e:?} must not be retriable");
+}
+
+#[tokio::test]
+async fn scram_sha_512_produce_consume() {
+    let Some(b) = scram_bootstrap() else { return };
+    let c = client_with(
+        &b,
+        &sasl("SASL_PLAINTEXT", "SCRAM-SHA-512", "alice", "alice-secret"),
+    )
+    .await
+    .unwrap();
+    produce_consume(&c, "scram512").await;
+}
+
+#[tokio::test]
+async fn scram_sha_256_produce_consume() {
+    let Some(b) = scram_bootstrap() else { return };
+    let c = client_with(
+        &b,
+        &sasl("SASL_PLAINTEXT", "SCRAM-SHA-256", "bob", "bob-secret"),
+    )
+    .await
+    .unwrap();
+    produce_consume(&c, "scram256").await;
+}
+
+#[tokio::test]
+async fn wrong_password_is_authentication_failure() {
+    let Some(b) = scram_bootstrap() else { return };
+    let password = "definitely-not-alices-password";
+    let e = client_with(
+        &b,
+        &sasl("SASL_PLAINTEXT", "SCRAM-SHA-512", "alice", password),
+    )
+    .await
+    .unwrap_err();
+    assert_auth_failed(&e, &b, password);
+}
+
+#[tokio::test]
+async fn unknown_user_is_authentication_failure() {
+    let Some(b) = scram_bootstrap() else { return };
+    let password = "mallory-password-123";
+    let e = client_with(
+        &b,
+        &sasl("SASL_PLAINTEXT", "SCRAM-SHA-512", "mallory", password),
+    )
+    .await
+    .unwrap_err();
+    assert_auth_failed(&e, &b, password);
+}
+
+#[tokio::test]
+async fn wrong_mechanism_fails() {
+    // alice's credentials are stored for SCRAM-SHA-512 only; tansu says unknown-user.
+    let Some(b) = scram_bootstrap() else { return };
+    let e = client_with(
+        &b,
+        &sasl("SASL_PLAINTEXT", "SCRAM-SHA-256", "alice", "alice-secret"),
+    )
+    .await
+    .unwrap_err();
+    assert_auth_failed(&e, &b, "alice-secret");
+}
+
+#[tokio::test]
+async fn plain_against_tansu_reports_closed_connection() {
+    // tansu does not offer PLAIN and closes the connection instead of answering.
+    let Some(b) = scram_bootstrap() else { return };
+    let e = client_with(
+        &b,
+        &sasl("SASL_PLAINTEXT", "PLAIN", "alice", "alice-secret"),
+    )
+    .await
+    .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("closed the connection during SASL/PLAIN authentication"),
+        "{text:?}"
+    );
+    assert!(text.contains(&b), "{text:?} should name the broker");
+    assert!(
+        !text.contains("alice-secret"),
+        "{text:?} must not contain the password"
+    );
+}
+
+#[tokio::test]
+async fn sasl_ssl_scram_sha_512_round_trip() {
+    let Some(b) = sasl_ssl_bootstrap() else {
+        return;
+    };
+    let ca = fixture_str("ca.pem");
+    let mut p = sasl("SASL_SSL", "SCRAM-SHA-512", "alice", "alice-secret");
+    p.push(("ssl.ca.location", &ca));
+    let c = client_with(&b, &p).await.unwrap();
+    let m = c.refresh_metadata().await.unwrap();
+    let advertised = m.brokers.values().next().unwrap();
+    assert_eq!(format!("{}:{}", advertised.host, advertised.port), b);
+    produce_consume(&c, "sasl-ssl").await;
+}

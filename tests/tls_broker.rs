@@ -1,0 +1,219 @@
+//! Against tansu behind stunnel (`OTTLA_TLS_BOOTSTRAP`, `OTTLA_TLS_BADNAME_BOOTSTRAP`,
+//! `OTTLA_MTLS_BOOTSTRAP`, started by `scripts/test.sh`): SSL round trips, server certificate
+//! checks, hostname verification and client certificates.
+
+use bytes::Bytes;
+use ottla::basic::{
+    create_topic, fetch_partition, produce_batch, FetchOptions, NewTopic, ProduceOptions,
+};
+use ottla::protocol::records::Record;
+use ottla_tests::{
+    client_with, fixture_str, mtls_bootstrap, tls_badname_bootstrap, tls_bootstrap, unique_topic,
+};
+
+/// Short timeouts so a failing handshake is reported quickly.
+const FAST: [(&str, &str); 2] = [
+    ("socket.connection.setup.timeout.ms", "5000"),
+    ("request.timeout.ms", "10000"),
+];
+
+fn props<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v: Vec<(&str, &str)> = FAST.to_vec();
+    v.extend_from_slice(extra);
+    v
+}
+
+/// Creates a topic, produces 100 records and fetches them back.
+async fn round_trip(c: &ottla::Client, prefix: &str) {
+    let topic = unique_topic(prefix);
+    create_topic(
+        c,
+        &NewTopic {
+            name: topic.clone(),
+            partitions: 1,
+            replication_factor: -1,
+            configs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let sent: Vec<Record> = (0..100)
+        .map(|i| Record {
+            key: Some(Bytes::from(format!("k{i}"))),
+            value: Some(Bytes::from(format!("value over TLS {i}"))),
+            headers: vec![],
+            timestamp: 1_700_000_000_000 + i,
+        })
+        .collect();
+    let p = produce_batch(c, &topic, 0, &sent, &ProduceOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(p.base_offset, 0);
+    let mut got = Vec::new();
+    let mut offset = 0;
+    while got.len() < sent.len() {
+        let f = fetch_partition(c, &topic, 0, offset, &FetchOptions::default())
+            .await
+            .unwrap();
+        assert!(
+            f.next_offset > offset || !f.records.is_empty(),
+            "no progress at {offset}"
+        );
+        offset = f.next_offset;
+        got.extend(f.records);
+    }
+    assert_eq!(got.len(), sent.len());
+    for (s, r) in sent.iter().zip(&got) {
+        assert_eq!(r.key, s.key);
+        assert_eq!(r.value, s.value);
+    }
+}
+
+fn ssl_with_ca(ca: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("security.protocol", "SSL".to_owned()),
+        ("ssl.ca.location", fixture_str(ca)),
+    ]
+}
+
+async fn connect(b: &str, extra: &[(&'static str, String)]) -> Result<ottla::Client, ottla::Error> {
+    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    client_with(b, &props(&extra)).await
+}
+
+fn assert_mentions(e: &ottla::Error, needles: &[&str]) {
+    let text = e.to_string();
+    for n in needles {
+        assert!(
+            text.to_lowercase().contains(&n.to_lowercase()),
+            "error {text:?} should mention {n:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn ssl_round_trip_with_ca_location() {
+    let Some(b) = tls_bootstrap() else { return };
+    let c = connect(&b, &ssl_with_ca("ca.pem")).await.unwrap();
+    let m = c.refresh_metadata().await.unwrap();
+    let advertised = m.brokers.values().next().unwrap();
+    assert_eq!(format!("{}:{}", advertised.host, advertised.port), b);
+    round_trip(&c, "tls-ssl").await;
+}
+
+#[tokio::test]
+async fn ssl_with_ca_pem_inline() {
+    let Some(b) = tls_bootstrap() else { return };
+    let pem = std::fs::read_to_string(fixture_str("ca.pem")).unwrap();
+    let c = connect(
+        &b,
+        &[("security.protocol", "SSL".to_owned()), ("ssl.ca.pem", pem)],
+    )
+    .await
+    .unwrap();
+    assert!(!c.refresh_metadata().await.unwrap().brokers.is_empty());
+}
+
+#[tokio::test]
+async fn wrong_ca_names_broker_and_issuer() {
+    let Some(b) = tls_bootstrap() else { return };
+    let e = connect(&b, &ssl_with_ca("other-ca.pem")).await.unwrap_err();
+    assert_mentions(&e, &[&b, "certificate", "issuer"]);
+}
+
+#[tokio::test]
+async fn hostname_mismatch_names_broker() {
+    let Some(b) = tls_badname_bootstrap() else {
+        return;
+    };
+    let e = connect(&b, &ssl_with_ca("ca.pem")).await.unwrap_err();
+    assert_mentions(
+        &e,
+        &[&b, "certificate", "hostname mismatch", "broker.example"],
+    );
+}
+
+#[tokio::test]
+async fn endpoint_identification_none_accepts_other_name() {
+    let Some(b) = tls_badname_bootstrap() else {
+        return;
+    };
+    let mut p = ssl_with_ca("ca.pem");
+    p.push(("ssl.endpoint.identification.algorithm", "none".to_owned()));
+    let c = connect(&b, &p).await.unwrap();
+    assert!(!c.refresh_metadata().await.unwrap().brokers.is_empty());
+}
+
+fn mtls(cert: &str, key: &str) -> Vec<(&'static str, String)> {
+    let mut p = ssl_with_ca("ca.pem");
+    p.push(("ssl.certificate.location", fixture_str(cert)));
+    p.push(("ssl.key.location", fixture_str(key)));
+    p
+}
+
+#[tokio::test]
+async fn mutual_tls_round_trip() {
+    let Some(b) = mtls_bootstrap() else { return };
+    let c = connect(&b, &mtls("client.pem", "client.key.pkcs8.pem"))
+        .await
+        .unwrap();
+    round_trip(&c, "tls-mtls").await;
+}
+
+#[tokio::test]
+async fn mutual_tls_without_certificate_fails_clearly() {
+    let Some(b) = mtls_bootstrap() else { return };
+    let e = connect(&b, &ssl_with_ca("ca.pem")).await.unwrap_err();
+    assert_mentions(&e, &[&b, "requires a client certificate"]);
+}
+
+#[tokio::test]
+async fn mutual_tls_untrusted_certificate_fails() {
+    let Some(b) = mtls_bootstrap() else { return };
+    let e = connect(&b, &mtls("client-untrusted.pem", "client-untrusted.key"))
+        .await
+        .unwrap_err();
+    assert_mentions(&e, &[&b, "client certificate"]);
+}
+
+#[tokio::test]
+async fn mutual_tls_expired_certificate_fails() {
+    let Some(b) = mtls_bootstrap() else { return };
+    let e = connect(&b, &mtls("client-expired.pem", "client-expired.key"))
+        .await
+        .unwrap_err();
+    assert_mentions(&e, &[&b, "expired", "client certificate"]);
+}
+
+#[tokio::test]
+async fn mutual_tls_encrypted_key_with_password() {
+    let Some(b) = mtls_bootstrap() else { return };
+    let mut p = mtls("client.pem", "client.key.encrypted.pem");
+    p.push(("ssl.key.password", "ottla-test".to_owned()));
+    let c = connect(&b, &p).await.unwrap();
+    assert!(!c.refresh_metadata().await.unwrap().brokers.is_empty());
+}
+
+#[tokio::test]
+async fn wrong_key_password_fails_before_contacting_a_broker() {
+    // Needs no peer: the key is decrypted in `Client::connect` before any connection, so an
+    // address where nothing listens must not change the error.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let mut p = mtls("client.pem", "client.key.encrypted.pem");
+    p.push(("ssl.key.password", "not-the-password".to_owned()));
+    let e = connect(&dead, &p).await.unwrap_err();
+    assert!(
+        matches!(e, ottla::Error::Tls { .. } | ottla::Error::Config(_)),
+        "expected a TLS/config error, got {e:?}"
+    );
+    assert_mentions(&e, &["ssl.key.password"]);
+    assert!(
+        !e.to_string().contains(&dead),
+        "{e} should not come from a connection"
+    );
+    assert!(!e.is_retriable());
+}
