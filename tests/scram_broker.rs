@@ -3,12 +3,7 @@
 //! users alice/alice-secret (SCRAM-SHA-512) and bob/bob-secret (SCRAM-SHA-256).
 //! sqlite tansu does not auto-create topics, so every test creates its own first.
 
-use bytes::Bytes;
-use ottla::basic::{
-    create_topic, fetch_partition, produce_batch, FetchOptions, NewTopic, ProduceOptions,
-};
-use ottla::protocol::records::Record;
-use ottla_tests::{client_with, fixture_str, sasl_ssl_bootstrap, scram_bootstrap, unique_topic};
+use ottla_tests::{client_with, fixture_str, round_trip, sasl_ssl_bootstrap, scram_bootstrap};
 
 fn sasl<'a>(
     protocol: &'a str,
@@ -24,52 +19,6 @@ fn sasl<'a>(
         ("socket.connection.setup.timeout.ms", "5000"),
         ("request.timeout.ms", "10000"),
     ]
-}
-
-/// Creates a topic, produces 50 records and consumes them back.
-async fn produce_consume(c: &ottla::Client, prefix: &str) {
-    let topic = unique_topic(prefix);
-    create_topic(
-        c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 1,
-            replication_factor: -1,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let sent: Vec<Record> = (0..50)
-        .map(|i| Record {
-            key: Some(Bytes::from(format!("k{i}"))),
-            value: Some(Bytes::from(format!("authenticated value {i}"))),
-            headers: vec![],
-            timestamp: 1_700_000_000_000 + i,
-        })
-        .collect();
-    let p = produce_batch(c, &topic, 0, &sent, &ProduceOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(p.base_offset, 0);
-    let mut got = Vec::new();
-    let mut offset = 0;
-    while got.len() < sent.len() {
-        let f = fetch_partition(c, &topic, 0, offset, &FetchOptions::default())
-            .await
-            .unwrap();
-        assert!(
-            f.next_offset > offset || !f.records.is_empty(),
-            "no progress at {offset}"
-        );
-        offset = f.next_offset;
-        got.extend(f.records);
-    }
-    assert_eq!(got.len(), sent.len());
-    for (s, r) in sent.iter().zip(&got) {
-        assert_eq!(r.key, s.key);
-        assert_eq!(r.value, s.value);
-    }
 }
 
 fn assert_auth_failed(e: &ottla::Error, b: &str, password: &str) {
@@ -99,7 +48,7 @@ async fn scram_sha_512_produce_consume() {
     )
     .await
     .unwrap();
-    produce_consume(&c, "scram512").await;
+    round_trip(&c, "scram512", 50).await;
 }
 
 #[tokio::test]
@@ -111,7 +60,7 @@ async fn scram_sha_256_produce_consume() {
     )
     .await
     .unwrap();
-    produce_consume(&c, "scram256").await;
+    round_trip(&c, "scram256", 50).await;
 }
 
 #[tokio::test]
@@ -187,5 +136,5 @@ async fn sasl_ssl_scram_sha_512_round_trip() {
     let m = c.refresh_metadata().await.unwrap();
     let advertised = m.brokers.values().next().unwrap();
     assert_eq!(format!("{}:{}", advertised.host, advertised.port), b);
-    produce_consume(&c, "sasl-ssl").await;
+    round_trip(&c, "sasl-ssl", 50).await;
 }

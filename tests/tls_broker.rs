@@ -2,13 +2,8 @@
 //! `OTTLA_MTLS_BOOTSTRAP`, started by `scripts/test.sh`): SSL round trips, server certificate
 //! checks, hostname verification and client certificates.
 
-use bytes::Bytes;
-use ottla::basic::{
-    create_topic, fetch_partition, produce_batch, FetchOptions, NewTopic, ProduceOptions,
-};
-use ottla::protocol::records::Record;
 use ottla_tests::{
-    client_with, fixture_str, mtls_bootstrap, tls_badname_bootstrap, tls_bootstrap, unique_topic,
+    client_with, fixture_str, mtls_bootstrap, round_trip, tls_badname_bootstrap, tls_bootstrap,
 };
 
 /// Short timeouts so a failing handshake is reported quickly.
@@ -21,52 +16,6 @@ fn props<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut v: Vec<(&str, &str)> = FAST.to_vec();
     v.extend_from_slice(extra);
     v
-}
-
-/// Creates a topic, produces 100 records and fetches them back.
-async fn round_trip(c: &ottla::Client, prefix: &str) {
-    let topic = unique_topic(prefix);
-    create_topic(
-        c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 1,
-            replication_factor: -1,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let sent: Vec<Record> = (0..100)
-        .map(|i| Record {
-            key: Some(Bytes::from(format!("k{i}"))),
-            value: Some(Bytes::from(format!("value over TLS {i}"))),
-            headers: vec![],
-            timestamp: 1_700_000_000_000 + i,
-        })
-        .collect();
-    let p = produce_batch(c, &topic, 0, &sent, &ProduceOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(p.base_offset, 0);
-    let mut got = Vec::new();
-    let mut offset = 0;
-    while got.len() < sent.len() {
-        let f = fetch_partition(c, &topic, 0, offset, &FetchOptions::default())
-            .await
-            .unwrap();
-        assert!(
-            f.next_offset > offset || !f.records.is_empty(),
-            "no progress at {offset}"
-        );
-        offset = f.next_offset;
-        got.extend(f.records);
-    }
-    assert_eq!(got.len(), sent.len());
-    for (s, r) in sent.iter().zip(&got) {
-        assert_eq!(r.key, s.key);
-        assert_eq!(r.value, s.value);
-    }
 }
 
 fn ssl_with_ca(ca: &str) -> Vec<(&'static str, String)> {
@@ -98,7 +47,7 @@ async fn ssl_round_trip_with_ca_location() {
     let m = c.refresh_metadata().await.unwrap();
     let advertised = m.brokers.values().next().unwrap();
     assert_eq!(format!("{}:{}", advertised.host, advertised.port), b);
-    round_trip(&c, "tls-ssl").await;
+    round_trip(&c, "tls-ssl", 100).await;
 }
 
 #[tokio::test]
@@ -157,7 +106,7 @@ async fn mutual_tls_round_trip() {
     let c = connect(&b, &mtls("client.pem", "client.key.pkcs8.pem"))
         .await
         .unwrap();
-    round_trip(&c, "tls-mtls").await;
+    round_trip(&c, "tls-mtls", 100).await;
 }
 
 #[tokio::test]

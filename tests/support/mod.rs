@@ -133,3 +133,62 @@ pub async fn client(bootstrap: &str) -> ottla::Client {
         .await
         .expect("connect to the test broker")
 }
+
+/// Creates a topic on `c`, produces `count` keyed records to it and fetches them back, checking
+/// keys and values.
+pub async fn round_trip(c: &ottla::Client, prefix: &str, count: i64) {
+    let topic = unique_topic(prefix);
+    ottla::basic::create_topic(
+        c,
+        &ottla::basic::NewTopic {
+            name: topic.clone(),
+            partitions: 1,
+            replication_factor: -1,
+            configs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let sent: Vec<ottla::protocol::records::Record> = (0..count)
+        .map(|i| ottla::protocol::records::Record {
+            key: Some(bytes::Bytes::from(format!("k{i}"))),
+            value: Some(bytes::Bytes::from(format!("value {i} via {prefix}"))),
+            headers: vec![],
+            timestamp: 1_700_000_000_000 + i,
+        })
+        .collect();
+    let p = ottla::basic::produce_batch(
+        c,
+        &topic,
+        0,
+        &sent,
+        &ottla::basic::ProduceOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(p.base_offset, 0);
+    let mut got = Vec::new();
+    let mut offset = 0;
+    while got.len() < sent.len() {
+        let f = ottla::basic::fetch_partition(
+            c,
+            &topic,
+            0,
+            offset,
+            &ottla::basic::FetchOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            f.next_offset > offset || !f.records.is_empty(),
+            "no progress at {offset}"
+        );
+        offset = f.next_offset;
+        got.extend(f.records);
+    }
+    assert_eq!(got.len(), sent.len());
+    for (s, r) in sent.iter().zip(&got) {
+        assert_eq!(r.key, s.key);
+        assert_eq!(r.value, s.value);
+    }
+}

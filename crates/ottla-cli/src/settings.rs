@@ -1,6 +1,6 @@
 //! Client properties from -b, -F and -X, split between the client and the command.
 
-use ottla::config::{parse_properties_file, Properties, CLIENT_KEYS};
+use ottla::config::{is_client_key, parse_properties_file, Properties};
 use ottla::{ClientConfig, ConfigError};
 
 use crate::args::Cli;
@@ -36,7 +36,7 @@ pub fn client_config(
         if command_keys.contains(&k) {
             continue;
         }
-        if !CLIENT_KEYS.contains(&k) {
+        if !is_client_key(k) {
             return Err(ConfigError::UnknownKey { key: k.to_owned() });
         }
         b.set(k, v)?;

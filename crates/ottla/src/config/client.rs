@@ -84,7 +84,8 @@ impl Default for ClientConfigBuilder {
     }
 }
 
-/// The client's property names, for `set` and for callers that split properties by owner.
+/// The client's own property names (connections, timeouts, limits); the security ones are
+/// [`SECURITY_KEYS`](super::SECURITY_KEYS). See [`is_client_key`].
 pub const CLIENT_KEYS: &[&str] = &[
     "bootstrap.servers",
     "metadata.broker.list",
@@ -97,20 +98,12 @@ pub const CLIENT_KEYS: &[&str] = &[
     "max.in.flight.requests.per.connection",
     "max.in.flight",
     "receive.message.max.bytes",
-    "security.protocol",
-    "sasl.mechanism",
-    "sasl.mechanisms",
-    "sasl.username",
-    "sasl.password",
-    "ssl.ca.location",
-    "ssl.ca.pem",
-    "ssl.certificate.location",
-    "ssl.certificate.pem",
-    "ssl.key.location",
-    "ssl.key.pem",
-    "ssl.key.password",
-    "ssl.endpoint.identification.algorithm",
 ];
+
+/// Whether `key` is a property [`ClientConfigBuilder::set`] accepts.
+pub fn is_client_key(key: &str) -> bool {
+    CLIENT_KEYS.contains(&key) || super::SECURITY_KEYS.contains(&key)
+}
 
 fn parse_u64(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
     match value.trim().parse::<u64>() {
@@ -351,7 +344,7 @@ mod tests {
 
     #[test]
     fn every_listed_key_is_accepted() {
-        for key in CLIENT_KEYS {
+        for key in CLIENT_KEYS.iter().chain(super::super::SECURITY_KEYS) {
             let mut b = ClientConfig::builder();
             let value = if key.contains("servers") || key.contains("list") {
                 "h:1"

@@ -5,7 +5,7 @@ mod error;
 mod properties;
 mod security;
 
-pub use client::{ClientConfig, ClientConfigBuilder, CLIENT_KEYS};
+pub use client::{is_client_key, ClientConfig, ClientConfigBuilder, CLIENT_KEYS};
 pub use error::ConfigError;
 pub use properties::{parse_properties_file, Properties};
 pub use security::{SaslMechanism, SecurityProtocol, SecuritySettings, TlsSettings, SECURITY_KEYS};
