@@ -35,17 +35,7 @@ log_file() { echo "$TOOLS_RUN/tansu-$1.log"; }
 # broker_pid PORT: prints the PID of our live tansu on PORT; fails when there is none (a stale
 # PID file, whose process is gone or is no longer tansu, is removed).
 broker_pid() {
-    local file pid
-    file="$(pid_file "$1")"
-    [ -f "$file" ] || return 1
-    pid="$(cat "$file" 2>/dev/null || true)"
-    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'tansu'; then
-        echo "$pid"
-        return 0
-    fi
-    rm -f "$file"
-    return 1
+    live_pid "$(pid_file "$1")" 'tansu'
 }
 
 # port_free PORT: succeeds when 127.0.0.1:PORT can be bound.
@@ -234,16 +224,7 @@ stop_port() {
         rm -f "$(pid_file "$port")"
         return 0
     fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        note "tansu pid $pid ignored TERM; sending KILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        sleep 0.2
-    fi
+    stop_pid "$pid" tansu
     rm -f "$(pid_file "$port")" "$(opts_file "$port")"
     note "stopped tansu on port $port (pid $pid)"
 }

@@ -48,17 +48,7 @@ stunnel_bin() {
 # tunnel_pid NAME: prints the PID of our live stunnel NAME; fails (removing a stale PID file)
 # when there is none.
 tunnel_pid() {
-    local file pid
-    file="$(pid_file "$1")"
-    [ -f "$file" ] || return 1
-    pid="$(cat "$file" 2>/dev/null || true)"
-    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'stunnel'; then
-        echo "$pid"
-        return 0
-    fi
-    rm -f "$file"
-    return 1
+    live_pid "$(pid_file "$1")" 'stunnel'
 }
 
 # accepts PORT: succeeds when a TCP connection to 127.0.0.1:PORT is accepted.
@@ -133,16 +123,7 @@ stop_tunnel() {
         rm -f "$(pid_file "$1")"
         return 0
     fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        note "stunnel pid $pid ignored TERM; sending KILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        sleep 0.2
-    fi
+    stop_pid "$pid" stunnel
     rm -f "$(pid_file "$1")"
     note "stopped stunnel '$1' (pid $pid)"
 }

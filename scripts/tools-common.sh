@@ -157,3 +157,31 @@ now_s() {
 elapsed() {
     awk -v s="$1" -v e="$(now_s)" 'BEGIN { printf "%.1f", e - s }'
 }
+
+# live_pid PID_FILE NAME: prints the PID in PID_FILE when that process is alive and its command
+# line mentions NAME; otherwise removes the stale file and fails.
+live_pid() {
+    local file="$1" name="$2" pid
+    [ -f "$file" ] || return 1
+    pid="$(cat "$file" 2>/dev/null || true)"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$name"; then
+        echo "$pid"
+        return 0
+    fi
+    rm -f "$file"
+    return 1
+}
+
+# stop_pid PID LABEL: TERM, then KILL after 5 s.
+stop_pid() {
+    local pid="$1"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    note "$2 pid $pid ignored TERM; sending KILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.2
+}
