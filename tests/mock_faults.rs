@@ -29,6 +29,20 @@ async fn client_with(bootstrap: &str, f: impl FnOnce(&mut ottla::ClientConfigBui
     Client::connect(b.build().unwrap()).await.unwrap()
 }
 
+/// The error a ListOffsets of `partition` gets with `fault` injected, and the client (which
+/// must still work afterwards).
+async fn list_offset_error(
+    c: &MockCluster,
+    client: &Client,
+    fault: Fault,
+    partition: i32,
+) -> Error {
+    c.inject(fault);
+    list_offset(client, "t", partition, OffsetSpec::Earliest)
+        .await
+        .unwrap_err()
+}
+
 fn connection_source(e: &Error) -> &ConnectionError {
     match e {
         Error::Connection { source, .. } => source,
@@ -79,10 +93,8 @@ async fn request_timeout_covers_the_wait_and_drops_the_connection() {
 async fn wrong_correlation_id_fails_the_connection_then_recovers() {
     let c = cluster().await;
     let client = client_with(&c.bootstrap(), |_| {}).await;
-    c.inject(Fault::new(ApiKey::ListOffsets).wrong_correlation_id());
-    let e = list_offset(&client, "t", 1, OffsetSpec::Earliest)
-        .await
-        .unwrap_err();
+    let fault = Fault::new(ApiKey::ListOffsets).wrong_correlation_id();
+    let e = list_offset_error(&c, &client, fault, 1).await;
     assert!(
         matches!(
             connection_source(&e),
@@ -102,10 +114,8 @@ async fn wrong_correlation_id_fails_the_connection_then_recovers() {
 async fn truncated_frame_is_reported() {
     let c = cluster().await;
     let client = client_with(&c.bootstrap(), |_| {}).await;
-    c.inject(Fault::new(ApiKey::ListOffsets).truncated_frame());
-    let e = list_offset(&client, "t", 2, OffsetSpec::Earliest)
-        .await
-        .unwrap_err();
+    let fault = Fault::new(ApiKey::ListOffsets).truncated_frame();
+    let e = list_offset_error(&c, &client, fault, 2).await;
     assert!(
         matches!(
             connection_source(&e),
@@ -122,10 +132,8 @@ async fn oversized_frame_is_rejected_without_allocating() {
         b.receive_message_max_bytes(1 << 20);
     })
     .await;
-    c.inject(Fault::new(ApiKey::ListOffsets).oversized_frame());
-    let e = list_offset(&client, "t", 3, OffsetSpec::Earliest)
-        .await
-        .unwrap_err();
+    let fault = Fault::new(ApiKey::ListOffsets).oversized_frame();
+    let e = list_offset_error(&c, &client, fault, 3).await;
     match connection_source(&e) {
         ConnectionError::Protocol(ProtocolError::Frame(FrameError::TooLarge { max, .. })) => {
             assert_eq!(*max, 1 << 20)
