@@ -16,6 +16,8 @@
 #                                and bob (SHA-256)
 #   OTTLA_SASL_SSL_BOOTSTRAP     SASL_SSL: stunnel `sasl-ssl` -> a second SCRAM tansu
 #   OTTLA_TLS_FIXTURES           absolute path of crates/ottla-tls/tests/fixtures
+#   OTTLA_MOTO_ENDPOINT          a moto server (STS, Secrets Manager) on loopback
+#   OTTLA_AWS_PYTHON             Python with the official MSK IAM signer (token reference)
 #   (set OTTLA_TLS_BOOTSTRAP yourself to use your own peers for all of these instead)
 set -euo pipefail
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,6 +57,7 @@ install_tools() {
     if [ -z "${OTTLA_BOOTSTRAP:-}" ] || [ -z "${OTTLA_TLS_BOOTSTRAP:-}" ]; then
         "$SCRIPTS/install-tansu.sh" >/dev/null || return 1
     fi
+    OTTLA_AWS_PYTHON="$("$SCRIPTS/install-aws-tools.sh")" || return 1
     if [ -z "${OTTLA_TLS_BOOTSTRAP:-}" ]; then
         command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1 ||
             (apt_install stunnel4) || return 1
@@ -69,8 +72,13 @@ install_sqlite_tansu() {
 broker_port=""
 peer_ports=""   # tansu ports of the security peers
 peer_tunnels="" # stunnel names
+moto_port=""
 stop_broker() {
     local t p
+    if [ -n "$moto_port" ]; then
+        "$SCRIPTS/moto.sh" stop --port "$moto_port" || true
+        moto_port=""
+    fi
     for t in $peer_tunnels; do
         "$SCRIPTS/stunnel.sh" stop --name "$t" || true
     done
@@ -156,6 +164,16 @@ start_security_peers() {
     echo "peer sasl-ssl: OTTLA_SASL_SSL_BOOTSTRAP=$OTTLA_SASL_SSL_BOOTSTRAP (stunnel -> sqlite tansu :$p3)"
 }
 
+# moto (STS, Secrets Manager) for the AWS credential tests.
+start_moto() {
+    local out
+    moto_port="$(free_ports 1)" || return 1
+    out="$("$SCRIPTS/moto.sh" start --port "$moto_port")" || return 1
+    OTTLA_MOTO_ENDPOINT="$(printf '%s\n' "$out" | sed -n 's/^OTTLA_MOTO_ENDPOINT=//p' | tail -n 1)"
+    [ -n "$OTTLA_MOTO_ENDPOINT" ] || return 1
+    echo "peer moto:     OTTLA_MOTO_ENDPOINT=$OTTLA_MOTO_ENDPOINT"
+}
+
 step install install_tools
 if [ -z "${OTTLA_BOOTSTRAP:-}" ]; then
     step broker start_broker
@@ -169,7 +187,10 @@ if [ -z "${OTTLA_TLS_BOOTSTRAP:-}" ]; then
 else
     echo "==> peers: using OTTLA_TLS_BOOTSTRAP=$OTTLA_TLS_BOOTSTRAP and the other OTTLA_*_BOOTSTRAP set"
 fi
-export OTTLA_BOOTSTRAP OTTLA_KCAT OTTLA_TLS_FIXTURES OTTLA_TLS_BOOTSTRAP OTTLA_TLS_BADNAME_BOOTSTRAP \
+if [ -z "${OTTLA_MOTO_ENDPOINT:-}" ]; then
+    step moto start_moto
+fi
+export OTTLA_BOOTSTRAP OTTLA_KCAT OTTLA_TLS_FIXTURES OTTLA_MOTO_ENDPOINT OTTLA_AWS_PYTHON OTTLA_TLS_BOOTSTRAP OTTLA_TLS_BADNAME_BOOTSTRAP \
     OTTLA_MTLS_BOOTSTRAP OTTLA_SCRAM_BOOTSTRAP OTTLA_SASL_SSL_BOOTSTRAP
 export OTTLA_REQUIRE_BROKER=1
 echo "OTTLA_BOOTSTRAP=$OTTLA_BOOTSTRAP OTTLA_KCAT=$OTTLA_KCAT OTTLA_REQUIRE_BROKER=1"
