@@ -310,7 +310,7 @@ async fn bootstrap_tries_each_server_in_turn() {
     .await
     .unwrap_err();
     match e {
-        Error::Bootstrap { attempts } => {
+        Error::Bootstrap { attempts, .. } => {
             assert_eq!(attempts.len(), 1);
             assert!(attempts[0].contains(&dead.to_string()), "{attempts:?}");
         }

@@ -15,25 +15,11 @@ use ottla_mock::{MockCluster, MockSasl, SaslCounter, SaslMechanism};
 use ottla_sasl::{OauthToken, SaslError, Secret, TokenProvider};
 
 async fn cluster(sasl: MockSasl) -> MockCluster {
-    MockCluster::builder()
-        .brokers(1)
-        .topic("t", 1)
-        .sasl(sasl)
-        .start()
-        .await
-        .unwrap()
+    ottla_tests::sasl_mock(sasl).await
 }
 
 fn config(bootstrap: &str, pairs: &[(&str, &str)]) -> ottla::ClientConfigBuilder {
-    let mut b = ClientConfig::builder();
-    b.bootstrap_servers(bootstrap)
-        .request_timeout(Duration::from_secs(5))
-        .set("security.protocol", "SASL_PLAINTEXT")
-        .unwrap();
-    for (k, v) in pairs {
-        b.set(k, v).unwrap();
-    }
-    b
+    ottla_tests::sasl_config(bootstrap, pairs)
 }
 
 async fn connect(b: &ottla::ClientConfigBuilder) -> Result<Client, Error> {
@@ -118,7 +104,7 @@ async fn wrong_password_is_a_typed_non_retriable_error() {
         assert!(text.contains("authentication failed"), "{text}");
         assert!(!text.contains(pass), "the password never appears: {text}");
         assert!(!e.is_retriable());
-        let Error::Bootstrap { attempts } = &e else {
+        let Error::Bootstrap { attempts, .. } = &e else {
             panic!("{e:?}")
         };
         assert!(attempts[0].contains("SASL/SCRAM-SHA-512"), "{attempts:?}");

@@ -11,6 +11,7 @@
 //! rejected the input (which is fine).
 #![forbid(unsafe_code)]
 
+pub mod aws_msk_iam_server_reply;
 pub mod decompress;
 pub mod frame;
 pub mod oauthbearer_server_reply;

@@ -132,3 +132,11 @@ fn corpus_stays_small() {
     }
     assert!(total < 2 * 1024 * 1024, "corpus is {total} bytes");
 }
+
+#[test]
+fn aws_msk_iam_server_reply() {
+    replay_sasl(
+        "aws_msk_iam_server_reply",
+        ottla_fuzz::aws_msk_iam_server_reply::check,
+    );
+}

@@ -34,6 +34,25 @@ pub fn bootstrap() -> Option<String> {
     peer("OTTLA_BOOTSTRAP", "a Kafka-compatible broker")
 }
 
+/// A moto server (`OTTLA_MOTO_ENDPOINT`, e.g. `http://127.0.0.1:5000`) speaking STS and
+/// Secrets Manager, started by `scripts/test.sh`.
+pub fn moto_endpoint() -> Option<String> {
+    peer(
+        "OTTLA_MOTO_ENDPOINT",
+        "a moto server (STS, Secrets Manager)",
+    )
+}
+
+/// A Python with the official `aws-msk-iam-sasl-signer-python` and botocore
+/// (`OTTLA_AWS_PYTHON`, installed by `scripts/install-aws-tools.sh`).
+pub fn aws_python() -> Option<PathBuf> {
+    peer(
+        "OTTLA_AWS_PYTHON",
+        "Python with aws-msk-iam-sasl-signer-python",
+    )
+    .map(PathBuf::from)
+}
+
 /// The reference client (`OTTLA_KCAT`: a kcat running on librdkafka ≥ 2.16).
 pub fn kcat() -> Option<PathBuf> {
     peer("OTTLA_KCAT", "kcat over librdkafka 2.16").map(PathBuf::from)
@@ -191,4 +210,31 @@ pub async fn round_trip(c: &ottla::Client, prefix: &str, count: i64) {
         assert_eq!(r.key, s.key);
         assert_eq!(r.value, s.value);
     }
+}
+
+/// A one-broker `ottla-mock` cluster with topic `t` (1 partition) and `sasl` on its listener.
+pub async fn sasl_mock(sasl: ottla_mock::MockSasl) -> ottla_mock::MockCluster {
+    ottla_mock::MockCluster::builder()
+        .brokers(1)
+        .topic("t", 1)
+        .sasl(sasl)
+        .start()
+        .await
+        .expect("mock cluster starts")
+}
+
+/// A SASL_PLAINTEXT client configuration for `bootstrap` with `pairs` set and a 5 s request
+/// timeout.
+pub fn sasl_config(bootstrap: &str, pairs: &[(&str, &str)]) -> ottla::ClientConfigBuilder {
+    let mut b = ottla::ClientConfig::builder();
+    b.bootstrap_servers(bootstrap)
+        .request_timeout(std::time::Duration::from_secs(5));
+    for (k, v) in [("security.protocol", "SASL_PLAINTEXT")]
+        .iter()
+        .chain(pairs)
+    {
+        b.set(k, v)
+            .unwrap_or_else(|e| panic!("property {k}={v} rejected: {e}"));
+    }
+    b
 }

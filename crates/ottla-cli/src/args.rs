@@ -37,6 +37,9 @@ pub enum Command {
     Produce(ProduceArgs),
     /// Print record values, one per line.
     Consume(ConsumeArgs),
+    /// Check the way to the cluster step by step (DNS, TCP, TLS, SASL, metadata, and a
+    /// produce/consume round trip with --topic) and say what is wrong; exit 1 on a failure.
+    Doctor(DoctorArgs),
 }
 
 /// `ottla metadata`.
@@ -114,4 +117,15 @@ pub struct ConsumeArgs {
     /// Print keys too, separated from the value by this delimiter.
     #[arg(short = 'K', long = "key-delimiter")]
     pub key_delimiter: Option<String>,
+}
+
+/// `ottla doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Also write one record to this topic (partition 0) and read it back.
+    #[arg(short = 't', long = "topic")]
+    pub topic: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -25,6 +25,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(args)) {
         Ok(()) => ExitCode::SUCCESS,
+        // `ottla doctor` printed its findings already.
+        Err(e) if e.is::<commands::doctor::Failed>() => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("ottla: error: {e}");
             ExitCode::FAILURE

@@ -12,7 +12,7 @@
 //! | Fetch | whole batches from the fetch offset, byte limits, long-poll woken by appends |
 //! | ListOffsets | earliest, latest, max timestamp, by timestamp |
 //! | CreateTopics / DeleteTopics | with `validate_only` and Kafka's error codes |
-//! | SaslHandshake (v1) / SaslAuthenticate (v0–v2) | only with [`MockClusterBuilder::sasl`]: PLAIN, SCRAM-SHA-256/512, OAUTHBEARER, KIP-368 session lifetime and re-authentication |
+//! | SaslHandshake (v1) / SaslAuthenticate (v0–v2) | only with [`MockClusterBuilder::sasl`]: PLAIN, SCRAM-SHA-256/512, OAUTHBEARER, Amazon MSK IAM ([`MockIam`]: OAUTHBEARER IAM tokens and `AWS_MSK_IAM`, SigV4 verified server-side), KIP-368 session lifetime and re-authentication |
 //!
 //! With SASL enabled ([`MockSasl`]) a connection must authenticate before anything but
 //! ApiVersions, as on Kafka's `SASL_PLAINTEXT` listener: another request closes it; a failed
@@ -89,4 +89,7 @@ pub use cluster::MockCluster;
 pub use error::MockError;
 pub use fault::{ErrorTarget, Fault, FaultAction, FaultId, Times};
 pub use kafka_protocol::messages::ApiKey;
-pub use sasl::{MockSasl, OAuthValidator, SaslCounter, SaslMechanism, DEFAULT_SCRAM_ITERATIONS};
+pub use sasl::{
+    IamRejection, MockIam, MockSasl, OAuthValidator, SaslCounter, SaslMechanism,
+    DEFAULT_SCRAM_ITERATIONS, MAX_CLOCK_SKEW, MAX_EXPIRES_SECS,
+};

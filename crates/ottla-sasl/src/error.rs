@@ -79,6 +79,15 @@ pub enum SaslError {
         /// Why not.
         why: String,
     },
+    /// The mechanism's credentials could not be obtained (AWS credentials for MSK IAM, a
+    /// SCRAM secret from Secrets Manager).
+    #[error("SASL/{mechanism}: no credentials: {why}")]
+    CredentialsUnavailable {
+        /// The mechanism.
+        mechanism: &'static str,
+        /// Why not (never a secret).
+        why: String,
+    },
     /// A cryptographic primitive refused its input. HMAC takes keys of any length, so this is
     /// not expected to happen; it exists so that no code path panics.
     #[error("SASL/{mechanism}: cryptographic failure: {why}")]

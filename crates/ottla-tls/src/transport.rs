@@ -97,6 +97,19 @@ impl Transport {
         }
     }
 
+    /// The certificate chain the broker presented, leaf first, as DER; empty for plain TCP.
+    pub fn peer_certificates(&self) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+        match &self.inner {
+            Inner::Tcp(_) => Vec::new(),
+            Inner::Tls { stream, .. } => stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
+                .unwrap_or_default(),
+        }
+    }
+
     /// The address connected to.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer

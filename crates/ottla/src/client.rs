@@ -51,7 +51,7 @@ impl Client {
             base: config.reconnect_backoff,
             max: config.reconnect_backoff_max,
         };
-        let sasl = crate::security::sasl_factory(&config.security, config.token_provider.as_ref())?;
+        let sasl = crate::security::sasl_factory(&config)?;
         let tls = crate::security::tls_connector(&config.security)
             .map_err(|source| Error::Tls { source })?;
         let client = Client {
@@ -235,21 +235,24 @@ impl Client {
                 return Ok(c);
             }
         }
-        let mut attempts = Vec::new();
+        let mut errors = Vec::new();
         for (id, host, port) in &known {
             match pool.get(*id, &self.params(host, *port, Some(*id))).await {
                 Ok(c) => return Ok(c),
-                Err(e) => attempts.push(e.to_string()),
+                Err(e) => errors.push(e),
             }
         }
         for (i, (host, port)) in self.inner.config.bootstrap_servers.iter().enumerate() {
             let key = -(i as i32) - 1;
             match pool.get(key, &self.params(host, *port, None)).await {
                 Ok(c) => return Ok(c),
-                Err(e) => attempts.push(e.to_string()),
+                Err(e) => errors.push(e),
             }
         }
-        Err(Error::Bootstrap { attempts })
+        Err(Error::Bootstrap {
+            attempts: errors.iter().map(ToString::to_string).collect(),
+            errors,
+        })
     }
 
     /// Consecutive failed connection attempts to `node_id`.

@@ -137,6 +137,8 @@ pub enum Error {
     Bootstrap {
         /// One line per server tried.
         attempts: Vec<String>,
+        /// The error of each attempt, typed (same order as `attempts`).
+        errors: Vec<Error>,
     },
     /// The metadata names no broker with this node id.
     #[error("no broker with node id {0} in the cluster metadata")]

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
 mod consume;
+// A failed check returns its report line (`Result<_, Step>`): large, but made once per step.
+#[allow(clippy::result_large_err)]
+pub mod doctor;
 mod metadata;
 mod produce;
 mod topics;
@@ -19,6 +22,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Topics(t) => topics::run(&props, t).await,
         Command::Produce(a) => produce::run(&props, a).await,
         Command::Consume(a) => consume::run(&props, a).await,
+        Command::Doctor(a) => doctor::run(&props, a).await,
     }
 }
 

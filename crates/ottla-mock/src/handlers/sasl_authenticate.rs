@@ -30,7 +30,15 @@ pub(crate) fn handle(
             .with_error_message(Some(StrBytes::from_static_str("injected fault")));
         return (response, true, None, None);
     }
-    let out = session.authenticate(&request.auth_bytes, server, now);
+    // The host this broker advertises: what an AWS_MSK_IAM payload must be signed for.
+    let host = ctx
+        .shared
+        .lock()
+        .brokers
+        .get(&ctx.node)
+        .map(|b| b.host.clone())
+        .unwrap_or_default();
+    let out = session.authenticate(&request.auth_bytes, server, now, &host);
     let response = SaslAuthenticateResponse::default()
         .with_error_code(out.error_code)
         .with_error_message(out.error_message.map(StrBytes::from_string))

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::msk_iam::MockIam;
 use super::scram::{ScramCredential, ScramHash};
 use crate::error::MockError;
 
@@ -27,8 +28,10 @@ pub enum SaslMechanism {
     ScramSha256,
     /// `SCRAM-SHA-512`.
     ScramSha512,
-    /// `OAUTHBEARER` (RFC 7628, KIP-255).
+    /// `OAUTHBEARER` (RFC 7628, KIP-255); with [`MockSasl::iam`] it also takes MSK IAM tokens.
     OAuthBearer,
+    /// `AWS_MSK_IAM`, the JSON mechanism of aws-msk-iam-auth (needs [`MockSasl::iam`]).
+    AwsMskIam,
 }
 
 impl SaslMechanism {
@@ -39,6 +42,7 @@ impl SaslMechanism {
             Self::ScramSha256 => "SCRAM-SHA-256",
             Self::ScramSha512 => "SCRAM-SHA-512",
             Self::OAuthBearer => "OAUTHBEARER",
+            Self::AwsMskIam => "AWS_MSK_IAM",
         }
     }
 
@@ -49,6 +53,7 @@ impl SaslMechanism {
             Self::ScramSha256,
             Self::ScramSha512,
             Self::OAuthBearer,
+            Self::AwsMskIam,
         ]
         .into_iter()
         .find(|m| m.name() == name)
@@ -80,6 +85,14 @@ pub type OAuthValidator =
 /// With it, every connection must authenticate (SaslHandshake v1, then SaslAuthenticate) before
 /// any request other than ApiVersions, as on a Kafka `SASL_PLAINTEXT` listener.
 ///
+/// Amazon MSK's IAM authentication comes with [`MockSasl::msk_iam`] (or [`MockSasl::iam`] and
+/// the mechanisms of your choice); see [`MockIam`] for what is checked. With IAM, OAUTHBEARER
+/// tokens that are base64url of a presigned URL are checked as MSK IAM tokens (and only so);
+/// other tokens go to the [`oauth_validator`](Self::oauth_validator) if there is one and are
+/// refused otherwise. The session lifetime reported to the client (KIP-368) is then the
+/// configured [`session_lifetime`](Self::session_lifetime) or the time until the signature
+/// expires, whichever is shorter, as MSK ties a session to its credentials.
+///
 /// ```
 /// use std::time::Duration;
 /// use ottla_mock::{MockSasl, SaslMechanism};
@@ -103,6 +116,7 @@ pub struct MockSasl {
     scram_salt: Option<Vec<u8>>,
     scram_iterations: Option<u32>,
     oauth_validator: Option<OAuthValidator>,
+    iam: Option<MockIam>,
     session_lifetime: Option<Duration>,
 }
 
@@ -114,6 +128,7 @@ impl fmt::Debug for MockSasl {
             .field("scram_salt", &self.scram_salt)
             .field("scram_iterations", &self.scram_iterations)
             .field("oauth_validator", &self.oauth_validator.is_some())
+            .field("iam", &self.iam)
             .field("session_lifetime", &self.session_lifetime)
             .finish()
     }
@@ -161,9 +176,26 @@ impl MockSasl {
         self
     }
 
+    /// An MSK IAM listener: `OAUTHBEARER` (IAM tokens) and `AWS_MSK_IAM`, checked against
+    /// `iam` (keep a clone of it to read its results).
+    pub fn msk_iam(iam: MockIam) -> Self {
+        Self::new()
+            .mechanism(SaslMechanism::OAuthBearer)
+            .mechanism(SaslMechanism::AwsMskIam)
+            .iam(iam)
+    }
+
+    /// The IAM identities `OAUTHBEARER` IAM tokens and `AWS_MSK_IAM` are checked against
+    /// (enable the mechanisms with [`mechanism`](Self::mechanism)).
+    pub fn iam(mut self, iam: MockIam) -> Self {
+        self.iam = Some(iam);
+        self
+    }
+
     /// KIP-368 `connections.max.reauth.ms`: returned as `session_lifetime_ms` by SaslAuthenticate
     /// v1+; a connection whose session has expired is closed at its next request other than a
-    /// re-authentication, and a connection may re-authenticate only when this is set.
+    /// re-authentication, and a connection may re-authenticate only when its session has an
+    /// expiry (this, or the expiry of its MSK IAM signature).
     pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
         self.session_lifetime = Some(lifetime);
         self
@@ -184,10 +216,25 @@ impl MockSasl {
             return Err(config("no SASL mechanism enabled".to_owned()));
         }
         let oauth_enabled = self.mechanisms.contains(&SaslMechanism::OAuthBearer);
-        if oauth_enabled && self.oauth_validator.is_none() {
+        let iam_enabled = self.mechanisms.contains(&SaslMechanism::AwsMskIam);
+        if oauth_enabled && self.oauth_validator.is_none() && self.iam.is_none() {
             return Err(config(
-                "OAUTHBEARER is enabled without an oauth_validator".to_owned(),
+                "OAUTHBEARER is enabled without an oauth_validator or IAM identities".to_owned(),
             ));
+        }
+        if iam_enabled && self.iam.is_none() {
+            return Err(config(
+                "AWS_MSK_IAM is enabled without IAM identities".to_owned(),
+            ));
+        }
+        if let Some(iam) = &self.iam {
+            if !oauth_enabled && !iam_enabled {
+                return Err(config(
+                    "IAM identities are set but neither OAUTHBEARER nor AWS_MSK_IAM is enabled"
+                        .to_owned(),
+                ));
+            }
+            iam.validate().map_err(config)?;
         }
         let iterations = self.scram_iterations.unwrap_or(DEFAULT_SCRAM_ITERATIONS);
         if !(1..=MAX_SCRAM_ITERATIONS).contains(&iterations) {
@@ -195,17 +242,13 @@ impl MockSasl {
                 "{iterations} SCRAM iterations; 1 to {MAX_SCRAM_ITERATIONS} are allowed"
             )));
         }
-        let session_lifetime_ms = match self.session_lifetime {
-            None => None,
-            Some(d) => match i64::try_from(d.as_millis()) {
-                Ok(ms) if ms > 0 => Some(ms),
-                _ => {
-                    return Err(config(format!(
-                        "session lifetime {d:?}; at least 1 ms is required"
-                    )))
-                }
-            },
-        };
+        if let Some(d) = self.session_lifetime {
+            if d < Duration::from_millis(1) || i64::try_from(d.as_millis()).is_err() {
+                return Err(config(format!(
+                    "session lifetime {d:?}; at least 1 ms is required"
+                )));
+            }
+        }
         let mut scram = BTreeMap::new();
         for mechanism in &self.mechanisms {
             let Some(hash) = mechanism.scram_hash() else {
@@ -225,8 +268,8 @@ impl MockSasl {
             passwords: self.users,
             scram,
             oauth_validator: self.oauth_validator,
+            iam: self.iam,
             session_lifetime: self.session_lifetime,
-            session_lifetime_ms,
         })
     }
 }
@@ -248,8 +291,9 @@ pub(crate) struct SaslServer {
     /// (SCRAM mechanism, user) → stored credential.
     pub scram: BTreeMap<(SaslMechanism, String), ScramCredential>,
     pub oauth_validator: Option<OAuthValidator>,
+    /// MSK IAM identities, for OAUTHBEARER IAM tokens and AWS_MSK_IAM.
+    pub iam: Option<MockIam>,
     pub session_lifetime: Option<Duration>,
-    pub session_lifetime_ms: Option<i64>,
 }
 
 impl fmt::Debug for SaslServer {
@@ -304,5 +348,28 @@ mod tests {
             Some(SaslMechanism::ScramSha512)
         );
         assert_eq!(SaslMechanism::from_name("plain"), None);
+        assert_eq!(
+            SaslMechanism::from_name("AWS_MSK_IAM"),
+            Some(SaslMechanism::AwsMskIam)
+        );
+    }
+
+    #[test]
+    fn checks_iam_settings() {
+        let err = |s: MockSasl| s.into_server().err().map(|e| e.to_string());
+        let iam = || MockIam::new("us-east-1").key("AKID", "s");
+        assert!(err(MockSasl::new().mechanism(SaslMechanism::AwsMskIam)).is_some());
+        assert!(err(MockSasl::new().mechanism(SaslMechanism::Plain).iam(iam())).is_some());
+        assert!(err(MockSasl::msk_iam(MockIam::new("Not A Region"))).is_some());
+        let server = MockSasl::msk_iam(iam()).into_server().unwrap();
+        assert_eq!(server.mechanism_names(), vec!["OAUTHBEARER", "AWS_MSK_IAM"]);
+        assert!(server.iam.is_some());
+        let server = MockSasl::new()
+            .mechanism(SaslMechanism::OAuthBearer)
+            .iam(iam())
+            .oauth_validator(|_, _| Ok("p".to_owned()))
+            .into_server()
+            .unwrap();
+        assert!(server.iam.is_some() && server.oauth_validator.is_some());
     }
 }

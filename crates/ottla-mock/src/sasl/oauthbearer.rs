@@ -2,6 +2,8 @@
 //! it: the client's initial response carries the token and extensions; a rejected token gets
 //! the RFC 7628 error JSON as a challenge, the client answers `%x01`, and authentication fails.
 
+use std::time::Duration;
+
 use super::exchange::{Failure, Step};
 
 /// RFC 7628 section 3.2.2's error status Kafka sends for a token that fails validation.
@@ -64,19 +66,39 @@ pub(crate) fn parse_initial(message: &str) -> Result<InitialResponse, String> {
     })
 }
 
+/// A token the validator accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Accepted {
+    pub principal: String,
+    /// How long the token stays valid, when known (KIP-368 caps the session at it).
+    pub lifetime: Option<Duration>,
+}
+
 /// Where an OAUTHBEARER exchange is.
 #[derive(Debug)]
 pub(crate) enum OAuthBearerServer {
     Start,
     /// The error JSON was sent; the client must answer `%x01`.
     SentError,
+    /// The token was accepted.
+    Accepted {
+        lifetime: Option<Duration>,
+    },
     Finished,
 }
 
 impl OAuthBearerServer {
+    /// How long the accepted token stays valid, once accepted and when known.
+    pub fn credential_lifetime(&self) -> Option<Duration> {
+        match self {
+            Self::Accepted { lifetime } => *lifetime,
+            _ => None,
+        }
+    }
+
     pub fn step<F>(&mut self, token: &[u8], validator: &F) -> Step
     where
-        F: Fn(&str, &[(String, String)]) -> Result<String, String> + ?Sized,
+        F: Fn(&str, &[(String, String)]) -> Result<Accepted, String> + ?Sized,
     {
         let state = std::mem::replace(self, Self::Finished);
         match state {
@@ -89,7 +111,10 @@ impl OAuthBearerServer {
                     Err(e) => return Step::Fail(Failure::Credentials(e)),
                 };
                 match validator(&initial.token, &initial.extensions) {
-                    Ok(principal) => {
+                    Ok(Accepted {
+                        principal,
+                        lifetime,
+                    }) => {
                         if initial.authzid.as_ref().is_some_and(|a| *a != principal) {
                             return Step::Fail(Failure::Message(format!(
                                 "Authentication failed: Client requested an authorization id \
@@ -98,6 +123,7 @@ impl OAuthBearerServer {
                                 principal
                             )));
                         }
+                        *self = Self::Accepted { lifetime };
                         Step::Done {
                             principal,
                             response: Vec::new(),
@@ -116,7 +142,7 @@ impl OAuthBearerServer {
                 }
                 Step::Fail(Failure::Message(INVALID_TOKEN_JSON.to_owned()))
             }
-            Self::Finished => Step::Fail(Failure::Credentials(
+            Self::Accepted { .. } | Self::Finished => Step::Fail(Failure::Credentials(
                 "OAUTHBEARER token after the exchange finished".into(),
             )),
         }
@@ -157,7 +183,10 @@ mod tests {
     fn rejected_token_gets_error_challenge_then_fails() {
         let validator = |t: &str, _: &[(String, String)]| {
             if t == "good" {
-                Ok("svc".to_owned())
+                Ok(Accepted {
+                    principal: "svc".to_owned(),
+                    lifetime: Some(Duration::from_secs(7)),
+                })
             } else {
                 Err("bad".to_owned())
             }
@@ -170,6 +199,11 @@ mod tests {
                 response: Vec::new()
             }
         );
+        assert_eq!(s.credential_lifetime(), Some(Duration::from_secs(7)));
+        assert!(matches!(
+            s.step(b"n,,\x01auth=Bearer good\x01\x01", &validator),
+            Step::Fail(Failure::Credentials(_))
+        ));
         let mut s = OAuthBearerServer::Start;
         assert_eq!(
             s.step(b"n,,\x01auth=Bearer nope\x01\x01", &validator),

@@ -17,7 +17,13 @@
 //! - Re-authentication must keep the mechanism (else the next token closes the connection) and
 //!   the principal ("Cannot change principals during re-authentication").
 //!
+//! - The session lifetime (`SaslServerAuthenticator.calcCompletionTimesAndReturnSessionLifetimeMs`)
+//!   is the shorter of `connections.max.reauth.ms` and the credential's remaining lifetime (MSK
+//!   IAM: until the signature expires), either when only one is known.
+//!
 //! Unlike Kafka, re-authentication is not limited to once a second.
+
+use std::time::Duration;
 
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ResponseError;
@@ -32,7 +38,7 @@ use super::stats::SaslCounter;
 struct Authenticated {
     mechanism: SaslMechanism,
     principal: String,
-    /// Set when the cluster has a session lifetime.
+    /// Set when the session has a lifetime (the cluster's, or its credential's).
     expires_at: Option<Instant>,
 }
 
@@ -201,8 +207,14 @@ impl SaslSession {
         }
     }
 
-    /// Handles a SaslAuthenticate the gate let through.
-    pub fn authenticate(&mut self, token: &[u8], server: &SaslServer, now: Instant) -> AuthOutcome {
+    /// Handles a SaslAuthenticate the gate let through, on a broker advertised as `broker_host`.
+    pub fn authenticate(
+        &mut self,
+        token: &[u8],
+        server: &SaslServer,
+        now: Instant,
+        broker_host: &str,
+    ) -> AuthOutcome {
         let illegal = ResponseError::IllegalSaslState.code();
         let failed = ResponseError::SaslAuthenticationFailed.code();
         let (exchange, previous) = match &mut self.phase {
@@ -230,7 +242,9 @@ impl SaslSession {
         } else {
             "authentication"
         };
-        match exchange.step(token, server) {
+        let step = exchange.step(token, server, broker_host);
+        let credential_lifetime = exchange.credential_lifetime();
+        match step {
             Step::Challenge(bytes) => AuthOutcome {
                 error_code: 0,
                 error_message: None,
@@ -271,11 +285,15 @@ impl SaslSession {
                 } else {
                     SaslCounter::Authentications
                 };
-                let lifetime_ms = server.session_lifetime_ms.unwrap_or(0);
+                let lifetime = match (server.session_lifetime, credential_lifetime) {
+                    (Some(configured), Some(credential)) => Some(configured.min(credential)),
+                    (configured, credential) => configured.or(credential),
+                };
+                let lifetime_ms = lifetime.map_or(0, lifetime_ms);
                 self.phase = Phase::Authenticated(Authenticated {
                     mechanism,
                     principal: principal.clone(),
-                    expires_at: server.session_lifetime.map(|d| now + d),
+                    expires_at: lifetime.map(|d| now.checked_add(d).unwrap_or(now)),
                 });
                 AuthOutcome {
                     error_code: 0,
@@ -289,6 +307,14 @@ impl SaslSession {
             }
         }
     }
+}
+
+/// A session lifetime in whole milliseconds for SaslAuthenticate (at least 1: 0 means "no
+/// expiry" to the client).
+fn lifetime_ms(lifetime: Duration) -> i64 {
+    i64::try_from(lifetime.as_millis())
+        .unwrap_or(i64::MAX)
+        .max(1)
 }
 
 #[cfg(test)]
@@ -331,7 +357,7 @@ mod tests {
             s.gate(ApiKey::Metadata, true, now),
             Gate::IllegalStateThenClose
         );
-        let out = s.authenticate(b"\0alice\0a", &server, now);
+        let out = s.authenticate(b"\0alice\0a", &server, now, "127.0.0.1");
         assert_eq!(out.error_code, 0);
         assert_eq!(out.session_lifetime_ms, 10_000);
         assert_eq!(out.counter, Some(SaslCounter::Authentications));
@@ -341,7 +367,7 @@ mod tests {
         // Re-authentication is allowed after expiry; another principal is refused.
         assert_eq!(s.gate(ApiKey::SaslHandshake, true, later), Gate::Sasl);
         assert_eq!(s.handshake("PLAIN", &server).error_code, 0);
-        let out = s.authenticate(b"\0bob\0b", &server, later);
+        let out = s.authenticate(b"\0bob\0b", &server, later, "127.0.0.1");
         assert_eq!(out.error_code, 58);
         assert!(out.close);
         assert!(out
@@ -357,14 +383,83 @@ mod tests {
         let now = Instant::now();
         assert_eq!(s.handshake("SCRAM-SHA-256", &server).error_code, 33);
         assert_eq!(s.handshake("PLAIN", &server).error_code, 0);
-        let out = s.authenticate(b"\0alice\0a", &server, now);
+        let out = s.authenticate(b"\0alice\0a", &server, now, "127.0.0.1");
         assert_eq!((out.error_code, out.session_lifetime_ms), (0, 0));
         let far = now + Duration::from_secs(1_000_000);
         assert_eq!(s.gate(ApiKey::Produce, true, far), Gate::Serve);
         assert_eq!(s.gate(ApiKey::SaslHandshake, true, far), Gate::Sasl);
         let h = s.handshake("PLAIN", &server);
         assert_eq!((h.error_code, h.close), (34, false));
-        let out = s.authenticate(b"\0alice\0a", &server, now);
+        let out = s.authenticate(b"\0alice\0a", &server, now, "127.0.0.1");
         assert_eq!((out.error_code, out.close), (34, false));
+    }
+
+    #[test]
+    fn msk_iam_sessions_end_with_their_signature() {
+        use crate::sasl::aws_msk_iam::tests::{HOST, PAYLOAD, SESSION_TOKEN};
+        use crate::sasl::msk_iam::tests::t0;
+        use crate::sasl::msk_iam_token::tests::{PERMANENT_TOKEN, SECRET};
+        use crate::sasl::MockIam;
+
+        // The official signer's token was signed at t0 for 900 s; the mock's clock says t0+100s.
+        let clock = t0() + Duration::from_secs(100);
+        let iam = MockIam::new("us-east-1")
+            .key("AKIDEXAMPLE", SECRET)
+            .clock(move || clock);
+        let bearer = format!("n,,\x01auth=Bearer {PERMANENT_TOKEN}\x01\x01");
+        let now = Instant::now();
+        let authenticate = |sasl: MockSasl| {
+            let server = sasl.into_server().unwrap();
+            let mut s = SaslSession::default();
+            assert_eq!(s.handshake("OAUTHBEARER", &server).error_code, 0);
+            let out = s.authenticate(bearer.as_bytes(), &server, now, "127.0.0.1");
+            (s, server, out)
+        };
+        let (_, _, out) =
+            authenticate(MockSasl::msk_iam(iam.clone()).session_lifetime(Duration::from_secs(60)));
+        assert_eq!((out.error_code, out.session_lifetime_ms), (0, 60_000));
+        let (_, _, out) = authenticate(
+            MockSasl::msk_iam(iam.clone()).session_lifetime(Duration::from_secs(3600)),
+        );
+        assert_eq!(out.session_lifetime_ms, 800_000);
+        // Without a configured lifetime the signature still ends the session, and the client
+        // may re-authenticate.
+        let (mut s, server, out) = authenticate(MockSasl::msk_iam(iam.clone()));
+        assert_eq!(out.session_lifetime_ms, 800_000);
+        assert_eq!(out.principal.as_deref(), Some("AKIDEXAMPLE"));
+        assert_eq!(
+            s.gate(ApiKey::Metadata, true, now + Duration::from_secs(799)),
+            Gate::Serve
+        );
+        let later = now + Duration::from_secs(801);
+        assert_eq!(s.gate(ApiKey::Metadata, true, later), Gate::Expired);
+        assert_eq!(s.gate(ApiKey::SaslHandshake, true, later), Gate::Sasl);
+        assert_eq!(s.handshake("OAUTHBEARER", &server).error_code, 0);
+        let out = s.authenticate(bearer.as_bytes(), &server, later, "127.0.0.1");
+        assert_eq!(out.counter, Some(SaslCounter::Reauthentications));
+        assert_eq!(iam.successes(), 4);
+
+        // AWS_MSK_IAM: the payload is signed for HOST, which this broker must advertise.
+        let iam = MockIam::new("us-east-1")
+            .temporary_key("AKIDEXAMPLE", SECRET, SESSION_TOKEN)
+            .clock(move || clock);
+        let server = MockSasl::msk_iam(iam.clone()).into_server().unwrap();
+        let mut s = SaslSession::default();
+        assert_eq!(s.handshake("AWS_MSK_IAM", &server).error_code, 0);
+        let out = s.authenticate(PAYLOAD.as_bytes(), &server, now, HOST);
+        assert_eq!((out.error_code, out.session_lifetime_ms), (0, 800_000));
+        assert!(String::from_utf8(out.auth_bytes)
+            .unwrap()
+            .starts_with(r#"{"request-id":"#));
+        let mut s = SaslSession::default();
+        assert_eq!(s.handshake("AWS_MSK_IAM", &server).error_code, 0);
+        let out = s.authenticate(PAYLOAD.as_bytes(), &server, now, "127.0.0.1");
+        assert_eq!((out.error_code, out.close), (58, true));
+        assert_eq!(out.counter, Some(SaslCounter::Failures));
+        assert!(out
+            .error_message
+            .unwrap()
+            .contains("Access denied: signed for host"));
+        assert_eq!((iam.successes(), iam.failures()), (1, 1));
     }
 }

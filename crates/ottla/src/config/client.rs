@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ottla_sasl::aws::{AwsEnv, ProvideAwsCredentials};
 use ottla_sasl::TokenProvider;
 
 use super::{ConfigError, Properties, SecuritySettings};
@@ -32,6 +33,10 @@ pub struct ClientConfig {
     pub security: SecuritySettings,
     /// Where OAUTHBEARER tokens come from (`sasl.mechanism=OAUTHBEARER`).
     pub token_provider: Option<Arc<dyn TokenProvider>>,
+    /// AWS credentials for MSK IAM and Secrets Manager instead of the default chain.
+    pub aws_credentials: Option<Arc<dyn ProvideAwsCredentials>>,
+    /// The environment the AWS chain reads (`None`: the process environment at connect).
+    pub aws_env: Option<AwsEnv>,
 }
 
 impl ClientConfig {
@@ -64,6 +69,8 @@ pub struct ClientConfigBuilder {
     receive_message_max_bytes: u64,
     security: SecuritySettings,
     token_provider: Option<Arc<dyn TokenProvider>>,
+    aws_credentials: Option<Arc<dyn ProvideAwsCredentials>>,
+    aws_env: Option<AwsEnv>,
 }
 
 impl Default for ClientConfigBuilder {
@@ -80,6 +87,8 @@ impl Default for ClientConfigBuilder {
             receive_message_max_bytes: ottla_protocol::frame::DEFAULT_MAX_FRAME_SIZE as u64,
             security: SecuritySettings::default(),
             token_provider: None,
+            aws_credentials: None,
+            aws_env: None,
         }
     }
 }
@@ -161,6 +170,22 @@ impl ClientConfigBuilder {
     /// The OAUTHBEARER token provider, asked for a fresh token at every (re-)authentication.
     pub fn token_provider(&mut self, provider: Arc<dyn TokenProvider>) -> &mut Self {
         self.token_provider = Some(provider);
+        self
+    }
+
+    /// AWS credentials for MSK IAM (`sasl.mechanism=AWS_MSK_IAM`, or OAUTHBEARER with
+    /// `sasl.oauthbearer.method=aws_msk_iam`) and Secrets Manager (`sasl.scram.secret.id`),
+    /// instead of the default chain (environment, web identity, profiles, ECS, EC2). They are
+    /// asked again at every (re-)authentication; `aws.role.arn` still applies on top.
+    pub fn aws_credentials(&mut self, provider: Arc<dyn ProvideAwsCredentials>) -> &mut Self {
+        self.aws_credentials = Some(provider);
+        self
+    }
+
+    /// The environment variables the AWS chain reads (`AWS_*`, `HOME`), instead of the
+    /// process environment at connect time.
+    pub fn aws_env(&mut self, env: AwsEnv) -> &mut Self {
+        self.aws_env = Some(env);
         self
     }
 
@@ -257,6 +282,8 @@ impl ClientConfigBuilder {
         Ok(ClientConfig {
             security: self.security.clone(),
             token_provider: self.token_provider.clone(),
+            aws_credentials: self.aws_credentials.clone(),
+            aws_env: self.aws_env.clone(),
             bootstrap_servers,
             client_id: self.client_id.clone(),
             request_timeout: ms("request.timeout.ms", self.request_timeout_ms, 1)?,
@@ -363,6 +390,10 @@ mod tests {
                 "none"
             } else if *key == "ssl.key.password" {
                 "pw"
+            } else if *key == "sasl.oauthbearer.method" {
+                "aws_msk_iam"
+            } else if key.starts_with("aws.") && key.ends_with("region") {
+                "eu-west-1"
             } else {
                 "5000"
             };

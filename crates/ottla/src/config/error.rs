@@ -44,9 +44,26 @@ pub enum ConfigError {
         /// The error.
         message: String,
     },
+    /// An AWS setting could not be resolved: no region anywhere, a broken profile, an
+    /// invalid role.
+    #[error("{key}: {source}")]
+    Aws {
+        /// The key to set or fix.
+        key: String,
+        /// What went wrong.
+        source: ottla_sasl::aws::AwsError,
+    },
 }
 
 impl ConfigError {
+    /// An AWS setting that cannot be resolved (region, profile, role).
+    pub(crate) fn aws(key: &str, source: ottla_sasl::aws::AwsError) -> Self {
+        ConfigError::Aws {
+            key: key.to_owned(),
+            source,
+        }
+    }
+
     pub(crate) fn invalid(key: &str, value: &str, expected: impl Into<String>) -> Self {
         ConfigError::InvalidValue {
             key: key.to_owned(),
@@ -60,7 +77,8 @@ impl ConfigError {
         match self {
             ConfigError::UnknownKey { key }
             | ConfigError::InvalidValue { key, .. }
-            | ConfigError::Missing { key } => Some(key),
+            | ConfigError::Missing { key }
+            | ConfigError::Aws { key, .. } => Some(key),
             _ => None,
         }
     }

@@ -8,4 +8,7 @@ mod security;
 pub use client::{is_client_key, ClientConfig, ClientConfigBuilder, CLIENT_KEYS};
 pub use error::ConfigError;
 pub use properties::{parse_properties_file, Properties};
-pub use security::{SaslMechanism, SecurityProtocol, SecuritySettings, TlsSettings, SECURITY_KEYS};
+pub use security::{
+    AwsSettings, OauthMethod, SaslMechanism, SecurityProtocol, SecuritySettings, TlsSettings,
+    SECURITY_KEYS,
+};

@@ -59,8 +59,12 @@ pub enum SaslMechanism {
     ScramSha256,
     /// SCRAM-SHA-512.
     ScramSha512,
-    /// OAUTHBEARER (RFC 7628) with a token provider.
+    /// OAUTHBEARER (RFC 7628) with a token provider, or MSK IAM tokens
+    /// (`sasl.oauthbearer.method=aws_msk_iam`).
     OAuthBearer,
+    /// AWS_MSK_IAM: the JSON mechanism of Amazon's `aws-msk-iam-auth` (SigV4 for the
+    /// broker's host name).
+    AwsMskIam,
 }
 
 impl SaslMechanism {
@@ -71,6 +75,7 @@ impl SaslMechanism {
             SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
             SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
             SaslMechanism::OAuthBearer => "OAUTHBEARER",
+            SaslMechanism::AwsMskIam => "AWS_MSK_IAM",
         }
     }
 }
@@ -83,9 +88,42 @@ impl FromStr for SaslMechanism {
             "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
             "SCRAM-SHA-512" => SaslMechanism::ScramSha512,
             "OAUTHBEARER" => SaslMechanism::OAuthBearer,
+            "AWS_MSK_IAM" => SaslMechanism::AwsMskIam,
             _ => return Err(()),
         })
     }
+}
+
+/// `sasl.oauthbearer.method`: where OAUTHBEARER tokens come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OauthMethod {
+    /// A token provider set on the builder (`default`).
+    #[default]
+    Default,
+    /// MSK IAM tokens signed with the AWS credential chain (`aws_msk_iam`).
+    AwsMskIam,
+}
+
+/// The AWS settings (`aws.*`) for MSK IAM and Secrets Manager.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// `aws.region`: the cluster's region (else `AWS_REGION`, `AWS_DEFAULT_REGION`, the
+    /// profile's `region`).
+    pub region: Option<String>,
+    /// `aws.profile`: the shared-config profile (else `AWS_PROFILE`, else `default`).
+    pub profile: Option<String>,
+    /// `aws.role.arn`: a role to assume with the chain's credentials.
+    pub role_arn: Option<String>,
+    /// `aws.role.session.name`: the assumed role's session name (stable across refreshes).
+    pub role_session_name: Option<String>,
+    /// `aws.role.external.id`: the external id the role's trust policy asks for.
+    pub role_external_id: Option<String>,
+    /// `aws.sts.region`: the region whose STS endpoint assumes the role (default: the
+    /// client's region).
+    pub sts_region: Option<String>,
+    /// `aws.msk.host.suffix`: the DNS suffix of the MSK IAM token's host
+    /// (`amazonaws.com`; `amazonaws.com.cn` is the default for `cn-*` regions).
+    pub msk_host_suffix: Option<String>,
 }
 
 /// The TLS settings (`ssl.*`), as given; files are read when the client is built.
@@ -141,6 +179,13 @@ pub struct SecuritySettings {
     pub password: Option<Secret>,
     /// `ssl.*`.
     pub tls: TlsSettings,
+    /// `sasl.oauthbearer.method`.
+    pub oauth_method: OauthMethod,
+    /// `sasl.scram.secret.id`: name or ARN of a Secrets Manager secret holding the SCRAM
+    /// `username` and `password` (MSK's `AmazonMSK_*` secrets).
+    pub scram_secret_id: Option<String>,
+    /// `aws.*`.
+    pub aws: AwsSettings,
 }
 
 impl Default for SecuritySettings {
@@ -154,6 +199,9 @@ impl Default for SecuritySettings {
                 verify_hostname: true,
                 ..TlsSettings::default()
             },
+            oauth_method: OauthMethod::Default,
+            scram_secret_id: None,
+            aws: AwsSettings::default(),
         }
     }
 }
@@ -173,6 +221,15 @@ pub const SECURITY_KEYS: &[&str] = &[
     "ssl.key.pem",
     "ssl.key.password",
     "ssl.endpoint.identification.algorithm",
+    "sasl.oauthbearer.method",
+    "sasl.scram.secret.id",
+    "aws.region",
+    "aws.profile",
+    "aws.role.arn",
+    "aws.role.session.name",
+    "aws.role.external.id",
+    "aws.sts.region",
+    "aws.msk.host.suffix",
 ];
 
 impl SecuritySettings {
@@ -191,12 +248,43 @@ impl SecuritySettings {
                     ConfigError::invalid(
                         key,
                         value,
-                        "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
+                        "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or AWS_MSK_IAM",
                     )
                 })?)
             }
             "sasl.username" => self.username = Some(value.to_owned()),
             "sasl.password" => self.password = Some(Secret::new(value)),
+            "sasl.oauthbearer.method" => {
+                self.oauth_method = match value.trim().to_ascii_lowercase().as_str() {
+                    "default" | "" => OauthMethod::Default,
+                    "aws_msk_iam" => OauthMethod::AwsMskIam,
+                    _ => return Err(ConfigError::invalid(key, value, "default or aws_msk_iam")),
+                }
+            }
+            "sasl.scram.secret.id" => self.scram_secret_id = non_empty(key, value)?,
+            "aws.region" => self.aws.region = aws_region(key, value)?,
+            "aws.sts.region" => self.aws.sts_region = aws_region(key, value)?,
+            "aws.profile" => self.aws.profile = non_empty(key, value)?,
+            "aws.role.arn" => self.aws.role_arn = non_empty(key, value)?,
+            "aws.role.session.name" => {
+                let name = non_empty(key, value)?;
+                if let Some(n) = &name {
+                    // STS: 2-64 characters of [\w+=,.@-].
+                    let ok = (2..=64).contains(&n.len())
+                        && n.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+                    if !ok {
+                        return Err(ConfigError::invalid(
+                            key,
+                            value,
+                            "2 to 64 characters of letters, digits and _+=,.@-",
+                        ));
+                    }
+                }
+                self.aws.role_session_name = name;
+            }
+            "aws.role.external.id" => self.aws.role_external_id = non_empty(key, value)?,
+            "aws.msk.host.suffix" => self.aws.msk_host_suffix = non_empty(key, value)?,
             "ssl.ca.location" => self.tls.ca_location = path(),
             "ssl.ca.pem" => self.tls.ca_pem = Some(value.to_owned()),
             "ssl.certificate.location" => self.tls.certificate_location = path(),
@@ -216,6 +304,22 @@ impl SecuritySettings {
         Ok(true)
     }
 
+    /// Whether the settings sign with AWS credentials (MSK IAM, or a SCRAM secret read from
+    /// Secrets Manager).
+    pub fn uses_aws(&self) -> bool {
+        if !self.protocol.uses_sasl() {
+            return false;
+        }
+        match self.mechanism {
+            Some(SaslMechanism::AwsMskIam) => true,
+            Some(SaslMechanism::OAuthBearer) => self.oauth_method == OauthMethod::AwsMskIam,
+            Some(SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512) => {
+                self.scram_secret_id.is_some()
+            }
+            _ => false,
+        }
+    }
+
     /// Checks that the settings fit together.
     pub fn validate(&self, has_token_provider: bool) -> Result<(), ConfigError> {
         let missing = |key: &str| ConfigError::Missing {
@@ -223,6 +327,17 @@ impl SecuritySettings {
         };
         if self.protocol.uses_sasl() {
             match self.mechanism.ok_or_else(|| missing("sasl.mechanism"))? {
+                SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512
+                    if self.scram_secret_id.is_some() =>
+                {
+                    if self.password.is_some() {
+                        return Err(ConfigError::invalid(
+                            "sasl.scram.secret.id",
+                            "<secret id>",
+                            "either sasl.scram.secret.id or sasl.password, not both",
+                        ));
+                    }
+                }
                 SaslMechanism::Plain | SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
                     if self.username.as_deref().is_none_or(str::is_empty) {
                         return Err(missing("sasl.username"));
@@ -231,14 +346,41 @@ impl SecuritySettings {
                         return Err(missing("sasl.password"));
                     }
                 }
-                SaslMechanism::OAuthBearer if !has_token_provider => {
+                SaslMechanism::OAuthBearer => match (self.oauth_method, has_token_provider) {
+                    (OauthMethod::Default, false) => {
+                        return Err(ConfigError::invalid(
+                            "sasl.mechanism",
+                            "OAUTHBEARER",
+                            "a token provider set on the builder (ClientConfigBuilder::token_provider) or sasl.oauthbearer.method=aws_msk_iam",
+                        ))
+                    }
+                    (OauthMethod::AwsMskIam, true) => {
+                        return Err(ConfigError::invalid(
+                            "sasl.oauthbearer.method",
+                            "aws_msk_iam",
+                            "either MSK IAM tokens or a token provider on the builder, not both",
+                        ))
+                    }
+                    _ => {}
+                },
+                SaslMechanism::AwsMskIam => {}
+            }
+        }
+        if self.aws.role_arn.is_none() {
+            for (key, set) in [
+                (
+                    "aws.role.session.name",
+                    self.aws.role_session_name.is_some(),
+                ),
+                ("aws.role.external.id", self.aws.role_external_id.is_some()),
+            ] {
+                if set {
                     return Err(ConfigError::invalid(
-                        "sasl.mechanism",
-                        "OAUTHBEARER",
-                        "a token provider set on the builder (ClientConfigBuilder::token_provider)",
-                    ))
+                        key,
+                        "<set>",
+                        "aws.role.arn as well (it tunes the role to assume)",
+                    ));
                 }
-                SaslMechanism::OAuthBearer => {}
             }
         }
         let t = &self.tls;
@@ -261,9 +403,92 @@ impl SecuritySettings {
     }
 }
 
+/// `Some(value)` trimmed; an empty value is an error naming `key`.
+fn non_empty(key: &str, value: &str) -> Result<Option<String>, ConfigError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ConfigError::invalid(key, value, "a non-empty value"));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+/// An AWS region name (`us-east-1`, `cn-north-1`): lowercase letters, digits and dashes.
+fn aws_region(key: &str, value: &str) -> Result<Option<String>, ConfigError> {
+    let v = value.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 32
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !v.starts_with('-')
+        && !v.ends_with('-');
+    if !ok {
+        return Err(ConfigError::invalid(
+            key,
+            value,
+            "an AWS region such as us-east-1 (lowercase letters, digits, dashes)",
+        ));
+    }
+    Ok(Some(v.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_keys() {
+        let mut s = SecuritySettings::default();
+        s.set("security.protocol", "SASL_SSL").unwrap();
+        s.set("sasl.mechanism", "OAUTHBEARER").unwrap();
+        assert_eq!(s.validate(false).unwrap_err().key(), Some("sasl.mechanism"));
+        s.set("sasl.oauthbearer.method", "AWS_MSK_IAM").unwrap();
+        assert!(s.uses_aws());
+        s.validate(false).unwrap();
+        assert_eq!(
+            s.validate(true).unwrap_err().key(),
+            Some("sasl.oauthbearer.method")
+        );
+        assert_eq!(
+            s.set("sasl.oauthbearer.method", "oidc").unwrap_err().key(),
+            Some("sasl.oauthbearer.method")
+        );
+        assert_eq!(
+            s.set("aws.region", "US East").unwrap_err().key(),
+            Some("aws.region")
+        );
+        s.set("aws.region", "eu-west-1").unwrap();
+        s.set("aws.role.external.id", "ext").unwrap();
+        assert_eq!(
+            s.validate(false).unwrap_err().key(),
+            Some("aws.role.external.id")
+        );
+        s.set("aws.role.arn", "arn:aws:iam::123456789012:role/msk")
+            .unwrap();
+        s.validate(false).unwrap();
+        assert_eq!(
+            s.set("aws.role.session.name", "has space")
+                .unwrap_err()
+                .key(),
+            Some("aws.role.session.name")
+        );
+        s.set("sasl.mechanism", "aws_msk_iam").unwrap();
+        assert_eq!(s.mechanism, Some(SaslMechanism::AwsMskIam));
+        s.validate(false).unwrap();
+
+        let mut scram = SecuritySettings::default();
+        scram.set("security.protocol", "SASL_SSL").unwrap();
+        scram.set("sasl.mechanism", "SCRAM-SHA-512").unwrap();
+        scram
+            .set("sasl.scram.secret.id", "AmazonMSK_alice")
+            .unwrap();
+        assert!(scram.uses_aws());
+        scram.validate(false).unwrap();
+        scram.set("sasl.password", "pw").unwrap();
+        assert_eq!(
+            scram.validate(false).unwrap_err().key(),
+            Some("sasl.scram.secret.id")
+        );
+    }
 
     #[test]
     fn parses_kafka_names() {

@@ -66,12 +66,30 @@ pub(crate) struct Shared {
     pub fatal: OnceLock<Arc<ConnectionError>>,
     /// Completed re-authentications.
     pub reauthentications: AtomicU64,
+    /// The SASL session lifetime the broker set at connect (KIP-368), if any.
+    pub session_lifetime: Option<Duration>,
 }
 
 impl BrokerConnection {
     /// Connects (TCP, then TLS when configured), negotiates API versions, authenticates
     /// with SASL when configured, and starts the connection task.
     pub(crate) async fn open(params: &ConnectParams) -> Result<Self, Error> {
+        match Self::open_once(params).await {
+            // A rejected secret may have been rotated since it was read: one more try when
+            // the factory has fresh credentials (Secrets Manager), never a loop.
+            Err(e @ Error::Authentication { .. }) => match &params.sasl {
+                Some(factory) if factory.refresh_after_rejection().await => {
+                    tracing::info!(broker = %params.label(), error = %e,
+                        "authentication failed; retrying once with refreshed credentials");
+                    Self::open_once(params).await
+                }
+                _ => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    async fn open_once(params: &ConnectParams) -> Result<Self, Error> {
         let broker = params.label();
         let options = ottla_tls::ConnectOptions {
             setup_timeout: params.setup_timeout,
@@ -99,8 +117,14 @@ impl BrokerConnection {
         let versions = handshake::negotiate_versions(&mut wire, params.request_timeout).await?;
         let session = match &params.sasl {
             Some(factory) => Some(
-                sasl::authenticate(&mut wire, &versions, &**factory, params.request_timeout)
-                    .await?,
+                sasl::authenticate(
+                    &mut wire,
+                    &versions,
+                    &**factory,
+                    &params.host,
+                    params.request_timeout,
+                )
+                .await?,
             ),
             None => None,
         };
@@ -116,11 +140,13 @@ impl BrokerConnection {
             tx,
             fatal: OnceLock::new(),
             reauthentications: AtomicU64::new(0),
+            session_lifetime: session.and_then(|s| s.lifetime),
         });
         let reauth = match (&params.sasl, session.and_then(|s| s.lifetime)) {
             (Some(factory), Some(lifetime)) => Some(task::Reauth {
                 factory: Arc::clone(factory),
                 lifetime,
+                host: params.host.clone(),
             }),
             _ => None,
         };
@@ -139,6 +165,13 @@ impl BrokerConnection {
             reauth,
         ));
         Ok(Self { shared })
+    }
+
+    /// The SASL session lifetime the broker set when this connection authenticated
+    /// (KIP-368); `None` without SASL or when the broker sets none. Re-authentication starts
+    /// at 85–95 % of it.
+    pub fn session_lifetime(&self) -> Option<Duration> {
+        self.shared.session_lifetime
     }
 
     /// How many times this connection re-authenticated (KIP-368).

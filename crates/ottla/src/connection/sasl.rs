@@ -25,8 +25,17 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait SaslFactory: Send + Sync + fmt::Debug {
     /// The mechanism name SaslHandshake asks for.
     fn mechanism(&self) -> &'static str;
-    /// A new exchange.
-    fn authenticator(&self) -> BoxFuture<'_, Result<Box<dyn Authenticator>, SaslError>>;
+    /// A new exchange with the broker at `host` (the name the client connected to; AWS_MSK_IAM
+    /// signs it).
+    fn authenticator<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn Authenticator>, SaslError>>;
+    /// Called when the broker rejected the credentials. `true` when the factory has fresh
+    /// ones worth one more try on a new connection (a rotated secret); `false` by default.
+    fn refresh_after_rejection(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { false })
+    }
 }
 
 /// What a successful authentication established.
@@ -41,6 +50,7 @@ pub(crate) async fn authenticate(
     wire: &mut Wire<'_>,
     versions: &BrokerVersions,
     factory: &dyn SaslFactory,
+    host: &str,
     timeout: Duration,
 ) -> Result<Session, Error> {
     let deadline = Instant::now() + timeout;
@@ -81,7 +91,7 @@ pub(crate) async fn authenticate(
         mechanism,
         source,
     };
-    let mut auth = factory.authenticator().await.map_err(sasl_error)?;
+    let mut auth = factory.authenticator(host).await.map_err(sasl_error)?;
     let mut message = auth.initial().map_err(sasl_error)?;
     loop {
         let request = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(message));

@@ -49,6 +49,8 @@ pub(crate) struct Io {
 pub(crate) struct Reauth {
     pub factory: Arc<dyn SaslFactory>,
     pub lifetime: Duration,
+    /// The broker's host name, as connected to.
+    pub host: String,
 }
 
 impl Reauth {
@@ -224,6 +226,7 @@ async fn reauthenticate(
         &mut wire,
         &shared.versions,
         &*reauth.factory,
+        &reauth.host,
         shared.request_timeout,
     )
     .await

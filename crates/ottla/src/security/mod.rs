@@ -10,8 +10,12 @@ use ottla_sasl::{
 };
 use rand::RngCore;
 
-use crate::config::{ConfigError, SaslMechanism, SecuritySettings};
+use crate::config::{ClientConfig, ConfigError, OauthMethod, SaslMechanism, SecuritySettings};
 use crate::connection::{BoxFuture, SaslFactory};
+
+mod aws;
+
+use aws::{AwsContext, AwsMskIamFactory, ScramSecretFactory};
 
 /// The TLS connector for `settings`, if TLS is on: every file is read and checked here, so a
 /// bad certificate or key fails `Client::connect` before any broker is contacted.
@@ -38,14 +42,24 @@ pub(crate) fn tls_connector(
     options.build().map(Some)
 }
 
-/// The SASL factory for `settings`, if SASL is on.
+/// The SASL factory for the client's settings, if SASL is on. With MSK IAM or a SCRAM
+/// secret, this resolves the AWS region and sets up the credential chain (no network yet).
 pub(crate) fn sasl_factory(
-    settings: &SecuritySettings,
-    token_provider: Option<&Arc<dyn TokenProvider>>,
+    config: &ClientConfig,
 ) -> Result<Option<Arc<dyn SaslFactory>>, ConfigError> {
+    let settings = &config.security;
     if !settings.protocol.uses_sasl() {
         return Ok(None);
     }
+    let aws = if settings.uses_aws() {
+        Some(AwsContext::new(
+            settings,
+            config.aws_credentials.as_ref(),
+            config.aws_env.as_ref(),
+        )?)
+    } else {
+        None
+    };
     let missing = |key: &str| ConfigError::Missing {
         key: key.to_owned(),
     };
@@ -72,25 +86,45 @@ pub(crate) fn sasl_factory(
             })?;
             Arc::new(PlainFactory(plain))
         }
-        SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => Arc::new(ScramFactory {
-            algorithm: if mechanism == SaslMechanism::ScramSha256 {
+        SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
+            let algorithm = if mechanism == SaslMechanism::ScramSha256 {
                 ScramAlgorithm::Sha256
             } else {
                 ScramAlgorithm::Sha512
-            },
-            username: username()?,
-            password: password()?,
-            cache: Arc::new(ScramCache::new()),
-        }),
-        SaslMechanism::OAuthBearer => Arc::new(OauthFactory {
-            provider: Arc::clone(token_provider.ok_or_else(|| {
-                ConfigError::invalid(
-                    "sasl.mechanism",
-                    "OAUTHBEARER",
-                    "a token provider set on the builder (ClientConfigBuilder::token_provider)",
-                )
-            })?),
-        }),
+            };
+            match (&settings.scram_secret_id, &aws) {
+                (Some(id), Some(context)) => {
+                    Arc::new(ScramSecretFactory::new(algorithm, id, context)?)
+                }
+                _ => Arc::new(ScramFactory {
+                    algorithm,
+                    username: username()?,
+                    password: password()?,
+                    cache: Arc::new(ScramCache::new()),
+                }),
+            }
+        }
+        SaslMechanism::OAuthBearer => {
+            let provider = match (settings.oauth_method, &aws, &config.token_provider) {
+                (OauthMethod::AwsMskIam, Some(context), _) => context.token_provider(settings)?,
+                (OauthMethod::Default, _, Some(p)) => Arc::clone(p),
+                _ => {
+                    return Err(ConfigError::invalid(
+                        "sasl.mechanism",
+                        "OAUTHBEARER",
+                        "a token provider set on the builder (ClientConfigBuilder::token_provider) or sasl.oauthbearer.method=aws_msk_iam",
+                    ))
+                }
+            };
+            Arc::new(OauthFactory { provider })
+        }
+        SaslMechanism::AwsMskIam => {
+            let context = aws.as_ref().ok_or_else(|| missing("aws.region"))?;
+            Arc::new(AwsMskIamFactory {
+                signer: context.signer(settings)?,
+                credentials: Arc::clone(&context.credentials),
+            })
+        }
     };
     Ok(Some(factory))
 }
@@ -103,7 +137,10 @@ impl SaslFactory for PlainFactory {
         Plain::NAME
     }
 
-    fn authenticator(&self) -> BoxFuture<'_, Result<Box<dyn Authenticator>, SaslError>> {
+    fn authenticator<'a>(
+        &'a self,
+        _host: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn Authenticator>, SaslError>> {
         let plain = self.0.clone();
         Box::pin(async move { Ok(Box::new(plain) as Box<dyn Authenticator>) })
     }
@@ -133,20 +170,33 @@ impl SaslFactory for ScramFactory {
         self.algorithm.mechanism()
     }
 
-    fn authenticator(&self) -> BoxFuture<'_, Result<Box<dyn Authenticator>, SaslError>> {
+    fn authenticator<'a>(
+        &'a self,
+        _host: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn Authenticator>, SaslError>> {
         Box::pin(async move {
-            let mut nonce = [0u8; 24];
-            rand::rng().fill_bytes(&mut nonce);
-            let scram = Scram::from_random_bytes(
+            scram_authenticator(
                 self.algorithm,
                 &self.username,
                 self.password.clone(),
-                &nonce,
-            )?
-            .cache(Arc::clone(&self.cache));
-            Ok(Box::new(scram) as Box<dyn Authenticator>)
+                &self.cache,
+            )
         })
     }
+}
+
+/// A SCRAM exchange with a fresh random nonce, sharing the client's salted-password cache.
+pub(crate) fn scram_authenticator(
+    algorithm: ScramAlgorithm,
+    username: &str,
+    password: Secret,
+    cache: &Arc<ScramCache>,
+) -> Result<Box<dyn Authenticator>, SaslError> {
+    let mut nonce = [0u8; 24];
+    rand::rng().fill_bytes(&mut nonce);
+    let scram =
+        Scram::from_random_bytes(algorithm, username, password, &nonce)?.cache(Arc::clone(cache));
+    Ok(Box::new(scram))
 }
 
 /// OAUTHBEARER: a fresh token from the provider for every (re-)authentication.
@@ -160,7 +210,10 @@ impl SaslFactory for OauthFactory {
         OauthBearer::NAME
     }
 
-    fn authenticator(&self) -> BoxFuture<'_, Result<Box<dyn Authenticator>, SaslError>> {
+    fn authenticator<'a>(
+        &'a self,
+        _host: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn Authenticator>, SaslError>> {
         Box::pin(async move {
             let token = self.provider.token().await?;
             Ok(Box::new(OauthBearer::new(&token)?) as Box<dyn Authenticator>)
