@@ -203,6 +203,10 @@ test_log="$TOOLS_RUN/cargo-test.log"
 mkdir -p "$TOOLS_RUN"
 run_tests() {
     cargo test --workspace --no-fail-fast 2>&1 | tee "$test_log"
+    [ "${PIPESTATUS[0]}" = 0 ] || return 1
+    # The optional adapter for the AWS SDK's credential providers (feature-gated).
+    cargo test -p ottla-sasl --features aws-sdk-credentials --lib aws::sdk_credentials 2>&1 |
+        tee -a "$test_log"
     return "${PIPESTATUS[0]}"
 }
 step test run_tests

@@ -40,6 +40,9 @@ pub enum Command {
     /// Check the way to the cluster step by step (DNS, TCP, TLS, SASL, metadata, and a
     /// produce/consume round trip with --topic) and say what is wrong; exit 1 on a failure.
     Doctor(DoctorArgs),
+    /// Print an MSK IAM token (OAUTHBEARER) or AWS_MSK_IAM payload, signed with the AWS
+    /// credential chain (environment, web identity, profiles, ECS, EC2; -X aws.* tunes it).
+    MskToken(MskTokenArgs),
 }
 
 /// `ottla metadata`.
@@ -128,4 +131,25 @@ pub struct DoctorArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `ottla msk-token`.
+#[derive(Debug, Args)]
+pub struct MskTokenArgs {
+    /// The cluster's region (else -X aws.region, AWS_REGION, AWS_DEFAULT_REGION, the profile).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Sign at this time (RFC 3339, e.g. 2024-01-15T12:34:56Z) instead of now, to compare a
+    /// token with a reference signer.
+    #[arg(long, value_name = "TIME")]
+    pub signing_time: Option<String>,
+    /// Print the presigned URL instead of its base64url token.
+    #[arg(long, conflicts_with = "json_payload")]
+    pub decode: bool,
+    /// Print the AWS_MSK_IAM JSON payload for --broker-host instead of a token.
+    #[arg(long, requires = "broker_host")]
+    pub json_payload: bool,
+    /// The broker host name the AWS_MSK_IAM payload is signed for (no port).
+    #[arg(long, value_name = "HOST")]
+    pub broker_host: Option<String>,
 }

@@ -14,3 +14,5 @@ pub use client::Client;
 pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
 pub use error::{ConnectionError, Error};
 pub use ottla_protocol as protocol;
+pub use ottla_sasl as sasl;
+pub use security::AwsSetup;

@@ -5,6 +5,7 @@ mod consume;
 #[allow(clippy::result_large_err)]
 pub mod doctor;
 mod metadata;
+mod msk_token;
 mod produce;
 mod topics;
 
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Produce(a) => produce::run(&props, a).await,
         Command::Consume(a) => consume::run(&props, a).await,
         Command::Doctor(a) => doctor::run(&props, a).await,
+        Command::MskToken(a) => msk_token::run(&props, a).await,
     }
 }
 

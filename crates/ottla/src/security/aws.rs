@@ -16,14 +16,27 @@ use tokio::sync::Mutex;
 use crate::config::{ConfigError, SecuritySettings};
 use crate::connection::{BoxFuture, SaslFactory};
 
-/// What every AWS-signing factory of one client shares: the region and the credentials.
-pub(crate) struct AwsContext {
-    pub env: AwsEnv,
+/// The AWS side of a configuration, as a client uses it for MSK IAM and Secrets Manager:
+/// the resolved region and the credentials (chain, cache, role). `ottla msk-token` uses it
+/// too.
+pub struct AwsSetup {
+    pub(crate) env: AwsEnv,
+    /// The region (`aws.region`, else `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's).
     pub region: String,
+    /// Where credentials come from.
     pub credentials: Arc<dyn ProvideAwsCredentials>,
 }
 
-impl AwsContext {
+impl fmt::Debug for AwsSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsSetup")
+            .field("region", &self.region)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsSetup {
     /// Resolves the region (`aws.region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile)
     /// and sets up the credentials: `injected` if given, else the default chain (cached), then
     /// `aws.role.arn` assumed on top (cached, with a stable session name).
@@ -82,7 +95,7 @@ impl AwsContext {
     }
 
     /// OAUTHBEARER tokens for MSK IAM: a freshly signed token at every (re-)authentication.
-    pub fn token_provider(
+    pub(crate) fn token_provider(
         &self,
         settings: &SecuritySettings,
     ) -> Result<Arc<dyn TokenProvider>, ConfigError> {
@@ -143,7 +156,7 @@ impl ScramSecretFactory {
     pub fn new(
         algorithm: ScramAlgorithm,
         secret_id: &str,
-        context: &AwsContext,
+        context: &AwsSetup,
     ) -> Result<Self, ConfigError> {
         let client = SecretsManagerClient::new(&context.env, &context.region)
             .map_err(|e| ConfigError::aws("sasl.scram.secret.id", e))?;

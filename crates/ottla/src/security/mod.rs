@@ -15,7 +15,8 @@ use crate::connection::{BoxFuture, SaslFactory};
 
 mod aws;
 
-use aws::{AwsContext, AwsMskIamFactory, ScramSecretFactory};
+pub use aws::AwsSetup;
+use aws::{AwsMskIamFactory, ScramSecretFactory};
 
 /// The TLS connector for `settings`, if TLS is on: every file is read and checked here, so a
 /// bad certificate or key fails `Client::connect` before any broker is contacted.
@@ -52,7 +53,7 @@ pub(crate) fn sasl_factory(
         return Ok(None);
     }
     let aws = if settings.uses_aws() {
-        Some(AwsContext::new(
+        Some(AwsSetup::new(
             settings,
             config.aws_credentials.as_ref(),
             config.aws_env.as_ref(),
