@@ -1,4 +1,6 @@
 //! Unique temporary directories for tests, removed when dropped.
+// Compiled only for tests (the parent declares it under #[cfg(test)] too).
+#![cfg(test)]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

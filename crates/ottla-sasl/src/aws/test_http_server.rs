@@ -1,5 +1,7 @@
 //! A loopback HTTP/1.1 test double: answers requests from a script, in order, and records
 //! what it was sent (method, path, headers, body).
+// Compiled only for tests (the parent declares it under #[cfg(test)] too).
+#![cfg(test)]
 
 use std::sync::{Arc, Mutex};
 

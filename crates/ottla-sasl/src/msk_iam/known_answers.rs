@@ -29,6 +29,8 @@
 //! Patching `ENDPOINT_URL_TEMPLATE` gives the China partition's host and a broker's host (the
 //! AWS_MSK_IAM signature is the same presigned request's); patching
 //! `DEFAULT_TOKEN_EXPIRY_SECONDS` gives a capped `X-Amz-Expires`.
+// Compiled only for tests (the parent declares it under #[cfg(test)] too).
+#![cfg(test)]
 
 use std::time::{Duration, SystemTime};
 

@@ -1,5 +1,7 @@
 //! A loopback HTTP double for the unit tests of the STS and Secrets Manager clients: answers
 //! each connection with the next canned response and hands back the requests it saw.
+// Compiled only for tests (the parent declares it under #[cfg(test)] too).
+#![cfg(test)]
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
