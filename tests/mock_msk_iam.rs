@@ -140,12 +140,15 @@ async fn the_token_is_signed_for_the_configured_region() {
     );
 }
 
-/// Temporary credentials that rotate at every call: a new key each time, valid for
-/// `lifetime`, all for one role (the mock's principal).
+/// Temporary credentials that rotate at every call: a new key each time, all for one role
+/// (the mock's principal). The first two are valid for `first`, the rest for `then`: sessions
+/// get shorter after the first re-authentication, so a client that kept timing
+/// re-authentication from the first session's lifetime would see its session expire.
 #[derive(Debug)]
 struct Rotating {
     calls: AtomicU64,
-    lifetime: Duration,
+    first: Duration,
+    then: Duration,
     used: Mutex<Vec<String>>,
 }
 
@@ -158,7 +161,7 @@ impl ProvideAwsCredentials for Rotating {
             akid,
             Secret::new(format!("secret-{n}")),
             Some(Secret::new(format!("token/{n}+="))),
-            Some(SystemTime::now() + self.lifetime),
+            Some(SystemTime::now() + if n < 2 { self.first } else { self.then }),
             "rotating",
         );
         Box::pin(async move { Ok(c) })
@@ -181,8 +184,9 @@ async fn sessions_outlive_credential_rotations() {
         let provider = Arc::new(Rotating {
             calls: AtomicU64::new(0),
             // MSK ends the session when the signature expires: X-Amz-Expires is capped at
-            // what the credentials have left, so sessions here last about 3-4 s.
-            lifetime: Duration::from_secs(4),
+            // what the credentials have left, so sessions here last about 5-6 s, then 2-3 s.
+            first: Duration::from_secs(6),
+            then: Duration::from_secs(3),
             used: Mutex::new(Vec::new()),
         });
         let mut b = config(&c.bootstrap(), pairs);
@@ -192,7 +196,7 @@ async fn sessions_outlive_credential_rotations() {
         let conn = client.connection(leader).await.unwrap();
         let started = Instant::now();
         let mut sent = 0u64;
-        while started.elapsed() < Duration::from_secs(13) {
+        while started.elapsed() < Duration::from_secs(14) {
             let batch: Vec<Record> = (0..10).map(|i| record(&(sent + i).to_string())).collect();
             produce_batch(&client, "t", 0, &batch, &ProduceOptions::default())
                 .await
@@ -223,7 +227,7 @@ async fn sessions_outlive_credential_rotations() {
             pairs[0].1,
             keys.len()
         );
-        assert!(reauths >= 3, "only {reauths} re-authentications in 13 s");
+        assert!(reauths >= 3, "only {reauths} re-authentications in 14 s");
         assert!(keys.len() as u64 > reauths, "a fresh signature each time");
         assert_eq!(iam.failures(), 0, "{:?}", iam.last_failure());
         assert_eq!(c.sasl_count(SaslCounter::ExpiredSessionCloses), 0);

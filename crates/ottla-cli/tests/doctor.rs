@@ -706,3 +706,73 @@ fn imf_fixdate_matches_the_rfc_example() {
     let t = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
     assert_eq!(imf_fixdate(t), "Sun, 06 Nov 1994 08:49:37 GMT");
 }
+
+/// A mock that takes MSK IAM (OAUTHBEARER tokens and AWS_MSK_IAM) for one access key.
+async fn iam_cluster() -> MockCluster {
+    MockCluster::builder()
+        .brokers(1)
+        .topic("t", 1)
+        .sasl(MockSasl::msk_iam(
+            ottla_mock::MockIam::new("us-east-1").key("AKIDDOCTOR", "doctor-secret"),
+        ))
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msk_iam_passes_and_a_wrong_key_fails_at_sasl() {
+    let cluster = iam_cluster().await;
+    let sts = date_double(SystemTime::now()).await;
+    let home = std::env::temp_dir().join(format!("ottla-doctor-iam-{}", std::process::id()));
+    let home = home.to_string_lossy().into_owned();
+    for mechanism in [
+        &[("sasl.mechanism", "AWS_MSK_IAM")][..],
+        &[
+            ("sasl.mechanism", "OAUTHBEARER"),
+            ("sasl.oauthbearer.method", "aws_msk_iam"),
+        ][..],
+    ] {
+        let mut props = vec![
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("aws.region", "us-east-1"),
+        ];
+        props.extend_from_slice(mechanism);
+        let env = |secret: &'static str| {
+            [
+                ("HOME", home.as_str()),
+                ("AWS_ACCESS_KEY_ID", "AKIDDOCTOR"),
+                ("AWS_SECRET_ACCESS_KEY", secret),
+                ("AWS_ENDPOINT_URL_STS", sts.as_str()),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ]
+        };
+        let run = doctor(
+            &cluster.bootstrap(),
+            &props,
+            &["--json"],
+            &env("doctor-secret"),
+        )
+        .await;
+        assert_eq!(run.status, Some(0), "{}\n{}", run.stdout, run.stderr);
+        let report = run.json();
+        assert_eq!(status(&report, "Clock"), "ok", "{report:#}");
+        assert_eq!(status(&report, "SASL"), "ok", "{report:#}");
+
+        let run = doctor(
+            &cluster.bootstrap(),
+            &props,
+            &["--json"],
+            &env("wrong-secret"),
+        )
+        .await;
+        let report = assert_fails_at(&run, "SASL");
+        let summary = text(&report, "SASL", "summary");
+        assert!(summary.contains("failed"), "{summary}");
+        assert!(!run.stdout.contains("wrong-secret"), "{}", run.stdout);
+        assert!(
+            hints(&report, "SASL").contains("kafka-cluster:Connect"),
+            "{report:#}"
+        );
+    }
+}

@@ -115,6 +115,7 @@ impl BrokerConnection {
             next_correlation_id: &next_correlation_id,
         };
         let versions = handshake::negotiate_versions(&mut wire, params.request_timeout).await?;
+        let sasl_started = tokio::time::Instant::now();
         let session = match &params.sasl {
             Some(factory) => Some(
                 sasl::authenticate(
@@ -146,6 +147,7 @@ impl BrokerConnection {
             (Some(factory), Some(lifetime)) => Some(task::Reauth {
                 factory: Arc::clone(factory),
                 lifetime,
+                started: sasl_started,
                 host: params.host.clone(),
             }),
             _ => None,

@@ -48,17 +48,21 @@ pub(crate) struct Io {
 #[derive(Debug)]
 pub(crate) struct Reauth {
     pub factory: Arc<dyn SaslFactory>,
+    /// The lifetime the broker gave the current session.
     pub lifetime: Duration,
+    /// When the authentication that started the current session began (the broker's session
+    /// starts a little later, so counting from here errs on the early side).
+    pub started: Instant,
     /// The broker's host name, as connected to.
     pub host: String,
 }
 
 impl Reauth {
-    /// When to start the next re-authentication: at a random 85–95 % of the lifetime, so
-    /// connections opened together do not re-authenticate together.
-    fn due(&self, from: Instant) -> Instant {
+    /// When to start the next re-authentication: at a random 85–95 % of the current session's
+    /// lifetime, so connections opened together do not re-authenticate together.
+    fn due(&self) -> Instant {
         let fraction = rand::rng().random_range(0.85..0.95);
-        from + self.lifetime.mul_f64(fraction)
+        self.started + self.lifetime.mul_f64(fraction)
     }
 }
 
@@ -146,7 +150,8 @@ async fn drive(
         mut read_buf,
     } = io;
     let mut closing = false;
-    let mut reauth_at = reauth.as_ref().map(|r| r.due(Instant::now()));
+    let mut reauth = reauth;
+    let mut reauth_at = reauth.as_ref().map(Reauth::due);
     // Set when re-authentication is due: take no new requests, let the ones in flight finish.
     let mut draining = false;
     // Frames may already be buffered from the handshake.
@@ -159,9 +164,18 @@ async fn drive(
         }
         if draining && state.in_flight.is_empty() && state.to_write.is_empty() && !state.needs_flush
         {
-            if let Some(r) = &reauth {
-                reauthenticate(r, shared, &mut reader, &mut writer, &mut read_buf, limits).await?;
-                reauth_at = Some(r.due(Instant::now()));
+            if let Some(r) = &mut reauth {
+                let started = Instant::now();
+                let session =
+                    reauthenticate(r, shared, &mut reader, &mut writer, &mut read_buf, limits)
+                        .await?;
+                // Each session has its own lifetime (MSK IAM: until the new signature
+                // expires), so the next re-authentication is timed from this one's.
+                r.started = started;
+                reauth_at = session.lifetime.map(|lifetime| {
+                    r.lifetime = lifetime;
+                    r.due()
+                });
             }
             draining = false;
         }
@@ -212,7 +226,7 @@ async fn reauthenticate(
     writer: &mut WriteHalf<ottla_tls::Transport>,
     read_buf: &mut BytesMut,
     limits: Limits,
-) -> Result<(), ConnectionError> {
+) -> Result<sasl::Session, ConnectionError> {
     let mut wire = Wire {
         reader,
         writer,
@@ -231,10 +245,10 @@ async fn reauthenticate(
     )
     .await
     {
-        Ok(_) => {
+        Ok(session) => {
             shared.reauthentications.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(broker = %shared.broker, "re-authenticated");
-            Ok(())
+            tracing::debug!(broker = %shared.broker, lifetime = ?session.lifetime, "re-authenticated");
+            Ok(session)
         }
         Err(e) => {
             tracing::warn!(broker = %shared.broker, error = %e, "re-authentication failed");
