@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
-use ottla::basic::{fetch_partition, produce_batch, FetchOptions, ProduceOptions};
+use ottla::basic::{produce_batch, ProduceOptions};
 use ottla::protocol::records::Record;
 use ottla::{Client, ConfigError, Error};
 use ottla_mock::{IamRejection, MockCluster, MockIam, MockSasl, SaslCounter, SaslMechanism};
@@ -52,22 +51,11 @@ fn static_creds(akid: &str, secret: &str, token: Option<&str>) -> Arc<dyn Provid
 }
 
 fn record(v: &str) -> Record {
-    Record {
-        key: None,
-        value: Some(Bytes::from(v.to_owned())),
-        headers: vec![],
-        timestamp: 0,
-    }
+    ottla_tests::value_record(v)
 }
 
 async fn round_trip(client: &Client, value: &str) {
-    let p = produce_batch(client, "t", 0, &[record(value)], &ProduceOptions::default())
-        .await
-        .unwrap();
-    let f = fetch_partition(client, "t", 0, p.base_offset, &FetchOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(f.records[0].value.as_deref(), Some(value.as_bytes()));
+    ottla_tests::round_trip_value(client, value).await;
 }
 
 /// The typed error of the first bootstrap attempt.
@@ -205,18 +193,7 @@ async fn sessions_outlive_credential_rotations() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let mut received = Vec::new();
-        let mut next = 0;
-        while (received.len() as u64) < sent {
-            let f = fetch_partition(&client, "t", 0, next, &FetchOptions::default())
-                .await
-                .unwrap();
-            next = f.next_offset;
-            received.extend(
-                f.records
-                    .into_iter()
-                    .map(|r| String::from_utf8(r.value.unwrap().to_vec()).unwrap()),
-            );
-        }
+        ottla_tests::fetch_values_until(&client, &mut 0, &mut received, sent).await;
         let expected: Vec<String> = (0..sent).map(|i| i.to_string()).collect();
         assert_eq!(received, expected, "every record once, in order");
         assert!(!conn.is_closed(), "the leader connection lived on");

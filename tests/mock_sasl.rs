@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use ottla::basic::{fetch_partition, produce_batch, FetchOptions, ProduceOptions};
 use ottla::protocol::records::Record;
 use ottla::{Client, ClientConfig, Error};
@@ -27,28 +26,11 @@ async fn connect(b: &ottla::ClientConfigBuilder) -> Result<Client, Error> {
 }
 
 fn record(v: &str) -> Record {
-    Record {
-        key: None,
-        value: Some(Bytes::from(v.to_owned())),
-        headers: vec![],
-        timestamp: 0,
-    }
+    ottla_tests::value_record(v)
 }
 
 async fn round_trip(client: &Client) {
-    let p = produce_batch(
-        client,
-        "t",
-        0,
-        &[record("hello")],
-        &ProduceOptions::default(),
-    )
-    .await
-    .unwrap();
-    let f = fetch_partition(client, "t", 0, p.base_offset, &FetchOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(f.records[0].value.as_deref(), Some(&b"hello"[..]));
+    ottla_tests::round_trip_value(client, "hello").await;
 }
 
 #[tokio::test]
@@ -264,17 +246,7 @@ async fn reauthenticates_under_load_without_losing_requests() {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    while (received.len() as u64) < sent {
-        let f = fetch_partition(&client, "t", 0, next_fetch, &FetchOptions::default())
-            .await
-            .unwrap();
-        next_fetch = f.next_offset;
-        received.extend(
-            f.records
-                .into_iter()
-                .map(|r| String::from_utf8(r.value.unwrap().to_vec()).unwrap()),
-        );
-    }
+    ottla_tests::fetch_values_until(&client, &mut next_fetch, &mut received, sent).await;
     let expected: Vec<String> = (0..sent).map(|i| i.to_string()).collect();
     assert_eq!(received, expected, "every record once, in order");
     assert!(

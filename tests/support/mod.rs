@@ -238,3 +238,51 @@ pub fn sasl_config(bootstrap: &str, pairs: &[(&str, &str)]) -> ottla::ClientConf
     }
     b
 }
+
+/// A record with only a value (UTF-8 `v`).
+pub fn value_record(v: &str) -> ottla::protocol::records::Record {
+    ottla::protocol::records::Record {
+        key: None,
+        value: Some(bytes::Bytes::from(v.to_owned())),
+        headers: vec![],
+        timestamp: 0,
+    }
+}
+
+/// Produces one record with value `value` to partition 0 of topic `t` and reads it back.
+pub async fn round_trip_value(client: &ottla::Client, value: &str) {
+    use ottla::basic::{fetch_partition, produce_batch, FetchOptions, ProduceOptions};
+    let p = produce_batch(
+        client,
+        "t",
+        0,
+        &[value_record(value)],
+        &ProduceOptions::default(),
+    )
+    .await
+    .expect("produce");
+    let f = fetch_partition(client, "t", 0, p.base_offset, &FetchOptions::default())
+        .await
+        .expect("fetch");
+    assert_eq!(f.records[0].value.as_deref(), Some(value.as_bytes()));
+}
+
+/// Fetches partition 0 of topic `t` from `*next` until `received` holds `count` values
+/// (UTF-8), advancing `*next`.
+pub async fn fetch_values_until(
+    client: &ottla::Client,
+    next: &mut i64,
+    received: &mut Vec<String>,
+    count: u64,
+) {
+    use ottla::basic::{fetch_partition, FetchOptions};
+    while (received.len() as u64) < count {
+        let f = fetch_partition(client, "t", 0, *next, &FetchOptions::default())
+            .await
+            .expect("fetch");
+        *next = f.next_offset;
+        received.extend(f.records.into_iter().map(|r| {
+            String::from_utf8(r.value.unwrap_or_default().to_vec()).expect("UTF-8 value")
+        }));
+    }
+}

@@ -211,9 +211,9 @@ mod tests {
 
     const T: u64 = 1_767_225_600;
 
-    #[tokio::test]
-    async fn ten_minutes_behind_is_skewed() {
-        let url = date_server(Some(http_date::format(at(T + 600)))).await;
+    /// The verdict of a local clock at `T` against a server whose `Date` says `server_secs`.
+    async fn skew_against(server_secs: u64) -> (String, ClockVerdict) {
+        let url = date_server(Some(http_date::format(at(server_secs)))).await;
         let v = check(
             &url,
             &Clock::fixed(at(T)),
@@ -221,6 +221,12 @@ mod tests {
             Duration::from_secs(5),
         )
         .await;
+        (url, v)
+    }
+
+    #[tokio::test]
+    async fn ten_minutes_behind_is_skewed() {
+        let (url, v) = skew_against(T + 600).await;
         assert_eq!(
             v,
             ClockVerdict::Measured {
@@ -234,14 +240,7 @@ mod tests {
 
     #[tokio::test]
     async fn ten_minutes_ahead_is_skewed_and_a_minute_is_not() {
-        let url = date_server(Some(http_date::format(at(T - 600)))).await;
-        let v = check(
-            &url,
-            &Clock::fixed(at(T)),
-            &HttpClient::new(),
-            Duration::from_secs(5),
-        )
-        .await;
+        let (_, v) = skew_against(T - 600).await;
         assert!(
             matches!(
                 v,
@@ -253,14 +252,7 @@ mod tests {
             "{v:?}"
         );
         assert!(v.is_skewed());
-        let url = date_server(Some(http_date::format(at(T + 60)))).await;
-        let v = check(
-            &url,
-            &Clock::fixed(at(T)),
-            &HttpClient::new(),
-            Duration::from_secs(5),
-        )
-        .await;
+        let (_, v) = skew_against(T + 60).await;
         assert!(
             matches!(v, ClockVerdict::Measured { skew_secs: 60, .. }),
             "{v:?}"

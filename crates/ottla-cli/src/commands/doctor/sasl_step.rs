@@ -265,6 +265,17 @@ fn says_clock_skew(message: &str) -> bool {
     .any(|s| m.contains(s))
 }
 
+/// Whether `e` comes from the SASL exchange itself (not from reaching the broker).
+fn is_sasl_failure(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Authentication { .. }
+            | Error::Sasl { .. }
+            | Error::SaslMechanismNotOffered { .. }
+            | Error::ClosedDuringAuthentication { .. }
+    )
+}
+
 /// Why the client could not authenticate.
 fn failure(target: &Target, e: &Error, offered: &[String], clock_checked: bool) -> Step {
     let name = target.mechanism().map_or("SASL", SaslMechanism::name);
@@ -327,29 +338,8 @@ fn failure(target: &Target, e: &Error, offered: &[String], clock_checked: bool) 
         Error::Config(c) => Step::fail("SASL", format!("the client cannot be set up: {c}"))
             .hints(c.key().map(|k| format!("check {k}"))),
         // A failed bootstrap carries each server's typed error: explain the first SASL one.
-        Error::Bootstrap { errors, .. }
-            if errors.iter().any(|e| {
-                matches!(
-                    e,
-                    Error::Authentication { .. }
-                        | Error::Sasl { .. }
-                        | Error::SaslMechanismNotOffered { .. }
-                        | Error::ClosedDuringAuthentication { .. }
-                )
-            }) =>
-        {
-            let first = errors
-                .iter()
-                .find(|e| {
-                    matches!(
-                        e,
-                        Error::Authentication { .. }
-                            | Error::Sasl { .. }
-                            | Error::SaslMechanismNotOffered { .. }
-                            | Error::ClosedDuringAuthentication { .. }
-                    )
-                })
-                .unwrap_or(e);
+        Error::Bootstrap { errors, .. } if errors.iter().any(is_sasl_failure) => {
+            let first = errors.iter().find(|e| is_sasl_failure(e)).unwrap_or(e);
             failure(target, first, offered, clock_checked)
         }
         // Otherwise one line per server tried: the broker offered the mechanism
