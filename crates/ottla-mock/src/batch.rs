@@ -14,6 +14,8 @@ const MAGIC_AT: usize = 16;
 const CRC_AT: usize = 17;
 const ATTRIBUTES_AT: usize = 21;
 const COMPRESSION_MASK: i16 = 0x07;
+const TRANSACTIONAL_BIT: i16 = 0x10;
+const CONTROL_BIT: i16 = 0x20;
 
 /// Why a batch was refused, with the Kafka error code a Produce response carries for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,16 @@ impl BatchHeader {
     /// Whether the records are compressed.
     pub fn is_compressed(&self) -> bool {
         self.attributes & COMPRESSION_MASK != 0
+    }
+
+    /// Whether the batch belongs to a transaction.
+    pub fn is_transactional(&self) -> bool {
+        self.attributes & TRANSACTIONAL_BIT != 0
+    }
+
+    /// Whether the batch holds control records (transaction markers).
+    pub fn is_control(&self) -> bool {
+        self.attributes & CONTROL_BIT != 0
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::broker::{self, BrokerTask};
 use crate::cluster::{BrokerSlot, MockCluster};
 use crate::error::MockError;
+use crate::producer_state::UnknownProducer;
 use crate::sasl::MockSasl;
 use crate::state::{
     validate_topic_name, BrokerInfo, ClusterState, Settings, Shared, MAX_PARTITIONS,
@@ -34,6 +35,7 @@ pub struct MockClusterBuilder {
     default_replication_factor: i16,
     cluster_id: String,
     sasl: Option<MockSasl>,
+    unknown_producers: UnknownProducer,
 }
 
 impl Default for MockClusterBuilder {
@@ -46,6 +48,7 @@ impl Default for MockClusterBuilder {
             default_replication_factor: 1,
             cluster_id: "ottla-mock".to_owned(),
             sasl: None,
+            unknown_producers: UnknownProducer::Accept,
         }
     }
 }
@@ -111,6 +114,20 @@ impl MockClusterBuilder {
     /// Requires SASL on every connection (a `SASL_PLAINTEXT` listener); see [`MockSasl`].
     pub fn sasl(mut self, sasl: MockSasl) -> Self {
         self.sasl = Some(sasl);
+        self
+    }
+
+    /// Whether an idempotent or transactional batch whose sequence is not 0, from a producer
+    /// the partition holds no state for (never seen, or forgotten with
+    /// [`MockCluster::forget_producers`]), is answered UNKNOWN_PRODUCER_ID (59), as brokers
+    /// before Kafka 2.5 did. Off by default: Kafka 2.5 and later (KIP-360) accept such a batch
+    /// whatever its sequence.
+    pub fn unknown_producer_id_errors(mut self, enabled: bool) -> Self {
+        self.unknown_producers = if enabled {
+            UnknownProducer::Reject
+        } else {
+            UnknownProducer::Accept
+        };
         self
     }
 
@@ -195,6 +212,7 @@ impl MockClusterBuilder {
             auto_create_topics: self.auto_create_topics,
             default_partitions: self.default_partitions,
             default_replication_factor: self.default_replication_factor,
+            unknown_producers: self.unknown_producers,
         };
         let mut state = ClusterState::new(settings, infos);
         for t in &self.topics {

@@ -10,11 +10,14 @@ use kafka_protocol::messages::ApiKey;
 use crate::batch::parse_header;
 use crate::broker::{self, BrokerTask};
 use crate::builder::MockClusterBuilder;
+use crate::coordinator::{coordinator, CoordinatorKind};
 use crate::error::MockError;
 use crate::fault::{Fault, FaultId};
 use crate::log::OutOfRange;
 use crate::sasl::SaslCounter;
 use crate::state::{Shared, NO_LEADER};
+use crate::txn_coordinator::TxnState;
+use crate::txn_markers;
 
 /// A broker's fixed address and, while it runs, its task.
 #[derive(Debug)]
@@ -302,7 +305,8 @@ impl MockCluster {
     }
 
     /// Appends one record batch (magic v2, valid CRC) directly, as a Produce to the leader
-    /// would; returns its base offset.
+    /// would (the partition's producer checks apply; a transactional batch is not verified with
+    /// the transaction coordinator); returns its base offset.
     pub fn append(&self, topic: &str, partition: i32, batch: Bytes) -> Result<i64, MockError> {
         let header = parse_header(&batch).map_err(|e| MockError::BatchRefused {
             code: e.code,
@@ -310,10 +314,11 @@ impl MockCluster {
         })?;
         let base_offset = {
             let mut state = self.shared.lock();
+            let unknown_producers = state.settings.unknown_producers;
             let p = state.partition_mut(topic, partition)?;
             let epoch = p.leader_epoch;
             p.log
-                .append(&header, &batch, epoch)
+                .append(&header, &batch, epoch, unknown_producers)
                 .map_err(|e| MockError::BatchRefused {
                     code: e.code,
                     reason: e.reason,
@@ -345,6 +350,115 @@ impl MockCluster {
         }
         self.shared.notify_changed();
         Ok(())
+    }
+
+    /// The partition's last stable offset: the first offset of its earliest open transaction,
+    /// or the high watermark when none is open. READ_COMMITTED fetches stop there.
+    pub fn last_stable_offset(&self, topic: &str, partition: i32) -> Result<i64, MockError> {
+        Ok(self
+            .shared
+            .lock()
+            .partition(topic, partition)?
+            .log
+            .last_stable_offset())
+    }
+
+    /// Produce batches answered as retries of stored ones (with their original offset, nothing
+    /// appended), over all brokers and partitions.
+    pub fn duplicate_batches(&self) -> u64 {
+        self.shared.lock().stats.duplicates()
+    }
+
+    /// Drops the partition's state of every producer without an open transaction there, as
+    /// Kafka does when retention removes a producer's last records. The producer's next batch is
+    /// then not recognised as a duplicate, and one with a non-zero sequence is accepted as
+    /// Kafka 2.5+ does, or answered UNKNOWN_PRODUCER_ID with
+    /// [`MockClusterBuilder::unknown_producer_id_errors`]. Returns how many producers were
+    /// forgotten.
+    pub fn forget_producers(&self, topic: &str, partition: i32) -> Result<usize, MockError> {
+        Ok(self
+            .shared
+            .lock()
+            .partition_mut(topic, partition)?
+            .log
+            .forget_producers())
+    }
+
+    /// The producer id and current epoch of a transactional id (the epoch a fenced or timed-out
+    /// transaction was aborted with counts), or `None` if no InitProducerId named it.
+    pub fn producer_epoch(&self, transactional_id: &str) -> Option<(i64, i16)> {
+        self.shared
+            .lock()
+            .txns
+            .get(transactional_id)
+            .map(|m| (m.producer_id, m.producer_epoch))
+    }
+
+    /// How many transactional ids have a transaction ongoing (partitions or a group added and
+    /// not yet committed or aborted).
+    pub fn open_transactions(&self) -> usize {
+        self.shared.lock().txns.ongoing()
+    }
+
+    /// The partitions of the transactional id's ongoing transaction, sorted; `None` if no
+    /// transaction is ongoing.
+    pub fn transaction_partitions(&self, transactional_id: &str) -> Option<Vec<(String, i32)>> {
+        self.shared
+            .lock()
+            .txns
+            .get(transactional_id)
+            .filter(|m| m.state == TxnState::Ongoing)
+            .map(|m| m.partitions.iter().cloned().collect())
+    }
+
+    /// The offset `group` has committed for a partition (TxnOffsetCommit offsets count once
+    /// their transaction commits).
+    pub fn committed_offset(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
+        self.shared
+            .lock()
+            .groups
+            .committed(group, topic, partition)
+            .map(|c| c.offset)
+    }
+
+    /// Offsets sent with TxnOffsetCommit whose transaction has not ended yet, over all groups.
+    pub fn pending_transactional_offsets(&self) -> usize {
+        self.shared.lock().groups.pending_count()
+    }
+
+    /// The broker that coordinates `transactional_id` (where InitProducerId,
+    /// AddPartitionsToTxn, AddOffsetsToTxn and EndTxn must go), or `None` while no broker runs.
+    /// Stopping it moves the coordinator to the next running broker until it starts again.
+    pub fn transaction_coordinator(&self, transactional_id: &str) -> Option<i32> {
+        coordinator(
+            &self.shared.lock(),
+            CoordinatorKind::Transaction,
+            transactional_id,
+        )
+    }
+
+    /// The broker that coordinates `group` (where TxnOffsetCommit must go), or `None` while no
+    /// broker runs.
+    pub fn group_coordinator(&self, group: &str) -> Option<i32> {
+        coordinator(&self.shared.lock(), CoordinatorKind::Group, group)
+    }
+
+    /// Aborts the transactional id's ongoing transaction as the coordinator does when its
+    /// `transaction.timeout.ms` passes (the mock keeps no timer): the epoch is bumped, so the
+    /// producer's next request is fenced, ABORT markers are written and its pending offsets
+    /// dropped. Returns `false` if no transaction was ongoing.
+    pub fn expire_transaction(&self, transactional_id: &str) -> bool {
+        let written = {
+            let mut state = self.shared.lock();
+            let Some(ended) = state.txns.expire(transactional_id) else {
+                return false;
+            };
+            txn_markers::complete(&mut state, &ended)
+        };
+        if written > 0 {
+            self.shared.notify_changed();
+        }
+        true
     }
 }
 

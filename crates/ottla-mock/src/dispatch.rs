@@ -3,8 +3,10 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
-    ListOffsetsRequest, MetadataRequest, ProduceRequest,
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, ApiVersionsRequest,
+    CreateTopicsRequest, DeleteTopicsRequest, EndTxnRequest, FetchRequest, FindCoordinatorRequest,
+    InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
+    TxnOffsetCommitRequest,
 };
 use kafka_protocol::protocol::{Decodable, Encodable};
 
@@ -82,8 +84,11 @@ pub(crate) async fn dispatch(
 ) -> Result<Reply, RequestError> {
     let Route { node, api, version } = route;
     let has_top_level = match api {
-        ApiKey::ApiVersions => true,
+        ApiKey::ApiVersions | ApiKey::InitProducerId | ApiKey::AddOffsetsToTxn | ApiKey::EndTxn => {
+            true
+        }
         ApiKey::Fetch => version >= 7,
+        ApiKey::FindCoordinator => version < 4,
         _ => false,
     };
     let ctx = Ctx {
@@ -138,6 +143,36 @@ pub(crate) async fn dispatch(
                 api,
                 version,
             )
+        }
+        ApiKey::InitProducerId => {
+            let request: InitProducerIdRequest = decode(&mut body, api, version)?;
+            let response = handlers::init_producer_id::handle(&ctx, &request);
+            encode(&response, api, version)
+        }
+        ApiKey::FindCoordinator => {
+            let request: FindCoordinatorRequest = decode(&mut body, api, version)?;
+            let response = handlers::find_coordinator::handle(&ctx, &request);
+            encode(&response, api, version)
+        }
+        ApiKey::AddPartitionsToTxn => {
+            let request: AddPartitionsToTxnRequest = decode(&mut body, api, version)?;
+            let response = handlers::add_partitions_to_txn::handle(&ctx, &request);
+            encode(&response, api, version)
+        }
+        ApiKey::AddOffsetsToTxn => {
+            let request: AddOffsetsToTxnRequest = decode(&mut body, api, version)?;
+            let response = handlers::add_offsets_to_txn::handle(&ctx, &request);
+            encode(&response, api, version)
+        }
+        ApiKey::EndTxn => {
+            let request: EndTxnRequest = decode(&mut body, api, version)?;
+            let response = handlers::end_txn::handle(&ctx, &request);
+            encode(&response, api, version)
+        }
+        ApiKey::TxnOffsetCommit => {
+            let request: TxnOffsetCommitRequest = decode(&mut body, api, version)?;
+            let response = handlers::txn_offset_commit::handle(&ctx, &request);
+            encode(&response, api, version)
         }
         other => Err(RequestError::NotImplemented { api: other }),
     }

@@ -9,6 +9,11 @@ use std::time::Duration;
 use kafka_protocol::messages::ApiKey;
 
 /// Which part of a response an injected error code goes into.
+///
+/// Responses with a single error code (InitProducerId, AddOffsetsToTxn, EndTxn, each key of
+/// FindCoordinator, SaslHandshake, SaslAuthenticate) get the code whatever the target, and the
+/// request is not acted on. AddPartitionsToTxn and TxnOffsetCommit have partition entries, like
+/// Produce.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorTarget {
@@ -16,13 +21,15 @@ pub enum ErrorTarget {
     /// have none, every entry of the response gets the code instead, as with
     /// [`ErrorTarget::AllEntries`].
     Response,
-    /// Every entry of the response: each partition (Produce, Fetch, ListOffsets) or each topic
-    /// (Metadata, CreateTopics, DeleteTopics).
+    /// Every entry of the response: each partition (Produce, Fetch, ListOffsets,
+    /// AddPartitionsToTxn, TxnOffsetCommit) or each topic (Metadata, CreateTopics,
+    /// DeleteTopics).
     AllEntries,
     /// One topic: its topic-level entry (Metadata, CreateTopics, DeleteTopics) or each of its
-    /// partitions (Produce, Fetch, ListOffsets).
+    /// partitions (Produce, Fetch, ListOffsets, AddPartitionsToTxn, TxnOffsetCommit).
     Topic(String),
-    /// One partition of a topic (Produce, Fetch, ListOffsets, and Metadata's partition entries).
+    /// One partition of a topic (Produce, Fetch, ListOffsets, AddPartitionsToTxn,
+    /// TxnOffsetCommit, and Metadata's partition entries).
     Partition(String, i32),
 }
 

@@ -8,9 +8,14 @@
 //! |---|---|
 //! | ApiVersions | the ranges below; an unknown version gets UNSUPPORTED_VERSION in v0 |
 //! | Metadata | running brokers, cluster id, controller, topics with leader/replicas/ISR |
-//! | Produce | checks the batch (magic, length, CRC), assigns offsets; an idempotent producer's retry of one of its last five batches gets the original offset, a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER (producer ids themselves are not checked: there is no InitProducerId) |
-//! | Fetch | whole batches from the fetch offset, byte limits, long-poll woken by appends |
-//! | ListOffsets | earliest, latest, max timestamp, by timestamp |
+//! | Produce | checks the batch (magic, length, CRC), assigns offsets; an idempotent producer's retry of one of its last five batches gets the original offset (counted: [`MockCluster::duplicate_batches`]), an older epoch INVALID_PRODUCER_EPOCH, a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER; transactional batches only to partitions added to the producer's ongoing transaction |
+//! | Fetch | whole batches from the fetch offset, byte limits, long-poll woken by appends; READ_COMMITTED stops at the last stable offset and lists aborted transactions |
+//! | ListOffsets | earliest, latest (the last stable offset for READ_COMMITTED), max timestamp, by timestamp |
+//! | FindCoordinator | group and transaction coordinators, one key (v0–v3) or a batch (v4+) |
+//! | InitProducerId | producer ids from 1000; per transactional id: epoch bumps (KIP-360), fencing and aborting an ongoing transaction |
+//! | AddPartitionsToTxn (v0–v3) / AddOffsetsToTxn | start a transaction and add partitions or a group |
+//! | TxnOffsetCommit | offsets held until the transaction ends ([`MockCluster::committed_offset`]) |
+//! | EndTxn | COMMIT or ABORT markers on every partition of the transaction; offsets published or dropped |
 //! | CreateTopics / DeleteTopics | with `validate_only` and Kafka's error codes |
 //! | SaslHandshake (v1) / SaslAuthenticate (v0–v2) | only with [`MockClusterBuilder::sasl`]: PLAIN, SCRAM-SHA-256/512, OAUTHBEARER, Amazon MSK IAM ([`MockIam`]: OAUTHBEARER IAM tokens and `AWS_MSK_IAM`, SigV4 verified server-side), KIP-368 session lifetime and re-authentication |
 //!
@@ -22,6 +27,14 @@
 //! served.
 //!
 //! Any other API key closes the connection, as a real broker does; so does a malformed request.
+//!
+//! Transactions follow Kafka 3.x's coordinator: requests for a transactional id or group must
+//! go to its coordinator (else NOT_COORDINATOR; see [`MockCluster::transaction_coordinator`]),
+//! a second InitProducerId for a transactional id fences the first producer (and, if it had a
+//! transaction ongoing, aborts it and answers CONCURRENT_TRANSACTIONS so the client retries),
+//! and the fenced producer's requests get PRODUCER_FENCED or INVALID_PRODUCER_EPOCH by version.
+//! Tests can lose producer state ([`MockCluster::forget_producers`]), time a transaction out
+//! ([`MockCluster::expire_transaction`]) and inspect epochs, open transactions and offsets.
 //!
 //! Tests steer it — [`MockCluster::set_leader`], [`MockCluster::stop_broker`],
 //! [`MockCluster::start_broker`] — and inject [`Fault`]s: error codes, delays, a wrong
@@ -74,15 +87,20 @@ mod broker;
 mod builder;
 mod cluster;
 mod connection;
+mod coordinator;
 mod dispatch;
 mod error;
 mod fault;
+mod groups;
 mod handlers;
 mod log;
+mod producer_state;
 mod sasl;
 mod state;
 mod stats;
 mod topic_id;
+mod txn_coordinator;
+mod txn_markers;
 
 pub use builder::MockClusterBuilder;
 pub use cluster::MockCluster;

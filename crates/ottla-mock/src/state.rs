@@ -9,10 +9,13 @@ use uuid::Uuid;
 
 use crate::error::MockError;
 use crate::fault::FaultRegistry;
+use crate::groups::Groups;
 use crate::log::PartitionLog;
+use crate::producer_state::UnknownProducer;
 use crate::sasl::SaslServer;
 use crate::stats::Stats;
 use crate::topic_id::TopicIdGenerator;
+use crate::txn_coordinator::TxnCoordinator;
 
 /// Leader id meaning "no leader".
 pub(crate) const NO_LEADER: i32 = -1;
@@ -68,6 +71,8 @@ pub(crate) struct Settings {
     pub auto_create_topics: bool,
     pub default_partitions: i32,
     pub default_replication_factor: i16,
+    /// What a batch from a producer a partition has no state for gets.
+    pub unknown_producers: UnknownProducer,
 }
 
 /// One broker's address and whether it is up.
@@ -105,6 +110,10 @@ pub(crate) struct ClusterState {
     pub topics: BTreeMap<String, TopicState>,
     pub faults: FaultRegistry,
     pub stats: Stats,
+    /// The transaction coordinator (producer ids and transactions).
+    pub txns: TxnCoordinator,
+    /// The group coordinator's offsets.
+    pub groups: Groups,
     ids: TopicIdGenerator,
 }
 
@@ -116,6 +125,8 @@ impl ClusterState {
             topics: BTreeMap::new(),
             faults: FaultRegistry::default(),
             stats: Stats::default(),
+            txns: TxnCoordinator::default(),
+            groups: Groups::default(),
             ids: TopicIdGenerator::default(),
         }
     }
@@ -321,10 +332,11 @@ pub(crate) fn validate_topic_name(name: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn cluster(n: i32) -> ClusterState {
+    /// A cluster of `n` running brokers and no topics.
+    pub(crate) fn cluster(n: i32) -> ClusterState {
         let brokers = (1..=n)
             .map(|id| {
                 (
@@ -343,6 +355,7 @@ mod tests {
                 auto_create_topics: false,
                 default_partitions: 1,
                 default_replication_factor: 2,
+                unknown_producers: UnknownProducer::Accept,
             },
             brokers,
         )

@@ -1,4 +1,5 @@
-//! Counters a test reads back: requests per API key and broker, connections per broker.
+//! Counters a test reads back: requests per API key and broker, connections per broker,
+//! duplicate batches.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,8 @@ pub(crate) struct Stats {
     connections: HashMap<i32, u64>,
     /// SASL outcomes and principals.
     pub sasl: SaslStats,
+    /// Produce batches answered as retries of stored ones.
+    duplicate_batches: u64,
 }
 
 impl Stats {
@@ -22,6 +25,15 @@ impl Stats {
 
     pub fn record_connection(&mut self, node: i32) {
         *self.connections.entry(node).or_default() += 1;
+    }
+
+    pub fn record_duplicate(&mut self) {
+        self.duplicate_batches += 1;
+    }
+
+    /// Produce batches recognised as duplicates.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicate_batches
     }
 
     /// Requests of `api_key`, on `node` or on all brokers.
@@ -55,6 +67,8 @@ mod tests {
         s.record_request(3, 2);
         s.record_request(0, 1);
         s.record_connection(2);
+        s.record_duplicate();
+        assert_eq!(s.duplicates(), 1);
         assert_eq!(s.requests(3, None), 3);
         assert_eq!(s.requests(3, Some(2)), 2);
         assert_eq!(s.requests(1, None), 0);

@@ -42,10 +42,16 @@ async fn api_versions_advertises_client_ranges() {
             ApiKey::ListOffsets,
             ApiKey::CreateTopics,
             ApiKey::DeleteTopics,
+            ApiKey::FindCoordinator,
+            ApiKey::InitProducerId,
+            ApiKey::AddPartitionsToTxn,
+            ApiKey::AddOffsetsToTxn,
+            ApiKey::EndTxn,
+            ApiKey::TxnOffsetCommit,
         ] {
             assert_eq!(versions.offered(api), client_range(api), "{api:?}");
         }
-        assert_eq!(r.api_keys.len(), 7);
+        assert_eq!(r.api_keys.len(), 13);
         assert!(versions.offered(ApiKey::JoinGroup).is_none());
         if version == 3 {
             assert_eq!(r.supported_features.len(), 1);

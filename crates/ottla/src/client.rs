@@ -38,6 +38,9 @@ struct Inner {
     sasl: Option<Arc<dyn SaslFactory>>,
     tls: Option<ottla_tls::TlsConnector>,
     pool: ConnectionPool,
+    /// Connections that carry only Produce requests (franz-go's traffic classes): a produce
+    /// never waits behind a fetch long-poll or a group request to the same broker.
+    produce_pool: ConnectionPool,
     metadata: RwLock<Option<Arc<ClusterMetadata>>>,
     stale: AtomicBool,
     refreshing: tokio::sync::Mutex<()>,
@@ -60,6 +63,7 @@ impl Client {
                 tls,
                 config,
                 pool: ConnectionPool::new(backoff),
+                produce_pool: ConnectionPool::new(backoff),
                 metadata: RwLock::new(None),
                 stale: AtomicBool::new(true),
                 refreshing: tokio::sync::Mutex::new(()),
@@ -156,6 +160,33 @@ impl Client {
 
     /// The connection to broker `node_id`, opened if needed.
     pub async fn connection(&self, node_id: i32) -> Result<BrokerConnection, Error> {
+        let params = self.broker_params(node_id).await?;
+        let result = self.inner.pool.get(node_id, &params).await;
+        if result.is_err() {
+            // The broker may have moved or gone: look again next time.
+            self.invalidate_metadata();
+        }
+        result
+    }
+
+    /// The connection to broker `node_id` reserved for Produce requests, opened if needed. It
+    /// is separate from [`connection`](Self::connection)'s, so produce traffic never queues
+    /// behind a fetch long-poll or a group request.
+    pub async fn produce_connection(&self, node_id: i32) -> Result<BrokerConnection, Error> {
+        let params = self.broker_params(node_id).await?;
+        let result = self.inner.produce_pool.get(node_id, &params).await;
+        if result.is_err() {
+            self.invalidate_metadata();
+        }
+        result
+    }
+
+    /// The live produce connection to `node_id`, if one is open (no connecting).
+    pub fn existing_produce_connection(&self, node_id: i32) -> Option<BrokerConnection> {
+        self.inner.produce_pool.existing(node_id)
+    }
+
+    async fn broker_params(&self, node_id: i32) -> Result<ConnectParams, Error> {
         let metadata = match self.cached() {
             Some(m) if m.brokers.contains_key(&node_id) => m,
             _ => self.metadata().await?,
@@ -164,13 +195,7 @@ impl Client {
             .brokers
             .get(&node_id)
             .ok_or(Error::UnknownBroker(node_id))?;
-        let params = self.params(&broker.host, broker.port, Some(node_id));
-        let result = self.inner.pool.get(node_id, &params).await;
-        if result.is_err() {
-            // The broker may have moved or gone: look again next time.
-            self.invalidate_metadata();
-        }
-        result
+        Ok(self.params(&broker.host, broker.port, Some(node_id)))
     }
 
     /// Sends `request` to broker `node_id` at the highest common version.

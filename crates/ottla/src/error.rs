@@ -162,6 +162,52 @@ pub enum Error {
     /// The client was closed.
     #[error("the client is closed")]
     Closed,
+    /// A record is larger than a limit allows; it was not queued.
+    #[error("record of {size} bytes is larger than {key} ({max} bytes)")]
+    RecordTooLarge {
+        /// The record's encoded size (in a batch of its own).
+        size: usize,
+        /// The limit.
+        max: usize,
+        /// The setting that sets the limit.
+        key: &'static str,
+    },
+    /// `send` waited `max.block.ms` and could not queue the record.
+    #[error("send gave up after {waited:?} (max.block.ms) waiting for {what}")]
+    MaxBlock {
+        /// How long it waited.
+        waited: Duration,
+        /// What it waited for.
+        what: String,
+    },
+    /// The record was not delivered within `delivery.timeout.ms`.
+    #[error("{topic}-{partition}: not delivered within {timeout:?} (delivery.timeout.ms){}", last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
+    DeliveryTimeout {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The timeout.
+        timeout: Duration,
+        /// The error of the last attempt, if there was one.
+        last_error: Option<Box<Error>>,
+    },
+    /// Another producer with the same `transactional.id` (or a newer epoch of this one) took
+    /// over; this producer cannot send any more.
+    #[error("producer fenced{}: {code}", transactional_id.as_ref().map(|t| format!(" (transactional.id {t})")).unwrap_or_default())]
+    ProducerFenced {
+        /// The transactional id, for a transactional producer.
+        transactional_id: Option<String>,
+        /// PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, …
+        code: ErrorCode,
+    },
+    /// A transaction method was called in a state that does not allow it (commit without
+    /// begin, send outside a transaction, …).
+    #[error("transaction state: {0}")]
+    TransactionState(String),
+    /// The record was not sent because its transaction was aborted.
+    #[error("record not sent: its transaction was aborted")]
+    TransactionAborted,
 }
 
 fn context_suffix(context: &str) -> String {
@@ -242,6 +288,10 @@ pub enum ConnectionError {
     /// a new one (authenticating afresh).
     #[error("re-authentication failed: {0}")]
     Reauthentication(String),
+    /// The connection's queue of requests waiting for a slot is full (retriable: the
+    /// producer tries again when a response frees a slot).
+    #[error("too many requests queued on the connection")]
+    QueueFull,
     /// The client shut the connection down.
     #[error("connection shut down by the client")]
     Shutdown,

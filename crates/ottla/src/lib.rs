@@ -8,6 +8,7 @@ pub mod config;
 pub mod connection;
 mod error;
 pub mod partitioner;
+pub mod producer;
 mod security;
 
 pub use client::Client;
@@ -15,4 +16,5 @@ pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
 pub use error::{ConnectionError, Error};
 pub use ottla_protocol as protocol;
 pub use ottla_sasl as sasl;
+pub use producer::{Producer, ProducerConfig, ProducerRecord};
 pub use security::AwsSetup;

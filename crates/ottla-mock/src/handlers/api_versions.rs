@@ -11,14 +11,20 @@ use ottla_protocol::versions::{client_range, VersionRange};
 use super::Ctx;
 
 /// The APIs the mock answers. A request for any other key closes the connection.
-pub(crate) const IMPLEMENTED: [ApiKey; 7] = [
+pub(crate) const IMPLEMENTED: [ApiKey; 13] = [
     ApiKey::Produce,
     ApiKey::Fetch,
     ApiKey::ListOffsets,
     ApiKey::Metadata,
+    ApiKey::FindCoordinator,
     ApiKey::ApiVersions,
     ApiKey::CreateTopics,
     ApiKey::DeleteTopics,
+    ApiKey::InitProducerId,
+    ApiKey::AddPartitionsToTxn,
+    ApiKey::AddOffsetsToTxn,
+    ApiKey::EndTxn,
+    ApiKey::TxnOffsetCommit,
 ];
 
 /// The SASL APIs, advertised only by a cluster with SASL enabled.
@@ -116,6 +122,21 @@ mod tests {
         assert_eq!((fetch.min_version, fetch.max_version), (4, 12));
         assert!(advertised(ApiKey::JoinGroup, true).is_none());
         assert!(accepts(ApiKey::Produce, 3, false));
+        for (api, max) in [
+            (ApiKey::InitProducerId, 5),
+            (ApiKey::FindCoordinator, 6),
+            (ApiKey::AddPartitionsToTxn, 3),
+            (ApiKey::AddOffsetsToTxn, 3),
+            (ApiKey::EndTxn, 3),
+            (ApiKey::TxnOffsetCommit, 3),
+        ] {
+            assert_eq!(advertised(api, false), client_range(api), "{api:?}");
+            assert!(
+                accepts(api, 0, false) && accepts(api, max, false),
+                "{api:?}"
+            );
+            assert!(!accepts(api, max + 1, false), "{api:?}");
+        }
         assert!(!accepts(ApiKey::Produce, 2, false));
         assert!(!accepts(ApiKey::Produce, 12, false));
     }

@@ -4,12 +4,19 @@
 //! Fetch sessions (KIP-227) are declined the way Kafka allows: every response carries session
 //! id 0, so clients keep sending full fetches; an incremental fetch (non-zero session id) gets
 //! FETCH_SESSION_ID_NOT_FOUND.
+//!
+//! With `isolation_level` READ_COMMITTED (1) only batches below the last stable offset (the
+//! first offset of the earliest open transaction) are returned, with the aborted transactions
+//! that overlap them; READ_UNCOMMITTED reads up to the high watermark. Both report the last
+//! stable offset, as Kafka does.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use kafka_protocol::messages::fetch_response::{
+    AbortedTransaction, FetchableTopicResponse, PartitionData,
+};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId};
 use kafka_protocol::ResponseError;
 use tokio::time::Instant;
 
@@ -77,24 +84,43 @@ fn read_all(ctx: &Ctx<'_>, request: &FetchRequest) -> Read {
                 let limit = usize::try_from(fp.partition_max_bytes)
                     .unwrap_or(0)
                     .min(remaining);
+                let max_offset = if read_committed {
+                    p.log.last_stable_offset()
+                } else {
+                    p.log.high_watermark()
+                };
                 p.log
-                    .read(fp.fetch_offset, limit, min_one)
-                    .map(|records| (p, records))
+                    .read(fp.fetch_offset, limit, min_one, max_offset)
+                    .map(|read| (p, read))
                     .map_err(|_| ResponseError::OffsetOutOfRange.code())
             });
             partitions.push(match read {
-                Ok((p, records)) => {
+                Ok((p, read)) => {
+                    let records = read.records;
                     if !records.is_empty() {
                         min_one = false;
                         remaining = remaining.saturating_sub(records.len());
                         bytes += records.len();
                     }
-                    let hw = p.log.high_watermark();
+                    let aborted = read_committed.then(|| {
+                        if records.is_empty() {
+                            return Vec::new();
+                        }
+                        p.log
+                            .aborted_transactions(fp.fetch_offset, read.end_offset)
+                            .into_iter()
+                            .map(|t| {
+                                AbortedTransaction::default()
+                                    .with_producer_id(ProducerId(t.producer_id))
+                                    .with_first_offset(t.first_offset)
+                            })
+                            .collect()
+                    });
                     entry
-                        .with_high_watermark(hw)
-                        .with_last_stable_offset(hw)
+                        .with_high_watermark(p.log.high_watermark())
+                        .with_last_stable_offset(p.log.last_stable_offset())
                         .with_log_start_offset(p.log.log_start_offset())
-                        .with_aborted_transactions(read_committed.then(Vec::new))
+                        .with_aborted_transactions(aborted)
                         .with_records(Some(records))
                 }
                 Err(code) => {

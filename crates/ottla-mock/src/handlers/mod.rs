@@ -1,20 +1,28 @@
 //! One handler per API key: request in, response out, with the cluster state locked only for
 //! as long as it is read or changed.
 
+pub(crate) mod add_offsets_to_txn;
+pub(crate) mod add_partitions_to_txn;
 pub(crate) mod api_versions;
 pub(crate) mod create_topics;
 pub(crate) mod delete_topics;
+pub(crate) mod end_txn;
 pub(crate) mod fetch;
+pub(crate) mod find_coordinator;
+pub(crate) mod init_producer_id;
 pub(crate) mod list_offsets;
 pub(crate) mod metadata;
 pub(crate) mod produce;
 pub(crate) mod sasl_authenticate;
 pub(crate) mod sasl_handshake;
+pub(crate) mod txn_offset_commit;
 
 use kafka_protocol::ResponseError;
 
+use crate::coordinator::{is_coordinator, CoordinatorKind};
 use crate::fault::Injected;
 use crate::state::{ClusterState, PartitionState, Shared};
+use crate::txn_coordinator::TxnError;
 
 /// What every handler gets besides its request.
 #[derive(Debug, Clone, Copy)]
@@ -54,4 +62,42 @@ pub(crate) fn led_partition<'s>(
         return Err(ResponseError::NotLeaderOrFollower.code());
     }
     Ok(p)
+}
+
+/// NOT_COORDINATOR unless `node` coordinates `key` (Kafka checks this for every request a
+/// coordinator serves).
+pub(crate) fn coordinated_here(
+    state: &ClusterState,
+    node: i32,
+    kind: CoordinatorKind,
+    key: &str,
+) -> Result<(), i16> {
+    if is_coordinator(state, node, kind, key) {
+        Ok(())
+    } else {
+        Err(ResponseError::NotCoordinator.code())
+    }
+}
+
+/// The code a transaction coordinator error gets in a response whose version may predate
+/// PRODUCER_FENCED (KIP-588): Kafka answers INVALID_PRODUCER_EPOCH to those.
+pub(crate) fn txn_error_code(error: TxnError, producer_fenced_known: bool) -> i16 {
+    match error {
+        TxnError::ProducerFenced if !producer_fenced_known => {
+            ResponseError::InvalidProducerEpoch.code()
+        }
+        other => other.code(),
+    }
+}
+
+/// The code a failed verification (KIP-890: is the partition or group in the transaction?)
+/// gets in a Produce or TxnOffsetCommit response, as Kafka's `AddPartitionsToTxnManager`
+/// translates it: a fenced epoch is INVALID_PRODUCER_EPOCH, and "not in the transaction" is
+/// TRANSACTION_ABORTABLE for versions that know it, INVALID_TXN_STATE before.
+pub(crate) fn verification_error_code(error: TxnError, abortable_known: bool) -> i16 {
+    match error {
+        TxnError::ProducerFenced => ResponseError::InvalidProducerEpoch.code(),
+        TxnError::NotInTransaction if !abortable_known => ResponseError::InvalidTxnState.code(),
+        other => other.code(),
+    }
 }

@@ -139,7 +139,7 @@ pub fn topic_name(name: &str) -> TopicName {
 
 /// An uncompressed record batch with `values` stamped `timestamps` (same length).
 pub fn batch(values: &[&str], timestamps: &[i64]) -> Bytes {
-    encode_batch(values, timestamps, -1, -1, 0)
+    encode_batch(values, timestamps, (-1, -1, 0), false)
 }
 
 /// An idempotent producer's batch: `values` from `producer_id`/`epoch` starting at sequence
@@ -153,18 +153,32 @@ pub fn idempotent_batch(
     encode_batch(
         values,
         &vec![1; values.len()],
-        producer_id,
-        epoch,
-        base_sequence,
+        (producer_id, epoch, base_sequence),
+        false,
+    )
+}
+
+/// A transactional producer's batch: `values` from `producer_id`/`epoch` starting at sequence
+/// `base_sequence`, with the transactional bit set.
+pub fn transactional_batch(
+    values: &[&str],
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+) -> Bytes {
+    encode_batch(
+        values,
+        &vec![1; values.len()],
+        (producer_id, epoch, base_sequence),
+        true,
     )
 }
 
 fn encode_batch(
     values: &[&str],
     timestamps: &[i64],
-    producer_id: i64,
-    producer_epoch: i16,
-    base_sequence: i32,
+    (producer_id, producer_epoch, base_sequence): (i64, i16, i32),
+    transactional: bool,
 ) -> Bytes {
     assert_eq!(values.len(), timestamps.len());
     let records: Vec<Record> = values
@@ -172,7 +186,7 @@ fn encode_batch(
         .zip(timestamps)
         .enumerate()
         .map(|(i, (v, &ts))| Record {
-            transactional: false,
+            transactional,
             control: false,
             delete_horizon: false,
             partition_leader_epoch: -1,

@@ -48,6 +48,16 @@ impl ConnectParams {
     }
 }
 
+/// A request handed to the connection task, waiting for its reply.
+#[derive(Debug)]
+struct Pending {
+    api: ApiKey,
+    correlation_id: i32,
+    deadline: Instant,
+    timeout: Duration,
+    response: oneshot::Receiver<task::Reply>,
+}
+
 /// A live connection to one broker. Cloning shares the connection.
 #[derive(Debug, Clone)]
 pub struct BrokerConnection {
@@ -235,12 +245,7 @@ impl BrokerConnection {
             .exchange::<R>(request, version, timeout, true)
             .await?
             .unwrap_or_default();
-        let api = api_key_of::<R>();
-        // The task matched the correlation id; decode checks it again with the header.
-        let correlation_id = ottla_protocol::frame::peek_correlation_id(&frame)
-            .map_err(|e| self.protocol_error(api, e.into()))?;
-        decode_response::<R>(frame, version, correlation_id)
-            .map_err(|e| self.protocol_error(api, e))
+        self.decode::<R>(frame, version)
     }
 
     /// Sends a request that gets no response (Produce with `acks=0`); returns once it is
@@ -263,13 +268,58 @@ impl BrokerConnection {
         }
     }
 
-    async fn exchange<R: Request>(
+    /// Puts `request` on this connection's queue now, without waiting: requests started one
+    /// after another reach the broker in that order (the producer relies on it for
+    /// per-partition order). Returns a future for the response (`None` when `expect_response`
+    /// is false: it resolves once the request is written). Fails at once, with a retriable
+    /// error, when the connection's queue is full or closed.
+    pub fn start<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        expect_response: bool,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Option<R::Response>, Error>> + Send + 'static,
+        Error,
+    > {
+        let timeout = self.shared.request_timeout;
+        let (pending, outgoing) = self.prepare::<R>(request, version, timeout, expect_response)?;
+        match self.shared.tx.try_send(outgoing) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                return Err(Error::Connection {
+                    broker: self.shared.broker.clone(),
+                    source: Arc::new(ConnectionError::QueueFull),
+                })
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(self.closed_error()),
+        }
+        let conn = self.clone();
+        Ok(async move {
+            let frame = match conn.await_reply(pending).await? {
+                Some(frame) => frame,
+                None => return Ok(None),
+            };
+            conn.decode::<R>(frame, version).map(Some)
+        })
+    }
+
+    fn decode<R: Request>(&self, frame: bytes::Bytes, version: i16) -> Result<R::Response, Error> {
+        let api = api_key_of::<R>();
+        // The task matched the correlation id; decode checks it again with the header.
+        let correlation_id = ottla_protocol::frame::peek_correlation_id(&frame)
+            .map_err(|e| self.protocol_error(api, e.into()))?;
+        decode_response::<R>(frame, version, correlation_id)
+            .map_err(|e| self.protocol_error(api, e))
+    }
+
+    fn prepare<R: Request>(
         &self,
         request: &R,
         version: i16,
         timeout: Duration,
         expect_response: bool,
-    ) -> Result<Option<bytes::Bytes>, Error> {
+    ) -> Result<(Pending, Outgoing), Error> {
         let api = api_key_of::<R>();
         let deadline = Instant::now() + timeout;
         let correlation_id = self
@@ -298,22 +348,54 @@ impl BrokerConnection {
             expect_response,
             reply,
         };
-        let timed_out = || Error::Timeout {
-            broker: self.shared.broker.clone(),
+        let pending = Pending {
             api,
+            correlation_id,
+            deadline,
             timeout,
+            response,
         };
-        match tokio::time::timeout_at(deadline, self.shared.tx.send(outgoing)).await {
-            Err(_) => return Err(timed_out()),
+        Ok((pending, outgoing))
+    }
+
+    async fn exchange<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        timeout: Duration,
+        expect_response: bool,
+    ) -> Result<Option<bytes::Bytes>, Error> {
+        let (pending, outgoing) = self.prepare::<R>(request, version, timeout, expect_response)?;
+        match tokio::time::timeout_at(pending.deadline, self.shared.tx.send(outgoing)).await {
+            Err(_) => return Err(self.timed_out(pending.api, timeout)),
             Ok(Err(_)) => return Err(self.closed_error()),
             Ok(Ok(())) => {}
         }
+        self.await_reply(pending).await
+    }
+
+    fn timed_out(&self, api: ApiKey, timeout: Duration) -> Error {
+        Error::Timeout {
+            broker: self.shared.broker.clone(),
+            api,
+            timeout,
+        }
+    }
+
+    async fn await_reply(&self, pending: Pending) -> Result<Option<bytes::Bytes>, Error> {
+        let Pending {
+            api,
+            correlation_id,
+            deadline,
+            timeout,
+            response,
+        } = pending;
         // Once written, the task owns the deadline: it fails the request and drops the
         // connection (Kafka answers in order, so a late response would poison it). Waiting a
         // little longer here makes sure the connection is marked closed before we return, so
         // the next request opens a new one instead of joining the doomed one.
         match tokio::time::timeout_at(deadline + TASK_DEADLINE_GRACE, response).await {
-            Err(_) => Err(timed_out()),
+            Err(_) => Err(self.timed_out(api, timeout)),
             Ok(Err(_)) => Err(self.closed_error()),
             Ok(Ok(Err(source))) => Err(self.shared_error(api, correlation_id, timeout, source)),
             Ok(Ok(Ok(frame))) => Ok(frame),

@@ -1,4 +1,4 @@
-//! Partition choice compatible with the Java client: murmur2 of the key.
+//! Kafka's murmur2, as the Java client computes it.
 
 /// Kafka's murmur2 (the Java client's `Utils.murmur2`, seed `0x9747b28c`).
 pub fn murmur2(data: &[u8]) -> i32 {

@@ -1,0 +1,362 @@
+//! The accumulator: per-partition queues of batches, the buffer limits, and the choice of
+//! partition. `send` appends here under one short lock; the sender task drains ready batches
+//! from here (see `drain.rs`) and hands outcomes back (see `outcome.rs`).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use ottla_protocol::records::RECORD_BATCH_OVERHEAD;
+use tokio::time::Instant;
+
+use super::batch::Batch;
+use super::config::ProducerConfig;
+use super::delivery::{BatchOutcome, DeliveryFuture};
+use super::record::ProducerRecord;
+use super::transaction::TxnState;
+use crate::error::Error;
+use crate::partitioner::{partition_for_key, StickyPartitioner};
+
+/// A new batch starts with room for this many bytes (or `batch.size` if smaller) and grows.
+const INITIAL_BATCH_CAPACITY: usize = 256 * 1024;
+
+/// The producer id and epoch an idempotent producer stamps on its batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub producer_id: i64,
+    pub epoch: i16,
+}
+
+/// One partition's queue.
+#[derive(Debug, Default)]
+pub(crate) struct PartitionQueue {
+    /// The batch records are appended to.
+    pub open: Option<Batch>,
+    /// Closed batches waiting to be sent (or sent again), in sequence order.
+    pub queue: VecDeque<Batch>,
+    /// Requests carrying a batch of this partition.
+    pub in_flight: usize,
+    /// The producer id and epoch this partition's sequence numbers count under.
+    pub producer_id: Option<i64>,
+    /// See `producer_id`.
+    pub epoch: Option<i16>,
+    /// The next sequence number to give out (idempotence).
+    pub next_sequence: i32,
+    /// The last sequence number the broker acknowledged, -1 for none this epoch.
+    pub last_acked: i32,
+    /// Added to the ongoing transaction.
+    pub in_txn: bool,
+    /// An AddPartitionsToTxn for it is on its way.
+    pub adding_to_txn: bool,
+    /// Its sequence numbers start over under the next epoch (a gap or a lost producer
+    /// state); its queued batches are stamped again.
+    pub reset_sequences: bool,
+}
+
+impl PartitionQueue {
+    fn new() -> Self {
+        Self {
+            last_acked: -1,
+            ..Self::default()
+        }
+    }
+
+    /// Puts a batch back for another attempt, keeping sequence order: batches that already
+    /// have sequence numbers go before those that do not, in sequence order.
+    pub fn requeue(&mut self, batch: Batch) {
+        let position = match batch.sequence {
+            Some(s) => self
+                .queue
+                .iter()
+                .position(|b| b.sequence.is_none_or(|q| q.base > s.base))
+                .unwrap_or(self.queue.len()),
+            None => 0,
+        };
+        self.queue.insert(position, batch);
+    }
+}
+
+/// One topic's partitions.
+#[derive(Debug)]
+pub(crate) struct TopicQueues {
+    pub partitions: Vec<PartitionQueue>,
+    /// Partitions with a leader, for the sticky choice.
+    pub available: Vec<i32>,
+    pub sticky: StickyPartitioner,
+}
+
+/// What `append` did.
+#[derive(Debug)]
+pub(crate) enum Appended {
+    /// Queued.
+    Queued {
+        delivery: DeliveryFuture,
+        /// A batch was started or closed: the sender should look.
+        wake: bool,
+    },
+    /// The topic's partitions are not known yet.
+    NeedTopic,
+    /// The buffer is full.
+    NeedRoom,
+}
+
+/// Everything the producer holds behind its lock.
+#[derive(Debug)]
+pub(crate) struct Accumulator {
+    pub topics: HashMap<Arc<str>, TopicQueues>,
+    pub buffered_bytes: usize,
+    pub buffered_records: usize,
+    /// Outcomes of every batch not yet completed, for `flush`.
+    pub incomplete: BTreeMap<u64, Arc<BatchOutcome>>,
+    pub next_batch_id: u64,
+    /// `flush` calls in progress: while any runs, linger is not waited for.
+    pub flushes: usize,
+    pub closing: bool,
+    /// Set once: every later send fails with it (fenced, producer id lost).
+    pub fatal: Option<Error>,
+    /// Requests in flight per broker.
+    pub broker_in_flight: HashMap<i32, usize>,
+    /// Idempotence: the current producer id and epoch.
+    pub identity: Option<Identity>,
+    /// The epoch must be bumped before anything else is sent (a sequence gap).
+    pub bump_needed: bool,
+    /// Transactions, for a transactional producer.
+    pub txn: Option<TxnState>,
+    rng: rand::rngs::SmallRng,
+}
+
+impl Accumulator {
+    pub fn new(transactional: bool) -> Self {
+        use rand::SeedableRng;
+        Self {
+            topics: HashMap::new(),
+            buffered_bytes: 0,
+            buffered_records: 0,
+            incomplete: BTreeMap::new(),
+            next_batch_id: 0,
+            flushes: 0,
+            closing: false,
+            fatal: None,
+            broker_in_flight: HashMap::new(),
+            identity: None,
+            bump_needed: false,
+            txn: transactional.then(TxnState::default),
+            rng: rand::rngs::SmallRng::from_os_rng(),
+        }
+    }
+
+    /// Learns (or updates) a topic's partition count and which partitions have a leader.
+    pub fn set_topic(&mut self, topic: &str, partitions: i32, available: Vec<i32>) {
+        let count = usize::try_from(partitions).unwrap_or(0);
+        match self.topics.get_mut(topic) {
+            Some(t) => {
+                if t.partitions.len() < count {
+                    t.partitions.resize_with(count, PartitionQueue::new);
+                }
+                t.available = available;
+            }
+            None => {
+                let mut queues = Vec::with_capacity(count);
+                queues.resize_with(count, PartitionQueue::new);
+                self.topics.insert(
+                    Arc::from(topic),
+                    TopicQueues {
+                        partitions: queues,
+                        available,
+                        sticky: StickyPartitioner::new(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Queues one record. `chosen` is a custom partitioner's pick, if it made one.
+    pub fn append(
+        &mut self,
+        record: &ProducerRecord,
+        chosen: Option<i32>,
+        timestamp: i64,
+        config: &ProducerConfig,
+        now: Instant,
+    ) -> Result<Appended, Error> {
+        if let Some(e) = &self.fatal {
+            return Err(e.clone());
+        }
+        if self.closing {
+            return Err(Error::Closed);
+        }
+        if let Some(txn) = &self.txn {
+            txn.check_can_send()?;
+        }
+        let size = record_size(record);
+        check_size(size, config)?;
+        let Some(topic) = self.topics.get_mut(&*record.topic) else {
+            return Ok(Appended::NeedTopic);
+        };
+        let count = i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX);
+        if count == 0 {
+            return Ok(Appended::NeedTopic);
+        }
+        let mut sticky = false;
+        let partition = match (record.partition, chosen, &record.key) {
+            (Some(p), _, _) | (None, Some(p), _) => p,
+            (None, None, Some(key)) => partition_for_key(key, count),
+            (None, None, None) => {
+                sticky = true;
+                topic
+                    .sticky
+                    .partition(count, &topic.available, &mut self.rng)
+            }
+        };
+        let Some(pq) = usize::try_from(partition)
+            .ok()
+            .and_then(|i| topic.partitions.get_mut(i))
+        else {
+            return Err(Error::UnknownTopicOrPartition {
+                topic: record.topic.to_string(),
+                partition: Some(partition),
+            });
+        };
+        if self.buffered_records > 0
+            && (self.buffered_bytes + size > config.buffer_memory
+                || self.buffered_records + 1 > config.buffer_max_messages)
+        {
+            return Ok(Appended::NeedRoom);
+        }
+        let mut wake = false;
+        // Close the open batch if this record does not fit.
+        if let Some(open) = &pq.open {
+            let full = open.records >= config.batch_num_messages
+                || open.size_in_bytes() + size > config.batch_size;
+            if full {
+                if let Some(b) = pq.open.take() {
+                    pq.queue.push_back(b);
+                }
+                wake = true;
+            }
+        }
+        let batch = match &mut pq.open {
+            Some(b) => b,
+            None => {
+                let id = self.next_batch_id;
+                self.next_batch_id += 1;
+                let capacity = config.batch_size.min(INITIAL_BATCH_CAPACITY);
+                let mut b = Batch::new(id, Arc::clone(&record.topic), partition, capacity, now);
+                b.transactional = self.txn.is_some();
+                self.incomplete.insert(id, Arc::clone(&b.outcome));
+                wake = true;
+                pq.open.insert(b)
+            }
+        };
+        let builder = batch
+            .builder_mut()
+            .ok_or_else(|| Error::TransactionState("internal: open batch already built".into()))?;
+        builder
+            .append(
+                timestamp,
+                record.key.as_deref(),
+                record.value.as_deref(),
+                &record.headers,
+            )
+            .map_err(|e| Error::Encode {
+                context: format!("{}-{partition}", record.topic),
+                source: e.into(),
+            })?;
+        let index = u32::try_from(batch.records).unwrap_or(u32::MAX);
+        batch.records += 1;
+        batch.bytes += size;
+        self.buffered_bytes += size;
+        self.buffered_records += 1;
+        let delivery = DeliveryFuture {
+            outcome: Arc::clone(&batch.outcome),
+            index,
+            topic: Arc::clone(&record.topic),
+            partition,
+            timestamp,
+        };
+        if batch.records >= config.batch_num_messages
+            || batch.size_in_bytes() + RECORD_BATCH_OVERHEAD >= config.batch_size
+        {
+            if let Some(b) = pq.open.take() {
+                pq.queue.push_back(b);
+            }
+            wake = true;
+        }
+        if sticky {
+            topic.sticky.produced(size, config.batch_size);
+        }
+        Ok(Appended::Queued { delivery, wake })
+    }
+
+    /// Gives a completed batch's buffer space back and forgets it.
+    pub fn release(&mut self, batch: &Batch) {
+        self.buffered_bytes = self.buffered_bytes.saturating_sub(batch.bytes);
+        self.buffered_records = self.buffered_records.saturating_sub(batch.records);
+        self.incomplete.remove(&batch.id);
+    }
+
+    /// The partition queue of a batch.
+    pub fn queue_of(&mut self, topic: &str, partition: i32) -> Option<&mut PartitionQueue> {
+        self.topics
+            .get_mut(topic)?
+            .partitions
+            .get_mut(usize::try_from(partition).ok()?)
+    }
+
+    /// Whether nothing is waiting or in flight.
+    pub fn is_idle(&self) -> bool {
+        self.incomplete.is_empty()
+    }
+
+    /// Takes every batch not in flight (open and queued), for a close that gives up or an
+    /// aborted transaction.
+    pub fn take_unsent(&mut self) -> Vec<Batch> {
+        let mut out = Vec::new();
+        for t in self.topics.values_mut() {
+            for pq in &mut t.partitions {
+                out.extend(pq.queue.drain(..));
+                out.extend(pq.open.take());
+            }
+        }
+        out
+    }
+}
+
+/// The bytes a record takes in a batch, at most (as `record_size_estimate`, without
+/// building a `Record`): length, attributes, timestamp and offset deltas, key, value, headers.
+fn record_size(record: &ProducerRecord) -> usize {
+    const VARINT: usize = 5;
+    const VARLONG: usize = 10;
+    let nullable = |b: Option<&[u8]>| b.map_or(1, |b| VARINT + b.len());
+    let headers: usize = record
+        .headers
+        .iter()
+        .map(|h| VARINT + h.key.len() + nullable(h.value.as_deref()))
+        .sum();
+    VARINT
+        + 1
+        + VARLONG
+        + VARINT
+        + nullable(record.key.as_deref())
+        + nullable(record.value.as_deref())
+        + VARINT
+        + headers
+}
+
+fn check_size(size: usize, config: &ProducerConfig) -> Result<(), Error> {
+    let in_batch = size + RECORD_BATCH_OVERHEAD;
+    if in_batch > config.message_max_bytes {
+        return Err(Error::RecordTooLarge {
+            size: in_batch,
+            max: config.message_max_bytes,
+            key: "message.max.bytes",
+        });
+    }
+    if size > config.buffer_memory {
+        return Err(Error::RecordTooLarge {
+            size,
+            max: config.buffer_memory,
+            key: "buffer.memory",
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! One batch of records for one partition, from its first record to its outcome.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use ottla_protocol::records::{stamp_producer, BatchBuilder, BatchOptions, RecordError};
+use tokio::time::Instant;
+
+use super::delivery::{BatchDelivered, BatchOutcome};
+use crate::error::Error;
+
+/// The producer id, epoch and first sequence number stamped on a batch (idempotence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sequence {
+    pub producer_id: i64,
+    pub epoch: i16,
+    pub base: i32,
+}
+
+/// A batch: open while records are appended, then queued, in flight, maybe queued again for a
+/// retry, and finally completed.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    /// Unique within the producer, in creation order.
+    pub id: u64,
+    pub topic: Arc<str>,
+    pub partition: i32,
+    /// The records, until the batch is first built for sending.
+    builder: Option<BatchBuilder>,
+    /// The encoded batch, and the sequence it was stamped with.
+    built: Option<(Bytes, Option<Sequence>)>,
+    pub records: usize,
+    /// Bytes of `buffer.memory` this batch holds.
+    pub bytes: usize,
+    pub created: Instant,
+    pub outcome: Arc<BatchOutcome>,
+    /// Set when first drained by an idempotent producer; cleared by an epoch bump.
+    pub sequence: Option<Sequence>,
+    pub transactional: bool,
+    /// Sends so far.
+    pub attempts: u32,
+    /// Not before this instant (retry backoff).
+    pub retry_at: Option<Instant>,
+    /// Why the last attempt failed.
+    pub last_error: Option<Error>,
+}
+
+impl Batch {
+    pub fn new(id: u64, topic: Arc<str>, partition: i32, capacity: usize, now: Instant) -> Self {
+        Self {
+            id,
+            topic,
+            partition,
+            builder: Some(BatchBuilder::new(capacity)),
+            built: None,
+            records: 0,
+            bytes: 0,
+            created: now,
+            outcome: Arc::new(BatchOutcome::default()),
+            sequence: None,
+            transactional: false,
+            attempts: 0,
+            retry_at: None,
+            last_error: None,
+        }
+    }
+
+    /// The builder, while records can still be appended.
+    pub fn builder_mut(&mut self) -> Option<&mut BatchBuilder> {
+        self.builder.as_mut()
+    }
+
+    /// Uncompressed size of the batch so far.
+    pub fn size_in_bytes(&self) -> usize {
+        self.builder.as_ref().map_or(0, BatchBuilder::size_in_bytes)
+    }
+
+    /// The sequence number of the last record.
+    pub fn last_sequence(&self) -> Option<i32> {
+        let s = self.sequence?;
+        Some(add_sequence(s.base, self.records.saturating_sub(1)))
+    }
+
+    /// The bytes to send: built on first use (compressing), stamped again when the producer
+    /// epoch or sequence changed since (after an epoch bump).
+    pub fn payload(&mut self, options: &BatchOptions) -> Result<Bytes, RecordError> {
+        let mut options = options.clone();
+        if let Some(s) = self.sequence {
+            options.producer_id = s.producer_id;
+            options.producer_epoch = s.epoch;
+            options.base_sequence = s.base;
+        }
+        options.transactional = self.transactional;
+        if let Some(builder) = self.builder.take() {
+            let bytes = builder.build(&options)?;
+            self.built = Some((bytes.clone(), self.sequence));
+            return Ok(bytes);
+        }
+        match &self.built {
+            Some((bytes, stamped)) if *stamped == self.sequence => Ok(bytes.clone()),
+            Some((bytes, _)) => {
+                let mut restamped = BytesMut::from(&bytes[..]);
+                stamp_producer(
+                    &mut restamped,
+                    options.producer_id,
+                    options.producer_epoch,
+                    options.base_sequence,
+                    options.transactional,
+                )?;
+                let restamped = restamped.freeze();
+                self.built = Some((restamped.clone(), self.sequence));
+                Ok(restamped)
+            }
+            None => Err(RecordError::EmptyBatch),
+        }
+    }
+
+    /// Completes every record of the batch.
+    pub fn complete(&self, result: Result<BatchDelivered, Error>) {
+        self.outcome.complete(result);
+    }
+}
+
+/// Sequence numbers wrap from `i32::MAX` to 0, as Kafka's do.
+pub(crate) fn add_sequence(base: i32, n: usize) -> i32 {
+    let n = (n % (i32::MAX as usize + 1)) as i64;
+    ((i64::from(base) + n) % (i64::from(i32::MAX) + 1)) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ottla_protocol::records::{decode_batches, DecodeLimits};
+
+    #[test]
+    fn sequences_wrap_like_kafka() {
+        assert_eq!(add_sequence(0, 5), 5);
+        assert_eq!(add_sequence(i32::MAX, 1), 0);
+        assert_eq!(add_sequence(i32::MAX - 1, 3), 1);
+    }
+
+    #[test]
+    fn payload_is_restamped_after_a_new_sequence() {
+        let mut b = Batch::new(1, Arc::from("t"), 0, 1024, Instant::now());
+        for i in 0..3u8 {
+            b.builder_mut()
+                .unwrap()
+                .append(1_000, None, Some(&[i]), &[])
+                .unwrap();
+            b.records += 1;
+        }
+        b.sequence = Some(Sequence {
+            producer_id: 7,
+            epoch: 0,
+            base: 10,
+        });
+        let first = b.payload(&BatchOptions::default()).unwrap();
+        let again = b.payload(&BatchOptions::default()).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(b.last_sequence(), Some(12));
+        b.sequence = Some(Sequence {
+            producer_id: 7,
+            epoch: 1,
+            base: 0,
+        });
+        let bumped = b.payload(&BatchOptions::default()).unwrap();
+        let decoded = decode_batches(bumped, &DecodeLimits::default()).unwrap();
+        let batch = &decoded.batches[0];
+        assert_eq!(
+            (batch.producer_id, batch.producer_epoch, batch.base_sequence),
+            (7, 1, 0)
+        );
+        assert_eq!(batch.records.len(), 3);
+    }
+}

@@ -1,0 +1,362 @@
+//! Transactions (`transactional.id`): init, begin, send, send offsets, commit, abort. The
+//! state lives in the accumulator so `send` and the sender task see it under the same lock.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::coordinator::{self, CoordinatorKind, GroupMetadata};
+use super::handle::Producer;
+use super::sender::Shared;
+use crate::cluster::Backoff;
+use crate::error::Error;
+
+/// Where a transactional producer is.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxnPhase {
+    /// `init_transactions` not called yet.
+    #[default]
+    Uninitialized,
+    /// Between transactions.
+    Ready,
+    /// `begin_transaction` called.
+    InTransaction,
+    /// Commit or abort in progress: no more sends.
+    Ending,
+}
+
+/// A transactional producer's state.
+#[derive(Debug, Default)]
+pub(crate) struct TxnState {
+    pub phase: TxnPhase,
+    /// The transaction coordinator's node id.
+    pub coordinator: Option<i32>,
+    /// A send of this transaction failed: it can only be aborted.
+    pub abortable: Option<Error>,
+}
+
+impl TxnState {
+    pub fn check_can_send(&self) -> Result<(), Error> {
+        match self.phase {
+            TxnPhase::InTransaction => Ok(()),
+            TxnPhase::Uninitialized => Err(Error::TransactionState(
+                "call init_transactions before sending".into(),
+            )),
+            TxnPhase::Ready => Err(Error::TransactionState(
+                "call begin_transaction before sending".into(),
+            )),
+            TxnPhase::Ending => Err(Error::TransactionState(
+                "the transaction is being committed or aborted".into(),
+            )),
+        }
+    }
+
+    /// Whether batches may go to brokers now.
+    pub fn can_drain(&self) -> bool {
+        matches!(self.phase, TxnPhase::InTransaction | TxnPhase::Ending)
+    }
+
+    /// Records the first failure of a send in this transaction.
+    pub fn abortable(&mut self, error: Error) {
+        if matches!(self.phase, TxnPhase::InTransaction | TxnPhase::Ending) {
+            self.abortable.get_or_insert(error);
+        }
+    }
+}
+
+fn not_transactional() -> Error {
+    Error::TransactionState("the producer has no transactional.id".into())
+}
+
+fn fenced_or(shared: &Shared, e: Error) -> Error {
+    use ottla_protocol::error_code::ErrorCode;
+    match e.kafka_code() {
+        Some(c) if c == ErrorCode::PRODUCER_FENCED || c == ErrorCode::INVALID_PRODUCER_EPOCH => {
+            let fenced = Error::ProducerFenced {
+                transactional_id: shared.config.transactional_id.clone(),
+                code: c,
+            };
+            shared.lock().fatal = Some(fenced.clone());
+            fenced
+        }
+        _ => e,
+    }
+}
+
+impl Producer {
+    fn txn_id(&self) -> Result<&str, Error> {
+        self.shared
+            .config
+            .transactional_id
+            .as_deref()
+            .ok_or_else(not_transactional)
+    }
+
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            base: self.shared.config.retry_backoff,
+            max: self.shared.config.retry_backoff_max,
+        }
+    }
+
+    fn check_phase(&self, want: TxnPhase, call: &str) -> Result<(), Error> {
+        let acc = self.shared.lock();
+        if let Some(e) = &acc.fatal {
+            return Err(e.clone());
+        }
+        let phase = acc
+            .txn
+            .as_ref()
+            .map(|t| t.phase)
+            .ok_or_else(not_transactional)?;
+        if phase != want {
+            return Err(Error::TransactionState(format!(
+                "{call} needs state {want:?}, the producer is in {phase:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Finds the transaction coordinator and gets this `transactional.id`'s producer id and
+    /// a new epoch, which fences any older producer with the same id and aborts its open
+    /// transaction. Call once, before the first transaction.
+    pub async fn init_transactions(&self) -> Result<(), Error> {
+        let txn_id = self.txn_id()?.to_owned();
+        self.check_phase(TxnPhase::Uninitialized, "init_transactions")?;
+        let shared = Arc::clone(&self.shared);
+        let deadline = Instant::now() + shared.config.max_block;
+        let (identity, coordinator) = coordinator::with_retries(deadline, self.backoff(), |_| {
+            let shared = Arc::clone(&shared);
+            let txn_id = txn_id.clone();
+            async move {
+                let node = coordinator::find_coordinator(
+                    &shared.client,
+                    CoordinatorKind::Transaction,
+                    &txn_id,
+                )
+                .await?;
+                let id = coordinator::init_producer_id(
+                    &shared.client,
+                    Some(&txn_id),
+                    Some(node),
+                    shared.config.transaction_timeout,
+                    None,
+                )
+                .await?;
+                Ok((id, node))
+            }
+        })
+        .await?;
+        let mut acc = self.shared.lock();
+        acc.apply_bump(identity);
+        if let Some(t) = acc.txn.as_mut() {
+            t.coordinator = Some(coordinator);
+            t.phase = TxnPhase::Ready;
+        }
+        tracing::info!(transactional_id = %txn_id, producer_id = identity.producer_id, epoch = identity.epoch, "transactions initialised");
+        Ok(())
+    }
+
+    /// Starts a transaction: sends until the commit or abort belong to it.
+    pub fn begin_transaction(&self) -> Result<(), Error> {
+        self.txn_id()?;
+        self.check_phase(TxnPhase::Ready, "begin_transaction")?;
+        let mut acc = self.shared.lock();
+        if let Some(t) = acc.txn.as_mut() {
+            t.phase = TxnPhase::InTransaction;
+            t.abortable = None;
+        }
+        Ok(())
+    }
+
+    /// Adds consumed offsets to the transaction: they are committed for `group` if and only
+    /// if the transaction commits (read-process-write exactly once). `offsets` are
+    /// `(topic, partition, next offset to consume)`.
+    pub async fn send_offsets_to_transaction(
+        &self,
+        offsets: &[(String, i32, i64)],
+        group: &GroupMetadata,
+    ) -> Result<(), Error> {
+        let txn_id = self.txn_id()?.to_owned();
+        self.check_phase(TxnPhase::InTransaction, "send_offsets_to_transaction")?;
+        let (identity, coordinator) = {
+            let acc = self.shared.lock();
+            (acc.identity, acc.txn.as_ref().and_then(|t| t.coordinator))
+        };
+        let (Some(identity), Some(coordinator)) = (identity, coordinator) else {
+            return Err(Error::TransactionState(
+                "no producer id: call init_transactions".into(),
+            ));
+        };
+        let shared = Arc::clone(&self.shared);
+        let deadline = Instant::now() + shared.config.max_block;
+        let result = async {
+            coordinator::with_retries(deadline, self.backoff(), |refind| {
+                let shared = Arc::clone(&shared);
+                let txn_id = txn_id.clone();
+                let group_id = group.group_id.clone();
+                async move {
+                    let node = if refind {
+                        coordinator::find_coordinator(
+                            &shared.client,
+                            CoordinatorKind::Transaction,
+                            &txn_id,
+                        )
+                        .await?
+                    } else {
+                        coordinator
+                    };
+                    coordinator::add_offsets(&shared.client, node, &txn_id, identity, &group_id)
+                        .await
+                }
+            })
+            .await?;
+            coordinator::with_retries(deadline, self.backoff(), |_| {
+                let shared = Arc::clone(&shared);
+                let txn_id = txn_id.clone();
+                async move {
+                    let node = coordinator::find_coordinator(
+                        &shared.client,
+                        CoordinatorKind::Group,
+                        &group.group_id,
+                    )
+                    .await?;
+                    coordinator::txn_offset_commit(
+                        &shared.client,
+                        node,
+                        &txn_id,
+                        identity,
+                        group,
+                        offsets,
+                    )
+                    .await
+                }
+            })
+            .await
+        }
+        .await;
+        result.map_err(|e| {
+            let e = fenced_or(&self.shared, e);
+            if let Some(t) = self.shared.lock().txn.as_mut() {
+                t.abortable(e.clone());
+            }
+            e
+        })
+    }
+
+    /// Delivers every record of the transaction, then commits it. If a send of the
+    /// transaction failed, nothing is committed and the error is returned: call
+    /// [`abort_transaction`](Self::abort_transaction).
+    pub async fn commit_transaction(&self) -> Result<(), Error> {
+        self.end_transaction(true).await
+    }
+
+    /// Aborts the transaction: records not yet sent fail with `TransactionAborted`, records
+    /// already written are marked aborted (read_committed consumers skip them).
+    pub async fn abort_transaction(&self) -> Result<(), Error> {
+        self.end_transaction(false).await
+    }
+
+    async fn end_transaction(&self, commit: bool) -> Result<(), Error> {
+        let txn_id = self.txn_id()?.to_owned();
+        let call = if commit {
+            "commit_transaction"
+        } else {
+            "abort_transaction"
+        };
+        {
+            let mut acc = self.shared.lock();
+            if let Some(e) = &acc.fatal {
+                return Err(e.clone());
+            }
+            let txn = acc.txn.as_mut().ok_or_else(not_transactional)?;
+            match txn.phase {
+                TxnPhase::InTransaction => {}
+                // A commit that failed may be retried as an abort.
+                TxnPhase::Ending if !commit => {}
+                phase => {
+                    return Err(Error::TransactionState(format!(
+                        "{call} needs a transaction in progress, the producer is in {phase:?}"
+                    )))
+                }
+            }
+            if commit {
+                if let Some(e) = &txn.abortable {
+                    return Err(Error::TransactionState(format!(
+                        "a send of this transaction failed ({e}); abort it"
+                    )));
+                }
+            }
+            txn.phase = TxnPhase::Ending;
+            if !commit {
+                for b in acc.take_unsent() {
+                    b.complete(Err(Error::TransactionAborted));
+                    acc.release(&b);
+                }
+            }
+        }
+        self.shared.room.notify_waiters();
+        // Wait until everything of the transaction is delivered (or, for an abort, until the
+        // requests in flight have answered).
+        self.flush().await?;
+        let (identity, coordinator, failed) = {
+            let acc = self.shared.lock();
+            if let Some(e) = &acc.fatal {
+                return Err(e.clone());
+            }
+            let txn = acc.txn.as_ref();
+            (
+                acc.identity,
+                txn.and_then(|t| t.coordinator),
+                txn.and_then(|t| t.abortable.clone()),
+            )
+        };
+        if let (true, Some(e)) = (commit, failed) {
+            // Stay in Ending: only an abort can finish this transaction.
+            return Err(Error::TransactionState(format!(
+                "a send of this transaction failed ({e}); abort it"
+            )));
+        }
+        let (Some(identity), Some(coordinator)) = (identity, coordinator) else {
+            return Err(Error::TransactionState(
+                "no producer id: call init_transactions".into(),
+            ));
+        };
+        let shared = Arc::clone(&self.shared);
+        let deadline = Instant::now() + shared.config.max_block;
+        coordinator::with_retries(deadline, self.backoff(), |refind| {
+            let shared = Arc::clone(&shared);
+            let txn_id = txn_id.clone();
+            async move {
+                let node = if refind {
+                    let node = coordinator::find_coordinator(
+                        &shared.client,
+                        CoordinatorKind::Transaction,
+                        &txn_id,
+                    )
+                    .await?;
+                    if let Some(t) = shared.lock().txn.as_mut() {
+                        t.coordinator = Some(node);
+                    }
+                    node
+                } else {
+                    coordinator
+                };
+                coordinator::end_txn(&shared.client, node, &txn_id, identity, commit).await
+            }
+        })
+        .await
+        .map_err(|e| fenced_or(&self.shared, e))?;
+        let mut acc = self.shared.lock();
+        for t in acc.topics.values_mut() {
+            for pq in &mut t.partitions {
+                pq.in_txn = false;
+            }
+        }
+        if let Some(t) = acc.txn.as_mut() {
+            t.phase = TxnPhase::Ready;
+            t.abortable = None;
+        }
+        Ok(())
+    }
+}
