@@ -5,8 +5,10 @@
 //! the producer wants an encoder that writes straight into its buffer. kafka-protocol's codec
 //! reads what we write and the other way round (tested for every codec).
 //!
-//! - Producer: [`encode_batch`] / [`BatchEncoder`] with [`BatchOptions`], sized with
-//!   [`record_size_estimate`] + [`RECORD_BATCH_OVERHEAD`].
+//! - Producer: [`BatchBuilder`] appends records one at a time and builds the batch;
+//!   [`encode_batch`] / [`BatchEncoder`] encode a slice of [`Record`]s (same bytes), with
+//!   [`BatchOptions`], sized with [`record_size_estimate`] + [`RECORD_BATCH_OVERHEAD`];
+//!   [`stamp_producer`] restamps the producer fields of a batch being retried.
 //! - Consumer: [`decode_batches`] (or [`BatchReader`]) with [`DecodeLimits`], then
 //!   [`filter_aborted`] for `read_committed`.
 //!
@@ -14,6 +16,7 @@
 //! present, and never decompresses past [`DecodeLimits::max_decompressed_bytes`].
 
 mod aborted;
+mod builder;
 mod control;
 mod decode;
 mod encode;
@@ -23,6 +26,8 @@ mod record;
 mod varint;
 
 #[cfg(test)]
+mod builder_tests;
+#[cfg(test)]
 mod decode_tests;
 #[cfg(test)]
 mod kafka_protocol_interop_tests;
@@ -30,6 +35,7 @@ mod kafka_protocol_interop_tests;
 mod round_trip_tests;
 
 pub use aborted::{filter_aborted, AbortedTransaction};
+pub use builder::{stamp_producer, BatchBuilder};
 pub use control::{ControlKind, ControlRecord};
 pub use decode::{
     decode_batches, BatchReader, ConsumedRecord, DecodeLimits, DecodedBatch, DecodedBatches,

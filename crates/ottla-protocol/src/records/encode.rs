@@ -7,7 +7,7 @@ use super::layout::{
     ATTRIBUTES_OFFSET, BATCH_LENGTH_OFFSET, CONTROL_BIT, CRC_OFFSET, HEADER_SIZE, LOG_OVERHEAD,
     MAGIC_V2, TRANSACTIONAL_BIT,
 };
-use super::record::Record;
+use super::record::{Header, Record};
 use super::varint::{
     put_varint, put_varlong, varint_size, varlong_size, MAX_VARINT_SIZE, MAX_VARLONG_SIZE,
 };
@@ -255,6 +255,136 @@ fn nullable_len(bytes: Option<&[u8]>, what: &'static str) -> Result<i32, RecordE
     bytes.map_or(Ok(-1), |b| length_i32(b.len(), what))
 }
 
+/// One record whose fields have been checked to fit their i32 lengths and whose size is known,
+/// ready to be written. [`encode_batch`] and [`super::BatchBuilder`] both write records
+/// through this, so their bytes are the same.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SizedRecord<'a> {
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    headers: &'a [Header],
+    /// Bytes after the length prefix.
+    body_len: i32,
+}
+
+impl<'a> SizedRecord<'a> {
+    /// Sizes a record, failing if a length does not fit in its i32 field.
+    #[inline(always)]
+    pub(super) fn new(
+        offset_delta: i32,
+        timestamp_delta: i64,
+        key: Option<&'a [u8]>,
+        value: Option<&'a [u8]>,
+        headers: &'a [Header],
+    ) -> Result<Self, RecordError> {
+        // Each length is a summand of `body`, so if `body` fits in an i32 every length does
+        // (a saturated one cannot); only then are the fields checked one by one, for the error.
+        let mut body = 1 // attributes
+            + varlong_size(timestamp_delta)
+            + varint_size(offset_delta)
+            + nullable_exact_size(key)
+            + nullable_exact_size(value)
+            + varint_size(saturating_i32(headers.len()));
+        for header in headers {
+            body += varint_size(saturating_i32(header.key.len()))
+                + header.key.len()
+                + nullable_exact_size(header.value.as_deref());
+        }
+        match i32::try_from(body) {
+            // Each header takes at least two bytes, so their count is below `body` too.
+            Ok(body_len) => Ok(SizedRecord {
+                timestamp_delta,
+                offset_delta,
+                key,
+                value,
+                headers,
+                body_len,
+            }),
+            Err(_) => Err(too_large(key, value, headers, body)),
+        }
+    }
+
+    /// The bytes [`SizedRecord::write`] writes: the length prefix and the body.
+    #[inline]
+    pub(super) fn encoded_size(&self) -> usize {
+        // `body_len` is non-negative: it was a usize.
+        varint_size(self.body_len) + self.body_len as usize
+    }
+
+    /// Writes the record: exactly [`SizedRecord::encoded_size`] bytes.
+    #[inline]
+    pub(super) fn write<B: BufMut>(&self, out: &mut B) {
+        // Every length below fits in an i32: `new` checked their sum.
+        put_varint(out, self.body_len);
+        out.put_i8(0); // attributes
+        put_varlong(out, self.timestamp_delta);
+        put_varint(out, self.offset_delta);
+        put_nullable(out, self.key);
+        put_nullable(out, self.value);
+        put_varint(out, self.headers.len() as i32);
+        for header in self.headers {
+            put_varint(out, header.key.len() as i32);
+            out.put_slice(header.key.as_bytes());
+            put_nullable(out, header.value.as_deref());
+        }
+    }
+}
+
+/// `len` as an i32 for sizing its varint, `i32::MAX` if larger (which the caller rejects).
+#[inline]
+fn saturating_i32(len: usize) -> i32 {
+    i32::try_from(len).unwrap_or(i32::MAX)
+}
+
+/// Bytes a nullable field takes: its length varint and its bytes.
+#[inline]
+fn nullable_exact_size(bytes: Option<&[u8]>) -> usize {
+    match bytes {
+        Some(bytes) => varint_size(saturating_i32(bytes.len())) + bytes.len(),
+        None => 1,
+    }
+}
+
+/// Names the first field of a record too large to encode (the record itself if every field
+/// fits but not their sum).
+#[cold]
+fn too_large(
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[Header],
+    body: usize,
+) -> RecordError {
+    let check = || -> Result<(), RecordError> {
+        nullable_len(key, "record key")?;
+        nullable_len(value, "record value")?;
+        length_i32(headers.len(), "header count")?;
+        for header in headers {
+            length_i32(header.key.len(), "header key")?;
+            nullable_len(header.value.as_deref(), "header value")?;
+        }
+        length_i32(body, "record")?;
+        Ok(())
+    };
+    check().err().unwrap_or(RecordError::TooLarge {
+        what: "record",
+        size: body,
+    })
+}
+
+/// A length-prefixed nullable field whose length was checked to fit in an i32.
+#[inline]
+fn put_nullable<B: BufMut>(out: &mut B, bytes: Option<&[u8]>) {
+    match bytes {
+        Some(bytes) => {
+            put_varint(out, bytes.len() as i32);
+            out.put_slice(bytes);
+        }
+        None => put_varint(out, -1),
+    }
+}
+
 fn write_records<B: BufMut>(
     records: &[Record],
     first_timestamp: i64,
@@ -264,52 +394,14 @@ fn write_records<B: BufMut>(
         // `records.len()` fits in i32, checked by the caller.
         let offset_delta =
             i32::try_from(offset_delta).map_err(|_| RecordError::TooManyRecords(records.len()))?;
-        let timestamp_delta = record.timestamp.wrapping_sub(first_timestamp);
-        let key_len = nullable_len(record.key.as_deref(), "record key")?;
-        let value_len = nullable_len(record.value.as_deref(), "record value")?;
-        let header_count = length_i32(record.headers.len(), "header count")?;
-
-        let mut body = 1
-            + varlong_size(timestamp_delta)
-            + varint_size(offset_delta)
-            + varint_size(key_len)
-            + record.key.as_ref().map_or(0, |k| k.len())
-            + varint_size(value_len)
-            + record.value.as_ref().map_or(0, |v| v.len())
-            + varint_size(header_count);
-        for header in &record.headers {
-            let key_len = length_i32(header.key.len(), "header key")?;
-            let value_len = nullable_len(header.value.as_deref(), "header value")?;
-            body += varint_size(key_len)
-                + header.key.len()
-                + varint_size(value_len)
-                + header.value.as_ref().map_or(0, |v| v.len());
-        }
-        put_varint(out, length_i32(body, "record")?);
-        out.put_i8(0); // attributes
-        put_varlong(out, timestamp_delta);
-        put_varint(out, offset_delta);
-        put_varint(out, key_len);
-        if let Some(key) = &record.key {
-            out.put_slice(key);
-        }
-        put_varint(out, value_len);
-        if let Some(value) = &record.value {
-            out.put_slice(value);
-        }
-        put_varint(out, header_count);
-        for header in &record.headers {
-            // Lengths were checked while sizing the body.
-            put_varint(out, header.key.len() as i32);
-            out.put_slice(header.key.as_bytes());
-            match &header.value {
-                Some(value) => {
-                    put_varint(out, value.len() as i32);
-                    out.put_slice(value);
-                }
-                None => put_varint(out, -1),
-            }
-        }
+        SizedRecord::new(
+            offset_delta,
+            record.timestamp.wrapping_sub(first_timestamp),
+            record.key.as_deref(),
+            record.value.as_deref(),
+            &record.headers,
+        )?
+        .write(out);
     }
     Ok(())
 }
@@ -317,7 +409,6 @@ fn write_records<B: BufMut>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::Header;
     use bytes::Bytes;
 
     #[test]

@@ -180,16 +180,31 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             let timeout = config.transaction_timeout;
             pending.push(
                 async move {
-                    Event::Bumped(
-                        coordinator::init_producer_id(
-                            &c,
-                            txn_id.as_deref(),
-                            coordinator,
-                            timeout,
-                            current,
-                        )
-                        .await,
-                    )
+                    // An idempotent producer bumps its own epoch (KIP-360); only when the
+                    // epoch is used up, or for a transactional producer, does the broker
+                    // hand one out.
+                    let local = match (&txn_id, current) {
+                        (None, Some(id)) if id.epoch < i16::MAX - 1 => Some(Identity {
+                            producer_id: id.producer_id,
+                            epoch: id.epoch + 1,
+                        }),
+                        _ => None,
+                    };
+                    let result = match local {
+                        Some(id) => Ok(id),
+                        None => {
+                            let current = if txn_id.is_some() { current } else { None };
+                            coordinator::init_producer_id(
+                                &c,
+                                txn_id.as_deref(),
+                                coordinator,
+                                timeout,
+                                current,
+                            )
+                            .await
+                        }
+                    };
+                    Event::Bumped(result)
                 }
                 .boxed(),
             );
@@ -256,6 +271,9 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                             pq.adding_to_txn = false;
                             pq.in_txn = result.is_ok();
                         }
+                    }
+                    if let (Ok(()), Some(t)) = (&result, acc.txn.as_mut()) {
+                        t.has_work = true;
                     }
                     if let Err(e) = result {
                         released |= fail_txn_partitions(&mut acc, &partitions, e, config);
@@ -461,15 +479,17 @@ fn start_request(
         Err(e) => return Started::Failed(kept, e),
     };
     match conn.start(&request, version, config.acks != Acks::None) {
-        Ok(response) => Started::Sent(async move {
-            let result = response.await;
-            Event::Produced {
-                broker,
-                batches: kept,
-                result,
+        Ok(response) => Started::Sent(
+            async move {
+                let result = response.await;
+                Event::Produced {
+                    broker,
+                    batches: kept,
+                    result,
+                }
             }
-        }
-        .boxed()),
+            .boxed(),
+        ),
         Err(e) => Started::Failed(kept, e),
     }
 }

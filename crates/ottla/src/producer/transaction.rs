@@ -33,6 +33,10 @@ pub(crate) struct TxnState {
     pub coordinator: Option<i32>,
     /// A send of this transaction failed: it can only be aborted.
     pub abortable: Option<Error>,
+    /// Partitions or offsets were added: the coordinator knows the transaction, so it ends
+    /// with EndTxn. (A transaction with nothing in it ends locally: the coordinator would
+    /// answer INVALID_TXN_STATE.)
+    pub has_work: bool,
 }
 
 impl TxnState {
@@ -165,6 +169,7 @@ impl Producer {
         if let Some(t) = acc.txn.as_mut() {
             t.phase = TxnPhase::InTransaction;
             t.abortable = None;
+            t.has_work = false;
         }
         Ok(())
     }
@@ -235,6 +240,11 @@ impl Producer {
             .await
         }
         .await;
+        if result.is_ok() {
+            if let Some(t) = self.shared.lock().txn.as_mut() {
+                t.has_work = true;
+            }
+        }
         result.map_err(|e| {
             let e = fenced_or(&self.shared, e);
             if let Some(t) = self.shared.lock().txn.as_mut() {
@@ -299,7 +309,7 @@ impl Producer {
         // Wait until everything of the transaction is delivered (or, for an abort, until the
         // requests in flight have answered).
         self.flush().await?;
-        let (identity, coordinator, failed) = {
+        let (identity, coordinator, failed, has_work) = {
             let acc = self.shared.lock();
             if let Some(e) = &acc.fatal {
                 return Err(e.clone());
@@ -309,6 +319,7 @@ impl Producer {
                 acc.identity,
                 txn.and_then(|t| t.coordinator),
                 txn.and_then(|t| t.abortable.clone()),
+                txn.is_some_and(|t| t.has_work),
             )
         };
         if let (true, Some(e)) = (commit, failed) {
@@ -322,11 +333,36 @@ impl Producer {
                 "no producer id: call init_transactions".into(),
             ));
         };
+        if has_work {
+            self.send_end_txn(&txn_id, identity, coordinator, commit)
+                .await?;
+        }
+        let mut acc = self.shared.lock();
+        for t in acc.topics.values_mut() {
+            for pq in &mut t.partitions {
+                pq.in_txn = false;
+            }
+        }
+        if let Some(t) = acc.txn.as_mut() {
+            t.phase = TxnPhase::Ready;
+            t.abortable = None;
+            t.has_work = false;
+        }
+        Ok(())
+    }
+
+    async fn send_end_txn(
+        &self,
+        txn_id: &str,
+        identity: super::accumulator::Identity,
+        coordinator: i32,
+        commit: bool,
+    ) -> Result<(), Error> {
         let shared = Arc::clone(&self.shared);
         let deadline = Instant::now() + shared.config.max_block;
         coordinator::with_retries(deadline, self.backoff(), |refind| {
             let shared = Arc::clone(&shared);
-            let txn_id = txn_id.clone();
+            let txn_id = txn_id.to_owned();
             async move {
                 let node = if refind {
                     let node = coordinator::find_coordinator(
@@ -346,17 +382,6 @@ impl Producer {
             }
         })
         .await
-        .map_err(|e| fenced_or(&self.shared, e))?;
-        let mut acc = self.shared.lock();
-        for t in acc.topics.values_mut() {
-            for pq in &mut t.partitions {
-                pq.in_txn = false;
-            }
-        }
-        if let Some(t) = acc.txn.as_mut() {
-            t.phase = TxnPhase::Ready;
-            t.abortable = None;
-        }
-        Ok(())
+        .map_err(|e| fenced_or(&self.shared, e))
     }
 }
