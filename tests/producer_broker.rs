@@ -72,9 +72,14 @@ async fn million_records_over_eight_partitions_exactly_once_in_order() {
     const PARTITIONS: usize = 8;
     let c = client(&b).await;
     let topic = topic_with(&c, "producer-million", PARTITIONS as i32).await;
-    let producer = Producer::new(producer_config(&b, &[("acks", "all"), ("linger.ms", "5")]))
-        .await
-        .expect("producer");
+    // 64 KiB batches: keyless records switch partition every 64 KiB (KIP-794), about 1,900
+    // times here, so each partition's share is close to an eighth.
+    let producer = Producer::new(producer_config(
+        &b,
+        &[("acks", "all"), ("linger.ms", "5"), ("batch.size", "65536")],
+    ))
+    .await
+    .expect("producer");
     assert!(producer.config().idempotence);
     let name: Arc<str> = Arc::from(topic.as_str());
     let mut deliveries = Vec::with_capacity(N);
@@ -290,7 +295,7 @@ async fn transactions_commit_and_abort_on_the_broker() {
 
     producer.begin_transaction().unwrap();
     for i in 0..10 {
-        let _ = producer
+        let _sent = producer
             .send(
                 ProducerRecord::new(topic.as_str(), format!("committed-{i}")).with_partition(i % 2),
             )
@@ -308,7 +313,7 @@ async fn transactions_commit_and_abort_on_the_broker() {
 
     producer.begin_transaction().unwrap();
     for i in 0..6 {
-        let _ = producer
+        let _sent = producer
             .send(ProducerRecord::new(topic.as_str(), format!("aborted-{i}")).with_partition(i % 2))
             .await
             .unwrap();
@@ -317,7 +322,7 @@ async fn transactions_commit_and_abort_on_the_broker() {
     producer.abort_transaction().await.unwrap();
 
     producer.begin_transaction().unwrap();
-    let _ = producer
+    let _sent = producer
         .send(ProducerRecord::new(topic.as_str(), "last").with_partition(0))
         .await
         .unwrap();
@@ -353,7 +358,7 @@ async fn transactions_commit_and_abort_on_the_broker() {
         .unwrap();
     newer.init_transactions().await.unwrap();
     producer.begin_transaction().unwrap();
-    let _ = producer
+    let _sent = producer
         .send(ProducerRecord::new(topic.as_str(), "zombie").with_partition(0))
         .await
         .unwrap();

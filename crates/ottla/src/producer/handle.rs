@@ -164,8 +164,20 @@ impl Producer {
         let client = &self.shared.client;
         let mut delay = Duration::from_millis(50);
         loop {
-            let metadata = client.refresh_metadata().await?;
-            if let Some(t) = metadata.topics.get(topic).filter(|t| t.error.is_ok()) {
+            let metadata = match client.refresh_metadata().await {
+                Ok(m) => Some(m),
+                // The cluster may be coming back: keep trying until max.block.ms.
+                Err(e) if e.is_retriable() || matches!(e, Error::Bootstrap { .. }) => {
+                    tracing::debug!(error = %e, topic, "metadata refresh failed; retrying");
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            if let Some(t) = metadata
+                .as_ref()
+                .and_then(|m| m.topics.get(topic))
+                .filter(|t| t.error.is_ok())
+            {
                 let count = i32::try_from(t.partitions.len()).unwrap_or(i32::MAX);
                 if count > 0 {
                     let available = t

@@ -73,6 +73,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     let mut pending: FuturesUnordered<BoxFuture<'static, Event>> = FuturesUnordered::new();
     let mut connecting: HashSet<i32> = HashSet::new();
     let mut refreshing = false;
+    // A response said leaders moved or a topic is unknown.
+    let mut refresh_wanted = false;
     let mut bumping = false;
     let options = BatchOptions {
         compression: config.compression,
@@ -99,7 +101,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                     connections.contains_key(&id)
                 });
             next_wake = drained.next_wake;
-            if drained.need_metadata && !refreshing {
+            if (drained.need_metadata || refresh_wanted) && !refreshing {
+                refresh_wanted = false;
                 refreshing = true;
                 client.invalidate_metadata();
                 let c = client.clone();
@@ -237,7 +240,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                         config,
                     );
                     if follow.refresh_metadata {
-                        client.invalidate_metadata();
+                        refresh_wanted = true;
                     }
                     released |= follow.released;
                 }
