@@ -169,14 +169,15 @@ impl Accumulator {
         }
     }
 
-    /// Queues one record. `chosen` is a custom partitioner's pick, if it made one.
+    /// Queues one record. `chosen` is a custom partitioner's pick, if it made one. `now` is
+    /// read only when a batch starts (a clock read per record is a measurable cost).
     pub fn append(
         &mut self,
         record: &ProducerRecord,
         chosen: Option<i32>,
         timestamp: i64,
         config: &ProducerConfig,
-        now: Instant,
+        now: impl FnOnce() -> Instant,
     ) -> Result<Appended, Error> {
         if let Some(e) = &self.fatal {
             return Err(e.clone());
@@ -240,7 +241,7 @@ impl Accumulator {
                 let id = self.next_batch_id;
                 self.next_batch_id += 1;
                 let capacity = config.batch_size.min(INITIAL_BATCH_CAPACITY);
-                let mut b = Batch::new(id, Arc::clone(&record.topic), partition, capacity, now);
+                let mut b = Batch::new(id, Arc::clone(&record.topic), partition, capacity, now());
                 b.transactional = self.txn.is_some();
                 self.incomplete.insert(id, Arc::clone(&b.outcome));
                 wake = true;

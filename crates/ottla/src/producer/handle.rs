@@ -118,8 +118,7 @@ impl Producer {
             let appended =
                 self.shared
                     .lock()
-                    .append(&record, chosen, timestamp, config, Instant::now())?;
-            let deadline = *deadline.get_or_insert_with(|| Instant::now() + config.max_block);
+                    .append(&record, chosen, timestamp, config, Instant::now)?;
             match appended {
                 Appended::Queued { delivery, wake } => {
                     if wake {
@@ -127,8 +126,16 @@ impl Producer {
                     }
                     return Ok(delivery);
                 }
-                Appended::NeedTopic => self.learn_topic(&record.topic, deadline).await?,
-                Appended::NeedRoom => self.wait_for_room(deadline).await?,
+                Appended::NeedTopic => {
+                    let deadline =
+                        *deadline.get_or_insert_with(|| Instant::now() + config.max_block);
+                    self.learn_topic(&record.topic, deadline).await?
+                }
+                Appended::NeedRoom => {
+                    let deadline =
+                        *deadline.get_or_insert_with(|| Instant::now() + config.max_block);
+                    self.wait_for_room(deadline).await?
+                }
             }
         }
     }
