@@ -491,3 +491,51 @@ async fn transactions_on_the_mock_read_committed_and_fencing() {
     ));
     newer.close(Duration::from_secs(5)).await.unwrap();
 }
+
+/// Every record whose key starts with a digit goes to the partition of that digit; other
+/// records are left to the default partitioner.
+#[derive(Debug)]
+struct ByFirstDigit;
+
+impl ottla::partitioner::Partitioner for ByFirstDigit {
+    fn partition(
+        &self,
+        _topic: &str,
+        key: Option<&[u8]>,
+        _value: Option<&[u8]>,
+        partitions: i32,
+    ) -> Option<i32> {
+        let d = key?.first().filter(|b| b.is_ascii_digit())?;
+        Some(i32::from(d - b'0') % partitions)
+    }
+}
+
+#[tokio::test]
+async fn custom_partitioner_and_explicit_partition() {
+    let c = cluster(1, 4).await;
+    let mut b = ProducerConfig::builder();
+    b.bootstrap_servers(c.bootstrap())
+        .partitioner(Arc::new(ByFirstDigit));
+    let producer = Producer::new(b.build().unwrap()).await.unwrap();
+    let send = |key: &'static str, partition: Option<i32>| {
+        let producer = producer.clone();
+        async move {
+            let mut r = ProducerRecord::new("t", "v").with_key(key);
+            r.partition = partition;
+            producer.send(r).await.unwrap().await.unwrap().partition
+        }
+    };
+    assert_eq!(send("3-abc", None).await, 3);
+    assert_eq!(send("6-abc", None).await, 2);
+    assert_eq!(
+        send("3-abc", Some(1)).await,
+        1,
+        "an explicit partition wins"
+    );
+    // Not chosen by the custom partitioner: murmur2, as the Java client.
+    assert_eq!(
+        send("foobar", None).await,
+        ottla::partitioner::partition_for_key(b"foobar", 4)
+    );
+    producer.close(Duration::from_secs(5)).await.unwrap();
+}
