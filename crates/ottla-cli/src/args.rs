@@ -17,7 +17,8 @@ pub struct Cli {
     /// A client.properties file (key=value lines, # comments); -X entries override it.
     #[arg(short = 'F', value_name = "FILE", global = true)]
     pub properties_file: Option<PathBuf>,
-    /// More logging on stderr (-v info, -vv debug); OTTLA_LOG overrides.
+    /// More logging on stderr (-v info, -vv debug; OTTLA_LOG overrides). `produce -v` also
+    /// prints one delivery report per record on stderr.
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// What to do.
@@ -33,7 +34,8 @@ pub enum Command {
     /// Create or delete topics.
     #[command(subcommand)]
     Topics(TopicsCommand),
-    /// Write one record per line of standard input.
+    /// Write one record per line of standard input (or of -l FILE); -v prints a delivery
+    /// report per record on stderr.
     Produce(ProduceArgs),
     /// Print record values, one per line.
     Consume(ConsumeArgs),
@@ -43,6 +45,9 @@ pub enum Command {
     /// Print an MSK IAM token (OAUTHBEARER) or AWS_MSK_IAM payload, signed with the AWS
     /// credential chain (environment, web identity, profiles, ECS, EC2; -X aws.* tunes it).
     MskToken(MskTokenArgs),
+    /// Benchmarks: ottla side by side with a reference client on the same broker.
+    #[command(subcommand)]
+    Perf(PerfCommand),
 }
 
 /// `ottla metadata`.
@@ -92,6 +97,81 @@ pub struct ProduceArgs {
     /// Key delimiter: text before its first occurrence in a line is the key.
     #[arg(short = 'K', long = "key-delimiter")]
     pub key_delimiter: Option<String>,
+    /// A header for every record, key=value (repeatable; a key without `=` gets a null value).
+    #[arg(short = 'H', long = "header", value_name = "KEY=VALUE")]
+    pub headers: Vec<String>,
+    /// Read records from this file, one per line, instead of standard input.
+    #[arg(short = 'l', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// `ottla perf …`.
+#[derive(Debug, Subcommand)]
+pub enum PerfCommand {
+    /// Produce the same records with ottla and with kcat, each in a child process of its own,
+    /// and compare throughput and CPU time (user + system of the child).
+    Produce(PerfProduceArgs),
+}
+
+/// A client `ottla perf produce` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PerfClient {
+    /// ottla's `Producer`, run as `ottla perf produce --child`.
+    Ottla,
+    /// kcat (librdkafka) with `-P -l FILE`.
+    Kcat,
+}
+
+/// `ottla perf produce`.
+#[derive(Debug, Clone, Args)]
+pub struct PerfProduceArgs {
+    /// Prefix of the fresh topics each run creates (and deletes afterwards).
+    #[arg(long, default_value = "ottla-perf")]
+    pub topic_prefix: String,
+    /// Records per run.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub records: u64,
+    /// Bytes of payload per record (no key, no headers).
+    #[arg(long, default_value_t = 100)]
+    pub record_size: usize,
+    /// Partitions of each fresh topic.
+    #[arg(long, default_value_t = 1)]
+    pub partitions: i32,
+    /// Codec: none, gzip, snappy, lz4 or zstd.
+    #[arg(long, default_value = "none")]
+    pub compression: String,
+    /// acks: 0, 1 or all.
+    #[arg(long, default_value = "all", allow_hyphen_values = true)]
+    pub acks: String,
+    /// linger.ms of both clients.
+    #[arg(long, default_value_t = 5)]
+    pub linger_ms: u64,
+    /// enable.idempotence of both clients (ottla's default; kcat is told explicitly).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub idempotence: bool,
+    /// Clients to run, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "ottla,kcat")]
+    pub clients: Vec<PerfClient>,
+    /// kcat to run (a kcat over librdkafka 2.16 or later).
+    #[arg(long, env = "OTTLA_KCAT", value_name = "PATH")]
+    pub kcat: Option<PathBuf>,
+    /// Run the whole matrix instead of one configuration: 1,000,000 × 100 B and
+    /// 100,000 × 10 KB; 1 and 8 partitions; none and lz4 (with --acks and --linger-ms).
+    #[arg(long)]
+    pub matrix: bool,
+    /// Print the results as JSON on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Keep the topics the runs created.
+    #[arg(long)]
+    pub keep_topics: bool,
+    /// Internal: be the measured ottla child (produce to --topic and print a JSON summary).
+    #[arg(long, hide = true)]
+    pub child: bool,
+    /// Internal: the topic the child produces to.
+    #[arg(long, hide = true, requires = "child")]
+    pub topic: Option<String>,
 }
 
 /// `ottla consume`.

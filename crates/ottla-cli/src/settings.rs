@@ -43,3 +43,16 @@ pub fn client_config(
     }
     b.build()
 }
+
+/// A producer configuration from every property (client and producer keys, Kafka's or
+/// librdkafka's names), then `overrides` on top; an unknown key is an error naming it.
+pub fn producer_config(
+    props: &Properties,
+    overrides: &[(&str, &str)],
+) -> Result<ottla::ProducerConfig, ConfigError> {
+    let mut b = ottla::ProducerConfig::builder();
+    for (k, v) in props.iter().chain(overrides.iter().copied()) {
+        b.set(k, v)?;
+    }
+    b.build()
+}

@@ -1,11 +1,13 @@
 //! One module per subcommand.
 
 mod consume;
+mod delivery_window;
 // A failed check returns its report line (`Result<_, Step>`): large, but made once per step.
 #[allow(clippy::result_large_err)]
 pub mod doctor;
 mod metadata;
 mod msk_token;
+mod perf;
 mod produce;
 mod topics;
 
@@ -21,10 +23,11 @@ pub async fn run(cli: Cli) -> CmdResult {
     match cli.command {
         Command::Metadata(a) => metadata::run(&props, a).await,
         Command::Topics(t) => topics::run(&props, t).await,
-        Command::Produce(a) => produce::run(&props, a).await,
+        Command::Produce(a) => produce::run(&props, a, cli.verbose > 0).await,
         Command::Consume(a) => consume::run(&props, a).await,
         Command::Doctor(a) => doctor::run(&props, a).await,
         Command::MskToken(a) => msk_token::run(&props, a).await,
+        Command::Perf(p) => perf::run(&props, p).await,
     }
 }
 

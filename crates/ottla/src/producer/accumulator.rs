@@ -95,8 +95,11 @@ pub(crate) enum Appended {
     },
     /// The topic's partitions are not known yet.
     NeedTopic,
-    /// The buffer is full.
-    NeedRoom,
+    /// The buffer has no room for a record of `size` bytes.
+    NeedRoom {
+        /// The record's size in the buffer.
+        size: usize,
+    },
 }
 
 /// Everything the producer holds behind its lock.
@@ -190,6 +193,7 @@ impl Accumulator {
         }
         let size = record_size(record);
         check_size(size, config)?;
+        let room = self.has_room(size, config);
         let Some(topic) = self.topics.get_mut(&*record.topic) else {
             return Ok(Appended::NeedTopic);
         };
@@ -217,11 +221,8 @@ impl Accumulator {
                 partition: Some(partition),
             });
         };
-        if self.buffered_records > 0
-            && (self.buffered_bytes + size > config.buffer_memory
-                || self.buffered_records + 1 > config.buffer_max_messages)
-        {
-            return Ok(Appended::NeedRoom);
+        if !room {
+            return Ok(Appended::NeedRoom { size });
         }
         let mut wake = false;
         // Close the open batch if this record does not fit.
@@ -286,6 +287,14 @@ impl Accumulator {
             topic.sticky.produced(size, config.batch_size);
         }
         Ok(Appended::Queued { delivery, wake })
+    }
+
+    /// Whether a record of `size` bytes fits in the buffer now (an empty buffer takes any
+    /// record `check_size` let through).
+    pub fn has_room(&self, size: usize, config: &ProducerConfig) -> bool {
+        self.buffered_records == 0
+            || (self.buffered_bytes + size <= config.buffer_memory
+                && self.buffered_records < config.buffer_max_messages)
     }
 
     /// Gives a completed batch's buffer space back and forgets it.

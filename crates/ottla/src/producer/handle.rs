@@ -131,10 +131,10 @@ impl Producer {
                         *deadline.get_or_insert_with(|| Instant::now() + config.max_block);
                     self.learn_topic(&record.topic, deadline).await?
                 }
-                Appended::NeedRoom => {
+                Appended::NeedRoom { size } => {
                     let deadline =
                         *deadline.get_or_insert_with(|| Instant::now() + config.max_block);
-                    self.wait_for_room(deadline).await?
+                    self.wait_for_room(size, deadline).await?
                 }
             }
         }
@@ -208,18 +208,13 @@ impl Producer {
         }
     }
 
-    async fn wait_for_room(&self, deadline: Instant) -> Result<(), Error> {
+    async fn wait_for_room(&self, size: usize, deadline: Instant) -> Result<(), Error> {
         let room = self.shared.room.notified();
         tokio::pin!(room);
         room.as_mut().enable();
-        // Room may have been made between the failed append and `enable`.
-        {
-            let acc = self.shared.lock();
-            let c = &self.shared.config;
-            if acc.buffered_bytes < c.buffer_memory && acc.buffered_records < c.buffer_max_messages
-            {
-                return Ok(());
-            }
+        // Room for this record may have been made between the failed append and `enable`.
+        if self.shared.lock().has_room(size, &self.shared.config) {
+            return Ok(());
         }
         match tokio::time::timeout_at(deadline, room).await {
             Ok(()) => Ok(()),

@@ -1,0 +1,65 @@
+//! `ottla perf produce --child`: the measured ottla process. It produces the scenario's
+//! records (one preallocated payload, cloned: no allocation per record), flushes, checks
+//! every delivery, and prints one JSON summary line on stdout.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ottla::producer::{Producer, ProducerRecord};
+use serde::{Deserialize, Serialize};
+
+use super::super::delivery_window::DeliveryWindow;
+use super::super::CmdResult;
+use super::payload::payload;
+use super::plan::Scenario;
+use crate::settings;
+
+/// What the child prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildSummary {
+    /// Records sent.
+    pub records: u64,
+    /// Records whose delivery succeeded.
+    pub delivered: u64,
+    /// Seconds from the first send to the last delivery (no start-up).
+    pub produce_s: f64,
+}
+
+/// Produces `scenario` to `topic` and prints a [`ChildSummary`].
+pub async fn run(props: &ottla::Properties, scenario: &Scenario, topic: &str) -> CmdResult {
+    let linger = scenario.linger_ms.to_string();
+    let idempotence = scenario.idempotence.to_string();
+    let config = settings::producer_config(
+        props,
+        &[
+            ("acks", scenario.acks),
+            ("linger.ms", &linger),
+            ("compression.type", scenario.compression),
+            ("enable.idempotence", &idempotence),
+        ],
+    )?;
+    let window_limit = config.buffer_max_messages;
+    let producer = Producer::new(config).await?;
+    let topic: Arc<str> = Arc::from(topic);
+    let value = payload(scenario.record_size);
+    let mut window = DeliveryWindow::new(window_limit);
+    let mut ignore = |_: i32, _: &_| {};
+    let started = Instant::now();
+    for _ in 0..scenario.records {
+        let record = ProducerRecord::new(Arc::clone(&topic), value.clone());
+        let delivery = producer.send(record).await?;
+        window.push(delivery, &mut ignore).await;
+    }
+    producer.flush().await?;
+    window.drain(&mut ignore).await;
+    let produce_s = started.elapsed().as_secs_f64();
+    let delivered = window.result()?;
+    producer.close(Duration::from_secs(30)).await?;
+    let summary = ChildSummary {
+        records: scenario.records,
+        delivered,
+        produce_s,
+    };
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}

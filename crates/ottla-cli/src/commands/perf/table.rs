@@ -1,0 +1,200 @@
+//! Plain-text tables with aligned columns.
+
+use std::fmt::Write;
+
+use super::results::{Comparison, RunResult};
+
+/// How a column's cells line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text.
+    Left,
+    /// Numbers.
+    Right,
+}
+
+/// Renders a header row, a rule, and the rows; columns are two spaces apart and as wide as
+/// their widest cell (counted in characters). Trailing spaces are trimmed.
+pub fn render(columns: &[(&str, Align)], rows: &[Vec<String>]) -> String {
+    let width = |s: &str| s.chars().count();
+    let mut widths: Vec<usize> = columns.iter().map(|(t, _)| width(t)).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            let (w, align) = (
+                widths.get(i).copied().unwrap_or(0),
+                columns.get(i).map_or(Align::Left, |c| c.1),
+            );
+            let pad = " ".repeat(w.saturating_sub(width(cell)));
+            if i > 0 {
+                text.push_str("  ");
+            }
+            match align {
+                Align::Left => {
+                    text.push_str(cell);
+                    text.push_str(&pad);
+                }
+                Align::Right => {
+                    text.push_str(&pad);
+                    text.push_str(cell);
+                }
+            }
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    line(&mut columns.iter().map(|(t, _)| *t));
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(&mut rule.iter().map(String::as_str));
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// An integer with thousands separators: `1,234,567`.
+pub fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn ratio(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}×"))
+}
+
+/// One row per run.
+pub fn runs_table(runs: &[RunResult]) -> String {
+    use Align::{Left, Right};
+    let columns = [
+        ("client", Left),
+        ("records", Right),
+        ("size B", Right),
+        ("parts", Right),
+        ("codec", Left),
+        ("wall s", Right),
+        ("msgs/s", Right),
+        ("MB/s", Right),
+        ("CPU s", Right),
+        ("CPU µs/msg", Right),
+    ];
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            vec![
+                serde_json::to_value(r.client)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                thousands(r.scenario.records as f64),
+                thousands(r.scenario.record_size as f64),
+                r.scenario.partitions.to_string(),
+                r.scenario.compression.to_owned(),
+                format!("{:.2}", r.wall_s),
+                thousands(r.msgs_per_s),
+                format!("{:.1}", r.mb_per_s),
+                format!("{:.2}", r.cpu_s),
+                format!("{:.3}", r.cpu_us_per_msg),
+            ]
+        })
+        .collect();
+    render(&columns, &rows)
+}
+
+/// One row per scenario both clients ran.
+pub fn ratios_table(comparisons: &[Comparison]) -> String {
+    use Align::{Left, Right};
+    let columns = [
+        ("records", Right),
+        ("size B", Right),
+        ("parts", Right),
+        ("codec", Left),
+        ("CPU/msg ottla÷kcat", Right),
+        ("msgs/s ottla÷kcat", Right),
+    ];
+    let rows: Vec<Vec<String>> = comparisons
+        .iter()
+        .map(|c| {
+            vec![
+                thousands(c.scenario.records as f64),
+                thousands(c.scenario.record_size as f64),
+                c.scenario.partitions.to_string(),
+                c.scenario.compression.to_owned(),
+                ratio(c.cpu_per_msg_ratio),
+                ratio(c.throughput_ratio),
+            ]
+        })
+        .collect();
+    render(&columns, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::results::compare;
+    use super::super::results::tests::{run, scenario};
+    use super::*;
+    use crate::args::PerfClient;
+
+    #[test]
+    fn columns_line_up_left_and_right() {
+        let t = render(
+            &[("name", Align::Left), ("µs", Align::Right)],
+            &[
+                vec!["a".into(), "1.5".into()],
+                vec!["longer".into(), "12.25".into()],
+            ],
+        );
+        assert_eq!(
+            t,
+            "name       µs\n\
+             ------  -----\n\
+             a         1.5\n\
+             longer  12.25\n"
+        );
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(1_234_567.8), "1,234,568");
+        assert_eq!(thousands(-5.0), "0");
+    }
+
+    #[test]
+    fn run_and_ratio_tables() {
+        let s = scenario(1_000_000, 100);
+        let runs = [
+            run(PerfClient::Ottla, s.clone(), 1000, 600, 200),
+            run(PerfClient::Kcat, s, 500, 1200, 400),
+        ];
+        let t = runs_table(&runs);
+        assert_eq!(
+            t,
+            "client    records  size B  parts  codec  wall s     msgs/s   MB/s  CPU s  CPU µs/msg\n\
+             ------  ---------  ------  -----  -----  ------  ---------  -----  -----  ----------\n\
+             ottla   1,000,000     100      1  none     1.00  1,000,000  100.0   0.80       0.800\n\
+             kcat    1,000,000     100      1  none     0.50  2,000,000  200.0   1.60       1.600\n"
+        );
+        let r = ratios_table(&compare(&runs));
+        assert!(
+            r.lines()
+                .nth(2)
+                .unwrap()
+                .ends_with("0.50×              0.50×"),
+            "{r}"
+        );
+    }
+}
