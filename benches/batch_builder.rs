@@ -15,39 +15,8 @@ const RECORDS: usize = 1_000;
 const VALUE_SIZE: usize = 100;
 const CODECS: [Compression; 2] = [Compression::None, Compression::Lz4];
 
-/// Values that look like JSON events: words from a small vocabulary with varying numbers, so
-/// lz4 has realistic work to do.
 fn values() -> Vec<Vec<u8>> {
-    const WORDS: [&str; 8] = [
-        "{\"user\":",
-        "\"event\":",
-        "click",
-        "purchase",
-        "\"ts\":",
-        "error",
-        "\"region\":",
-        "eu-west",
-    ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    (0..RECORDS)
-        .map(|_| {
-            let mut value = String::with_capacity(VALUE_SIZE + 16);
-            while value.len() < VALUE_SIZE {
-                let n = next();
-                value.push_str(WORDS[(n % WORDS.len() as u64) as usize]);
-                value.push_str(&(n >> 40).to_string());
-                value.push(',');
-            }
-            value.truncate(VALUE_SIZE);
-            value.into_bytes()
-        })
-        .collect()
+    ottla_benches::json_like_values(RECORDS, VALUE_SIZE)
 }
 
 fn timestamp(i: usize) -> i64 {

@@ -17,43 +17,14 @@ const VALUE_SIZE: usize = 100;
 /// Values that look like log lines or JSON: words from a small vocabulary with varying numbers,
 /// so compression ratios are realistic rather than trivial.
 fn records() -> Vec<Record> {
-    const WORDS: [&str; 12] = [
-        "{\"user\":",
-        "\"id\":",
-        "\"event\":",
-        "click",
-        "view",
-        "purchase",
-        "\"ts\":",
-        "ok",
-        "error",
-        "\"region\":",
-        "eu-west",
-        "us-east",
-    ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    (0..RECORDS)
-        .map(|i| {
-            let mut value = String::with_capacity(VALUE_SIZE + 16);
-            while value.len() < VALUE_SIZE {
-                let n = next();
-                value.push_str(WORDS[(n % WORDS.len() as u64) as usize]);
-                value.push_str(&(n >> 40).to_string());
-                value.push(',');
-            }
-            value.truncate(VALUE_SIZE);
-            Record {
-                key: Some(Bytes::from(format!("key-{}", i % 64))),
-                value: Some(Bytes::from(value)),
-                headers: vec![Header::new("source", Some(Bytes::from_static(b"bench")))],
-                timestamp: 1_700_000_000_000 + i as i64,
-            }
+    ottla_benches::json_like_values(RECORDS, VALUE_SIZE)
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| Record {
+            key: Some(Bytes::from(format!("key-{}", i % 64))),
+            value: Some(Bytes::from(value)),
+            headers: vec![Header::new("source", Some(Bytes::from_static(b"bench")))],
+            timestamp: 1_700_000_000_000 + i as i64,
         })
         .collect()
 }

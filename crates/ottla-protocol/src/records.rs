@@ -33,6 +33,8 @@ mod decode_tests;
 mod kafka_protocol_interop_tests;
 #[cfg(test)]
 mod round_trip_tests;
+#[cfg(test)]
+mod strategies;
 
 pub use aborted::{filter_aborted, AbortedTransaction};
 pub use builder::{stamp_producer, BatchBuilder};

@@ -1,64 +1,11 @@
 //! Property tests: whatever we encode, we decode to the same records, for every codec.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use proptest::prelude::*;
 
+use super::strategies::{options, record};
 use super::*;
 use crate::compression::Compression;
-
-fn header() -> impl Strategy<Value = Header> {
-    // Few distinct keys so that duplicates are common; some non-ASCII.
-    (
-        prop::sample::select(vec!["", "a", "b", "trace-id", "ключ"]),
-        prop::option::of(prop::collection::vec(any::<u8>(), 0..20)),
-    )
-        .prop_map(|(key, value)| Header::new(key, value.map(Bytes::from)))
-}
-
-fn record() -> impl Strategy<Value = Record> {
-    (
-        prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
-        prop::option::of(prop::collection::vec(any::<u8>(), 0..300)),
-        prop::collection::vec(header(), 0..5),
-        prop_oneof![
-            any::<i64>(),
-            Just(i64::MIN),
-            Just(i64::MAX),
-            Just(-1i64),
-            1_600_000_000_000i64..1_800_000_000_000,
-        ],
-    )
-        .prop_map(|(key, value, headers, timestamp)| Record {
-            key: key.map(Bytes::from),
-            value: value.map(Bytes::from),
-            headers,
-            timestamp,
-        })
-}
-
-fn options() -> impl Strategy<Value = BatchOptions> {
-    (
-        prop::sample::select(Compression::ALL.to_vec()),
-        any::<i64>(),
-        any::<i16>(),
-        any::<i32>(),
-        any::<bool>(),
-        any::<i32>(),
-    )
-        .prop_map(
-            |(compression, producer_id, producer_epoch, base_sequence, transactional, epoch)| {
-                BatchOptions {
-                    compression,
-                    compression_level: None,
-                    producer_id,
-                    producer_epoch,
-                    base_sequence,
-                    transactional,
-                    partition_leader_epoch: epoch,
-                }
-            },
-        )
-}
 
 fn check_batch(batch: &DecodedBatch, records: &[Record], options: &BatchOptions, base: i64) {
     assert_eq!(batch.base_offset, base);
