@@ -44,8 +44,8 @@ pub use decode::{
     TimestampType,
 };
 pub use encode::{
-    encode_batch, encode_control_batch, record_size_estimate, set_base_offset, BatchEncoder,
-    BatchOptions, RECORD_BATCH_OVERHEAD,
+    encode_batch, encode_control_batch, record_size_bound, record_size_estimate, set_base_offset,
+    BatchEncoder, BatchOptions, RECORD_BATCH_OVERHEAD,
 };
 pub use record::{Header, Record};
 

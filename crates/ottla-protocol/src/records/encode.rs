@@ -55,18 +55,25 @@ impl Default for BatchOptions {
 /// make the batch smaller (or a few bytes larger for incompressible data, which the
 /// producer's `batch.size` leaves room for, as in Java).
 pub fn record_size_estimate(record: &Record) -> usize {
+    record_size_bound(
+        record.key.as_deref(),
+        record.value.as_deref(),
+        &record.headers,
+    )
+}
+
+/// [`record_size_estimate`] from the parts of a record, for callers that do not hold a
+/// [`Record`] (the producer sizes each record before it queues it).
+pub fn record_size_bound(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[Header]) -> usize {
     let body = 1 // attributes
         + MAX_VARLONG_SIZE
         + MAX_VARINT_SIZE
-        + nullable_size(record.key.as_deref())
-        + nullable_size(record.value.as_deref())
+        + nullable_size(key)
+        + nullable_size(value)
         + MAX_VARINT_SIZE
-        + record
-            .headers
+        + headers
             .iter()
-            .map(|h| {
-                MAX_VARINT_SIZE + h.key.len() + nullable_size(h.value.as_deref())
-            })
+            .map(|h| MAX_VARINT_SIZE + h.key.len() + nullable_size(h.value.as_deref()))
             .sum::<usize>();
     MAX_VARINT_SIZE + body
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use ottla_protocol::records::RECORD_BATCH_OVERHEAD;
+use ottla_protocol::records::{record_size_bound, RECORD_BATCH_OVERHEAD};
 use tokio::time::Instant;
 
 use super::batch::Batch;
@@ -331,25 +331,13 @@ impl Accumulator {
     }
 }
 
-/// The bytes a record takes in a batch, at most (as `record_size_estimate`, without
-/// building a `Record`): length, attributes, timestamp and offset deltas, key, value, headers.
+/// The bytes a record takes in a batch, at most.
 fn record_size(record: &ProducerRecord) -> usize {
-    const VARINT: usize = 5;
-    const VARLONG: usize = 10;
-    let nullable = |b: Option<&[u8]>| b.map_or(1, |b| VARINT + b.len());
-    let headers: usize = record
-        .headers
-        .iter()
-        .map(|h| VARINT + h.key.len() + nullable(h.value.as_deref()))
-        .sum();
-    VARINT
-        + 1
-        + VARLONG
-        + VARINT
-        + nullable(record.key.as_deref())
-        + nullable(record.value.as_deref())
-        + VARINT
-        + headers
+    record_size_bound(
+        record.key.as_deref(),
+        record.value.as_deref(),
+        &record.headers,
+    )
 }
 
 fn check_size(size: usize, config: &ProducerConfig) -> Result<(), Error> {

@@ -107,6 +107,7 @@ impl Accumulator {
         }
         let mut follow = Followup::default();
         for batch in batches {
+            self.landed(&batch);
             let last_acked = self
                 .queue_of(&batch.topic, batch.partition)
                 .map_or(-1, |pq| pq.last_acked);
@@ -146,7 +147,15 @@ impl Accumulator {
         follow
     }
 
-    /// Applies one verdict; returns whether buffer space was released.
+    /// Counts a drained batch out of flight, before its verdict is applied.
+    pub fn landed(&mut self, batch: &Batch) {
+        if let Some(pq) = self.queue_of(&batch.topic, batch.partition) {
+            pq.in_flight = pq.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Applies one verdict to a batch not in flight; returns whether buffer space was
+    /// released.
     pub fn apply(
         &mut self,
         batch: Batch,
@@ -155,9 +164,6 @@ impl Accumulator {
         config: &ProducerConfig,
     ) -> bool {
         let idempotent = config.idempotence;
-        if let Some(pq) = self.queue_of(&batch.topic, batch.partition) {
-            pq.in_flight = pq.in_flight.saturating_sub(1);
-        }
         let verdict = match verdict {
             Verdict::Retry(e) | Verdict::RetryAfterBump(e)
                 if batch.attempts > config.retries

@@ -41,6 +41,25 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The transaction coordinator: `known`, or, when the last try said it moved, looked up
+    /// again and remembered.
+    pub async fn txn_coordinator(&self, refind: bool, known: i32) -> Result<i32, Error> {
+        if !refind {
+            return Ok(known);
+        }
+        let txn_id = self.config.transactional_id.as_deref().unwrap_or_default();
+        let node = coordinator::find_coordinator(
+            &self.client,
+            coordinator::CoordinatorKind::Transaction,
+            txn_id,
+        )
+        .await?;
+        if let Some(t) = self.lock().txn.as_mut() {
+            t.coordinator = Some(node);
+        }
+        Ok(node)
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, Accumulator> {
         // Every update under this lock leaves the accumulator consistent between statements
         // that can panic only on bugs; recover rather than poison every later send.
@@ -323,15 +342,7 @@ fn fail_txn_partitions(
     error: Error,
     config: &ProducerConfig,
 ) -> bool {
-    let fenced = matches!(error.kafka_code(), Some(c) if c == ottla_protocol::error_code::ErrorCode::PRODUCER_FENCED || c == ottla_protocol::error_code::ErrorCode::INVALID_PRODUCER_EPOCH);
-    let error = if fenced {
-        Error::ProducerFenced {
-            transactional_id: config.transactional_id.clone(),
-            code: error.kafka_code().unwrap_or_default(),
-        }
-    } else {
-        error
-    };
+    let fenced = super::transaction::as_fenced(config, &error);
     let mut released = false;
     for (topic, p) in partitions {
         let batches: Vec<Batch> = acc
@@ -339,15 +350,10 @@ fn fail_txn_partitions(
             .map(|pq| pq.queue.drain(..).chain(pq.open.take()).collect())
             .unwrap_or_default();
         for b in batches {
-            let verdict = if fenced {
-                Verdict::Fenced(error.clone())
-            } else {
-                Verdict::Fail(error.clone())
+            let verdict = match &fenced {
+                Some(f) => Verdict::Fenced(f.clone()),
+                None => Verdict::Fail(error.clone()),
             };
-            // `apply` counts the batch out of flight; these never were.
-            if let Some(pq) = acc.queue_of(topic, *p) {
-                pq.in_flight += 1;
-            }
             released |= acc.apply(b, verdict, Instant::now(), config);
         }
     }
@@ -377,21 +383,8 @@ fn add_to_txn(shared: &Arc<Shared>, partitions: Vec<(Arc<str>, i32)>) -> BoxFutu
                     let shared = Arc::clone(&shared);
                     let list = list.clone();
                     let txn_id = txn_id.clone();
-                    let prev = coordinator;
                     async move {
-                        let node = if refind {
-                            coordinator::find_coordinator(
-                                &shared.client,
-                                coordinator::CoordinatorKind::Transaction,
-                                &txn_id,
-                            )
-                            .await?
-                        } else {
-                            prev
-                        };
-                        if let Some(t) = shared.lock().txn.as_mut() {
-                            t.coordinator = Some(node);
-                        }
+                        let node = shared.txn_coordinator(refind, coordinator).await?;
                         coordinator::add_partitions(&shared.client, node, &txn_id, identity, &list)
                             .await
                     }
@@ -457,6 +450,7 @@ fn start_request(
     if !failed.is_empty() {
         let mut acc = shared.lock();
         for (b, e) in failed {
+            acc.landed(&b);
             acc.apply(b, Verdict::Fail(e), Instant::now(), config);
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use super::config::ProducerConfig;
 use super::coordinator::{self, CoordinatorKind, GroupMetadata};
 use super::handle::Producer;
 use super::sender::Shared;
@@ -72,18 +73,28 @@ fn not_transactional() -> Error {
     Error::TransactionState("the producer has no transactional.id".into())
 }
 
-fn fenced_or(shared: &Shared, e: Error) -> Error {
+/// The error a transactional producer reports when `e` says another instance took over.
+pub(crate) fn as_fenced(config: &ProducerConfig, e: &Error) -> Option<Error> {
     use ottla_protocol::error_code::ErrorCode;
     match e.kafka_code() {
         Some(c) if c == ErrorCode::PRODUCER_FENCED || c == ErrorCode::INVALID_PRODUCER_EPOCH => {
-            let fenced = Error::ProducerFenced {
-                transactional_id: shared.config.transactional_id.clone(),
+            Some(Error::ProducerFenced {
+                transactional_id: config.transactional_id.clone(),
                 code: c,
-            };
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `e`, or the fencing it means (which then ends the producer).
+fn fenced_or(shared: &Shared, e: Error) -> Error {
+    match as_fenced(&shared.config, &e) {
+        Some(fenced) => {
             shared.lock().fatal = Some(fenced.clone());
             fenced
         }
-        _ => e,
+        None => e,
     }
 }
 
@@ -201,16 +212,7 @@ impl Producer {
                 let txn_id = txn_id.clone();
                 let group_id = group.group_id.clone();
                 async move {
-                    let node = if refind {
-                        coordinator::find_coordinator(
-                            &shared.client,
-                            CoordinatorKind::Transaction,
-                            &txn_id,
-                        )
-                        .await?
-                    } else {
-                        coordinator
-                    };
+                    let node = shared.txn_coordinator(refind, coordinator).await?;
                     coordinator::add_offsets(&shared.client, node, &txn_id, identity, &group_id)
                         .await
                 }
@@ -364,20 +366,7 @@ impl Producer {
             let shared = Arc::clone(&shared);
             let txn_id = txn_id.to_owned();
             async move {
-                let node = if refind {
-                    let node = coordinator::find_coordinator(
-                        &shared.client,
-                        CoordinatorKind::Transaction,
-                        &txn_id,
-                    )
-                    .await?;
-                    if let Some(t) = shared.lock().txn.as_mut() {
-                        t.coordinator = Some(node);
-                    }
-                    node
-                } else {
-                    coordinator
-                };
+                let node = shared.txn_coordinator(refind, coordinator).await?;
                 coordinator::end_txn(&shared.client, node, &txn_id, identity, commit).await
             }
         })
