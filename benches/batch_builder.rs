@@ -1,6 +1,7 @@
 //! The producer's hot path: `BatchBuilder` (append records as they arrive, then build) against
 //! `encode_batch` of the same records already collected as `Record`s. 1 000 records of
-//! 100-byte values, no key or headers, codecs none and lz4.
+//! 100-byte values, no key or headers, codecs none and lz4; and the append cost of 100
+//! 10 KB values (written without zero-filling first).
 //!
 //! `cargo bench -p ottla-benches --bench batch_builder`
 
@@ -104,6 +105,14 @@ fn append(c: &mut Criterion) {
     group.throughput(Throughput::Elements(RECORDS as u64));
     group.bench_function("1000x100B", |b| {
         b.iter(|| black_box(filled(capacity, &values).size_in_bytes()))
+    });
+    let large = ottla_benches::json_like_values(100, 10_000);
+    let large_capacity = builder_capacity(&large);
+    group.throughput(Throughput::Bytes(
+        large.iter().map(|v| v.len() as u64).sum(),
+    ));
+    group.bench_function("100x10KB", |b| {
+        b.iter(|| black_box(filled(large_capacity, &large).size_in_bytes()))
     });
     group.finish();
 }

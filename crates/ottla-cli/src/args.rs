@@ -156,6 +156,12 @@ pub struct PerfProduceArgs {
     /// kcat to run (a kcat over librdkafka 2.16 or later).
     #[arg(long, env = "OTTLA_KCAT", value_name = "PATH")]
     pub kcat: Option<PathBuf>,
+    /// The broker's process id (a local broker): the tables then show the broker's CPU time
+    /// during each run and how busy it was (CPU time / wall time), from /proc/PID/stat. A
+    /// broker that serves a connection's requests one at a time and is busy near 100% of a
+    /// run is what limits that run.
+    #[arg(long, value_name = "PID")]
+    pub broker_pid: Option<u32>,
     /// Run the whole matrix instead of one configuration: 1,000,000 × 100 B and
     /// 100,000 × 10 KB; 1 and 8 partitions; none and lz4 (with --acks and --linger-ms).
     #[arg(long)]
@@ -166,6 +172,10 @@ pub struct PerfProduceArgs {
     /// Keep the topics the runs created.
     #[arg(long)]
     pub keep_topics: bool,
+    /// Runs of each client per scenario, the clients taking turns; the tables and ratios use
+    /// each client's median wall time and median CPU time (--json also lists every run).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
     /// Internal: be the measured ottla child (produce to --topic and print a JSON summary).
     #[arg(long, hide = true)]
     pub child: bool,

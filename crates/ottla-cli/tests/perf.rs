@@ -39,6 +39,8 @@ fn both_clients_measured_on_the_broker() {
     let Some(b) = bootstrap() else { return };
     let Some(k) = kcat() else { return };
     let k = k.to_string_lossy().into_owned();
+    // Any process can stand in for the broker's: this test's own (mostly idle) process.
+    let watched = std::process::id().to_string();
     let out = ottla(&[
         "-b",
         &b,
@@ -56,6 +58,10 @@ fn both_clients_measured_on_the_broker() {
         &k,
         "--topic-prefix",
         "cli-perf",
+        "--repeat",
+        "2",
+        "--broker-pid",
+        &watched,
         "--json",
     ]);
     assert!(
@@ -65,8 +71,9 @@ fn both_clients_measured_on_the_broker() {
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let runs = doc["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 2, "{doc}");
-    for (run, client) in runs.iter().zip(["ottla", "kcat"]) {
+    assert_eq!(runs.len(), 4, "{doc}");
+    let clients = ["ottla", "kcat", "ottla", "kcat"];
+    for (run, client) in runs.iter().zip(clients) {
         assert_eq!(run["client"], client);
         assert_eq!(run["records"], 20000);
         assert_eq!(run["record_size"], 100);
@@ -87,9 +94,42 @@ fn both_clients_measured_on_the_broker() {
             run["cpu_s"].as_f64().unwrap(),
         );
         assert!((user + sys - cpu).abs() < 1e-9, "{run}");
+        let (broker, busy) = (
+            run["broker_cpu_s"].as_f64().unwrap(),
+            run["broker_busy"].as_f64().unwrap(),
+        );
+        assert!(broker >= 0.0, "{run}");
+        assert!(
+            (busy * run["wall_s"].as_f64().unwrap() - broker).abs() < 1e-9,
+            "{run}"
+        );
         // Throughput is records over wall time.
         let rate = run["msgs_per_s"].as_f64().unwrap() * run["wall_s"].as_f64().unwrap();
         assert!((rate - 20000.0).abs() < 1.0, "{run}");
+    }
+    // With two runs each, the medians are the upper middles: each client's slower wall time
+    // and larger CPU time.
+    let medians = doc["medians"].as_array().unwrap();
+    assert_eq!(medians.len(), 2, "{doc}");
+    for (m, client) in medians.iter().zip(["ottla", "kcat"]) {
+        let of = |figure: &str| {
+            runs.iter()
+                .filter(|r| r["client"] == client)
+                .map(|r| r[figure].as_f64().unwrap())
+                .fold(0.0, f64::max)
+        };
+        assert_eq!(
+            (m["client"].as_str(), m["runs"].as_u64()),
+            (Some(client), Some(2))
+        );
+        assert!(
+            (m["wall_s"].as_f64().unwrap() - of("wall_s")).abs() < 1e-6,
+            "{doc}"
+        );
+        assert!(
+            (m["cpu_s"].as_f64().unwrap() - of("cpu_s")).abs() < 1e-6,
+            "{doc}"
+        );
     }
     let c = &doc["comparisons"][0];
     assert!(c["cpu_per_msg_ratio"].as_f64().unwrap() > 0.0, "{doc}");

@@ -16,15 +16,15 @@ pub type Outcome = Result<RecordMetadata, ottla::Error>;
 
 /// A record's delivery as the window needs it: a future that can say it is finished.
 pub trait Pending: Future<Output = Outcome> + Unpin {
-    /// Whether awaiting it would return at once.
-    fn is_done(&self) -> bool;
+    /// The outcome if it is known (awaiting would return it at once).
+    fn try_result(&self) -> Option<Outcome>;
     /// The partition the record was queued for.
     fn partition(&self) -> i32;
 }
 
 impl Pending for DeliveryFuture {
-    fn is_done(&self) -> bool {
-        DeliveryFuture::is_done(self)
+    fn try_result(&self) -> Option<Outcome> {
+        DeliveryFuture::try_result(self)
     }
 
     fn partition(&self) -> i32 {
@@ -80,16 +80,23 @@ impl<F: Pending> DeliveryWindow<F> {
     /// Adds the future of a record just sent, then settles what is finished at the front
     /// (and waits for the oldest while the window is over its limit). `observe` sees each
     /// settled record's partition and outcome, in send order.
-    pub async fn push(&mut self, delivery: F, observe: &mut impl FnMut(i32, &Outcome)) {
+    ///
+    /// The adding and settling happen before the returned future is first polled; the future
+    /// only holds the waiting, so the common case (no wait) moves little.
+    pub fn push<'a, O: FnMut(i32, &Outcome)>(
+        &'a mut self,
+        delivery: F,
+        observe: &'a mut O,
+    ) -> impl Future<Output = ()> + 'a {
         self.pending.push_back(delivery);
-        while let Some(front) = self.pending.front() {
-            if !front.is_done() && self.pending.len() <= self.limit {
-                break;
+        self.settle_finished(observe);
+        async move {
+            while self.pending.len() > self.limit {
+                let Some(oldest) = self.pending.pop_front() else {
+                    break;
+                };
+                self.settle(oldest, observe).await;
             }
-            let Some(oldest) = self.pending.pop_front() else {
-                break;
-            };
-            self.settle(oldest, observe).await;
         }
     }
 
@@ -100,9 +107,30 @@ impl<F: Pending> DeliveryWindow<F> {
         }
     }
 
+    /// Settles the finished records at the front, without waiting.
+    fn settle_finished(&mut self, observe: &mut impl FnMut(i32, &Outcome)) {
+        while let Some(front) = self.pending.front() {
+            let Some(outcome) = front.try_result() else {
+                break;
+            };
+            let partition = front.partition();
+            self.pending.pop_front();
+            self.record(partition, outcome, observe);
+        }
+    }
+
     async fn settle(&mut self, delivery: F, observe: &mut impl FnMut(i32, &Outcome)) {
         let partition = delivery.partition();
         let outcome = delivery.await;
+        self.record(partition, outcome, observe);
+    }
+
+    fn record(
+        &mut self,
+        partition: i32,
+        outcome: Outcome,
+        observe: &mut impl FnMut(i32, &Outcome),
+    ) {
         observe(partition, &outcome);
         match outcome {
             Ok(_) => self.delivered += 1,
@@ -191,8 +219,8 @@ mod tests {
     }
 
     impl Pending for Manual {
-        fn is_done(&self) -> bool {
-            self.slot.lock().unwrap().0.is_some()
+        fn try_result(&self) -> Option<Outcome> {
+            self.slot.lock().unwrap().0.clone()
         }
         fn partition(&self) -> i32 {
             self.partition

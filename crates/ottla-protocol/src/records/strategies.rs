@@ -18,7 +18,11 @@ pub(super) fn header() -> impl Strategy<Value = Header> {
 pub(super) fn record() -> impl Strategy<Value = Record> {
     (
         prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
-        prop::option::of(prop::collection::vec(any::<u8>(), 0..300)),
+        // Mostly small values; some past 1 KiB, which `BatchBuilder` writes another way.
+        prop::option::of(prop_oneof![
+            4 => prop::collection::vec(any::<u8>(), 0..300),
+            1 => prop::collection::vec(any::<u8>(), 1000..3000),
+        ]),
         prop::collection::vec(header(), 0..5),
         prop_oneof![
             any::<i64>(),

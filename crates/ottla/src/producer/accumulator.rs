@@ -50,6 +50,9 @@ pub(crate) struct PartitionQueue {
     /// Its sequence numbers start over under the next epoch (a gap or a lost producer
     /// state); its queued batches are stamped again.
     pub reset_sequences: bool,
+    /// Bytes of the last batch closed here: the next batch's buffer starts that large, so a
+    /// stream of big records does not grow (and copy) every buffer from the initial size.
+    pub last_batch_bytes: usize,
 }
 
 impl PartitionQueue {
@@ -57,6 +60,14 @@ impl PartitionQueue {
         Self {
             last_acked: -1,
             ..Self::default()
+        }
+    }
+
+    /// Closes the open batch (if any) and queues it for sending.
+    pub fn seal(&mut self) {
+        if let Some(b) = self.open.take() {
+            self.last_batch_bytes = b.size_in_bytes();
+            self.queue.push_back(b);
         }
     }
 
@@ -230,9 +241,7 @@ impl Accumulator {
             let full = open.records >= config.batch_num_messages
                 || open.size_in_bytes() + size > config.batch_size;
             if full {
-                if let Some(b) = pq.open.take() {
-                    pq.queue.push_back(b);
-                }
+                pq.seal();
                 wake = true;
             }
         }
@@ -241,7 +250,9 @@ impl Accumulator {
             None => {
                 let id = self.next_batch_id;
                 self.next_batch_id += 1;
-                let capacity = config.batch_size.min(INITIAL_BATCH_CAPACITY);
+                let capacity = config
+                    .batch_size
+                    .min(INITIAL_BATCH_CAPACITY.max(pq.last_batch_bytes));
                 let mut b = Batch::new(id, Arc::clone(&record.topic), partition, capacity, now());
                 b.transactional = self.txn.is_some();
                 self.incomplete.insert(id, Arc::clone(&b.outcome));
@@ -271,16 +282,12 @@ impl Accumulator {
         let delivery = DeliveryFuture {
             outcome: Arc::clone(&batch.outcome),
             index,
-            topic: Arc::clone(&record.topic),
-            partition,
             timestamp,
         };
         if batch.records >= config.batch_num_messages
             || batch.size_in_bytes() + RECORD_BATCH_OVERHEAD >= config.batch_size
         {
-            if let Some(b) = pq.open.take() {
-                pq.queue.push_back(b);
-            }
+            pq.seal();
             wake = true;
         }
         if sticky {

@@ -49,6 +49,7 @@ impl Batch {
     pub fn new(id: u64, topic: Arc<str>, partition: i32, capacity: usize, now: Instant) -> Self {
         Self {
             id,
+            outcome: Arc::new(BatchOutcome::new(Arc::clone(&topic), partition)),
             topic,
             partition,
             builder: Some(BatchBuilder::new(capacity)),
@@ -56,7 +57,6 @@ impl Batch {
             records: 0,
             bytes: 0,
             created: now,
-            outcome: Arc::new(BatchOutcome::default()),
             sequence: None,
             transactional: false,
             attempts: 0,

@@ -19,14 +19,27 @@ pub(crate) struct BatchDelivered {
 
 /// The outcome of one batch, shared by the futures of all its records (as the Java client's
 /// `ProduceRequestResult`): completing a batch of 10 000 records is one store and one wake
-/// per waiting task, not 10 000 channel sends.
-#[derive(Debug, Default)]
+/// per waiting task, not 10 000 channel sends. It also holds the batch's topic and
+/// partition, so a record's future carries neither (no reference count to touch per record).
+#[derive(Debug)]
 pub(crate) struct BatchOutcome {
+    topic: Arc<str>,
+    partition: i32,
     result: OnceLock<Result<BatchDelivered, Error>>,
     wakers: Mutex<Vec<Waker>>,
 }
 
 impl BatchOutcome {
+    /// The outcome-to-be of a batch for `topic`-`partition`.
+    pub fn new(topic: Arc<str>, partition: i32) -> Self {
+        Self {
+            topic,
+            partition,
+            result: OnceLock::new(),
+            wakers: Mutex::new(Vec::new()),
+        }
+    }
+
     /// Sets the outcome (the first call wins) and wakes every waiter.
     pub fn complete(&self, result: Result<BatchDelivered, Error>) {
         if self.result.set(result).is_ok() {
@@ -81,15 +94,18 @@ impl BatchOutcome {
 pub struct DeliveryFuture {
     pub(crate) outcome: Arc<BatchOutcome>,
     pub(crate) index: u32,
-    pub(crate) topic: Arc<str>,
-    pub(crate) partition: i32,
     pub(crate) timestamp: i64,
 }
 
 impl DeliveryFuture {
+    /// The topic the record was queued for.
+    pub fn topic(&self) -> &str {
+        &self.outcome.topic
+    }
+
     /// The partition the record was queued for.
     pub fn partition(&self) -> i32 {
-        self.partition
+        self.outcome.partition
     }
 
     /// Whether the outcome is known.
@@ -97,10 +113,22 @@ impl DeliveryFuture {
         self.outcome.is_done()
     }
 
+    /// The outcome if it is known, without waiting (awaiting the future gives the same).
+    pub fn try_result(&self) -> Option<Result<RecordMetadata, Error>> {
+        self.outcome.result.get().map(|r| self.resolve(r))
+    }
+
+    fn resolve(&self, result: &Result<BatchDelivered, Error>) -> Result<RecordMetadata, Error> {
+        match result {
+            Ok(d) => Ok(self.metadata(d)),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
     fn metadata(&self, d: &BatchDelivered) -> RecordMetadata {
         RecordMetadata {
-            topic: Arc::clone(&self.topic),
-            partition: self.partition,
+            topic: Arc::clone(&self.outcome.topic),
+            partition: self.outcome.partition,
             offset: if d.base_offset >= 0 {
                 d.base_offset + i64::from(self.index)
             } else {
@@ -122,8 +150,7 @@ impl Future for DeliveryFuture {
         let this = self.get_mut();
         match this.outcome.poll_result(cx.waker()) {
             None => Poll::Pending,
-            Some(Ok(d)) => Poll::Ready(Ok(this.metadata(d))),
-            Some(Err(e)) => Poll::Ready(Err(e.clone())),
+            Some(r) => Poll::Ready(this.resolve(r)),
         }
     }
 }
@@ -136,15 +163,17 @@ mod tests {
         DeliveryFuture {
             outcome: Arc::clone(outcome),
             index,
-            topic: Arc::from("t"),
-            partition: 2,
             timestamp: 77,
         }
     }
 
+    fn outcome() -> Arc<BatchOutcome> {
+        Arc::new(BatchOutcome::new(Arc::from("t"), 2))
+    }
+
     #[tokio::test]
     async fn every_record_of_a_batch_gets_its_offset() {
-        let outcome = Arc::new(BatchOutcome::default());
+        let outcome = outcome();
         let waiting: Vec<_> = (0..3).map(|i| tokio::spawn(future(&outcome, i))).collect();
         tokio::task::yield_now().await;
         outcome.complete(Ok(BatchDelivered {
@@ -158,17 +187,23 @@ mod tests {
                 (m.partition, m.offset, m.timestamp),
                 (2, 100 + i as i64, 77)
             );
+            assert_eq!(&*m.topic, "t");
         }
         let late = future(&outcome, 5).await.unwrap();
         assert_eq!(late.offset, 105);
+        let peeked = future(&outcome, 6).try_result().unwrap().unwrap();
+        assert_eq!(peeked.offset, 106);
+        assert!(future(&Arc::new(BatchOutcome::new(Arc::from("t"), 2)), 0)
+            .try_result()
+            .is_none());
     }
 
     #[tokio::test]
     async fn failure_reaches_every_record_and_append_time_wins() {
-        let failed = Arc::new(BatchOutcome::default());
+        let failed = outcome();
         failed.complete(Err(Error::Closed));
         assert!(matches!(future(&failed, 0).await, Err(Error::Closed)));
-        let appended = Arc::new(BatchOutcome::default());
+        let appended = outcome();
         appended.complete(Ok(BatchDelivered {
             base_offset: -1,
             log_append_time: 5_000,

@@ -64,9 +64,7 @@ impl Accumulator {
                 if let Some(open) = &pq.open {
                     let due = open.created + config.linger;
                     if hurry || now >= due {
-                        if let Some(b) = pq.open.take() {
-                            pq.queue.push_back(b);
-                        }
+                        pq.seal();
                     } else {
                         out.next_wake = earliest(out.next_wake, due);
                     }

@@ -109,34 +109,62 @@ impl Producer {
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, Error> {
         let config = &self.shared.config;
         let chosen = match (&config.partitioner, record.partition) {
-            (Some(p), None) => self.custom_partition(p.as_ref(), &record).await?,
+            (Some(p), None) => Box::pin(self.custom_partition(p.as_ref(), &record)).await?,
             _ => None,
         };
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
-        let mut deadline = None;
-        loop {
-            let appended =
-                self.shared
-                    .lock()
-                    .append(&record, chosen, timestamp, config, Instant::now)?;
-            match appended {
-                Appended::Queued { delivery, wake } => {
-                    if wake {
-                        self.shared.wake.notify_one();
-                    }
-                    return Ok(delivery);
+        match self.try_append(&record, chosen, timestamp)? {
+            Ok(delivery) => Ok(delivery),
+            // The waits hold metadata and timer futures: boxed, so the future of every
+            // `send` stays small and cheap to move (the common case never waits).
+            Err(first) => Box::pin(self.send_after_wait(record, chosen, timestamp, first)).await,
+        }
+    }
+
+    /// One attempt to queue `record`: its delivery future, or what it has to wait for.
+    fn try_append(
+        &self,
+        record: &ProducerRecord,
+        chosen: Option<i32>,
+        timestamp: i64,
+    ) -> Result<Result<DeliveryFuture, Wait>, Error> {
+        let appended = self.shared.lock().append(
+            record,
+            chosen,
+            timestamp,
+            &self.shared.config,
+            Instant::now,
+        )?;
+        Ok(match appended {
+            Appended::Queued { delivery, wake } => {
+                if wake {
+                    self.shared.wake.notify_one();
                 }
-                Appended::NeedTopic => {
-                    let deadline =
-                        *deadline.get_or_insert_with(|| Instant::now() + config.max_block);
-                    self.learn_topic(&record.topic, deadline).await?
-                }
-                Appended::NeedRoom { size } => {
-                    let deadline =
-                        *deadline.get_or_insert_with(|| Instant::now() + config.max_block);
-                    self.wait_for_room(size, deadline).await?
-                }
+                Ok(delivery)
             }
+            Appended::NeedTopic => Err(Wait::Topic),
+            Appended::NeedRoom { size } => Err(Wait::Room { size }),
+        })
+    }
+
+    /// Waits (metadata or buffer room, up to `max.block.ms` in all) and tries again.
+    async fn send_after_wait(
+        &self,
+        record: ProducerRecord,
+        chosen: Option<i32>,
+        timestamp: i64,
+        mut waiting: Wait,
+    ) -> Result<DeliveryFuture, Error> {
+        let deadline = Instant::now() + self.shared.config.max_block;
+        loop {
+            match waiting {
+                Wait::Topic => self.learn_topic(&record.topic, deadline).await?,
+                Wait::Room { size } => self.wait_for_room(size, deadline).await?,
+            }
+            waiting = match self.try_append(&record, chosen, timestamp)? {
+                Ok(delivery) => return Ok(delivery),
+                Err(w) => w,
+            };
         }
     }
 
@@ -280,6 +308,14 @@ impl Producer {
     pub fn pending_records(&self) -> usize {
         self.shared.lock().buffered_records
     }
+}
+
+/// What a `send` that could not queue its record at once waits for.
+enum Wait {
+    /// The topic's partitions.
+    Topic,
+    /// Room in the buffer for `size` bytes.
+    Room { size: usize },
 }
 
 struct FlushGuard<'a>(&'a Shared);

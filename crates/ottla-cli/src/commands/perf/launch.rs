@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use super::broker::BrokerProcess;
 use super::child::ChildSummary;
 use super::cpu::{reaped_children, CpuTime};
 use super::plan::Scenario;
@@ -17,16 +18,19 @@ pub struct Measured {
     pub cpu: CpuTime,
     /// Its exit status, stdout and stderr.
     pub output: Output,
+    /// The broker's CPU time over the same span, when a broker process is watched.
+    pub broker_cpu: Option<Duration>,
 }
 
-/// Runs `command` to its end (stdin closed, stdout and stderr captured) and measures it.
-/// Blocking: call it off the async runtime.
-pub fn measure(mut command: Command) -> Result<Measured, String> {
+/// Runs `command` to its end (stdin closed, stdout and stderr captured) and measures it, and
+/// `broker`'s CPU time meanwhile. Blocking: call it off the async runtime.
+pub fn measure(mut command: Command, broker: Option<BrokerProcess>) -> Result<Measured, String> {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let program = command.get_program().to_string_lossy().into_owned();
+    let broker_before = broker.map(|b| b.cpu()).transpose()?;
     let before = reaped_children().map_err(|e| format!("getrusage: {e}"))?;
     let started = Instant::now();
     let child = command
@@ -37,10 +41,15 @@ pub fn measure(mut command: Command) -> Result<Measured, String> {
         .map_err(|e| format!("waiting for {program}: {e}"))?;
     let wall = started.elapsed();
     let after = reaped_children().map_err(|e| format!("getrusage: {e}"))?;
+    let broker_cpu = match (broker, broker_before) {
+        (Some(b), Some(before)) => Some(b.cpu()?.saturating_sub(before)),
+        _ => None,
+    };
     Ok(Measured {
         wall,
         cpu: after.since(before),
         output,
+        broker_cpu,
     })
 }
 
@@ -231,7 +240,7 @@ mod tests {
             "-c",
             r#"i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; echo '{"records":20,"delivered":20,"produce_s":0.5}'"#,
         ]);
-        let m = measure(c).unwrap();
+        let m = measure(c, None).unwrap();
         assert!(m.cpu.total() > Duration::ZERO);
         assert!(m.wall > Duration::ZERO);
         let s = check_ottla(&m.output, &scenario()).unwrap();
@@ -247,7 +256,7 @@ mod tests {
             "-c",
             "echo '% Delivery failed for message: Local: Unknown partition' >&2; exit 1",
         ]);
-        let m = measure(c).unwrap();
+        let m = measure(c, None).unwrap();
         let e = check_kcat(&m.output).unwrap_err();
         assert!(e.contains("Unknown partition"), "{e}");
         assert!(check_ottla(&m.output, &scenario()).is_err());

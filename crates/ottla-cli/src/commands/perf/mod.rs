@@ -6,7 +6,8 @@
 //! `acks`, `linger.ms`, codec and idempotence. Wall time is from spawn to exit; CPU time is
 //! the child's user + system time from `getrusage(RUSAGE_CHILDREN)` (`cpu.rs` explains why
 //! that is exact). The ottla child is this binary (`--child`); kcat reads the payload from a
-//! file written once per record size (`payload.rs`).
+//! file written once per record size (`payload.rs`). With `--repeat N` the clients take turns
+//! N times per scenario and the tables show each client's medians (`results.rs`).
 //!
 //! | file | holds |
 //! |---|---|
@@ -15,9 +16,11 @@
 //! | `child.rs` | the measured ottla process |
 //! | `launch.rs` | the child command lines, spawning and measuring, checking the outcome |
 //! | `cpu.rs` | CPU time from `getrusage(RUSAGE_CHILDREN)` |
+//! | `broker.rs` | a local broker's CPU time (`--broker-pid`) |
 //! | `results.rs` | per-run figures and ottla/kcat ratios |
 //! | `table.rs` | the summary tables |
 
+mod broker;
 mod child;
 mod cpu;
 mod launch;
@@ -38,7 +41,7 @@ use crate::args::{PerfClient, PerfCommand, PerfProduceArgs};
 use crate::settings;
 use payload::PayloadFiles;
 use plan::Scenario;
-use results::{compare, Comparison, RunResult};
+use results::{compare, medians, Comparison, RunResult};
 
 /// Runs `ottla perf …`.
 pub async fn run(props: &ottla::Properties, cmd: PerfCommand) -> CmdResult {
@@ -59,6 +62,7 @@ pub async fn run(props: &ottla::Properties, cmd: PerfCommand) -> CmdResult {
 #[derive(Debug, Serialize)]
 struct Report {
     runs: Vec<RunResult>,
+    medians: Vec<RunResult>,
     comparisons: Vec<Comparison>,
 }
 
@@ -78,11 +82,16 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
         };
     // The admin client ignores the producer settings meant for the children.
     let admin = ottla::Client::connect(settings::client_config(props, PRODUCER_KEYS)?).await?;
+    let broker = args
+        .broker_pid
+        .map(broker::BrokerProcess::new)
+        .transpose()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let files =
         PayloadFiles::new().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
 
-    let total = (scenarios.len() * clients.len()) as u64;
+    let repeat = args.repeat.max(1) as usize;
+    let total = (scenarios.len() * clients.len() * repeat) as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
@@ -91,8 +100,9 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
     bar.enable_steady_tick(Duration::from_millis(200));
 
     let mut runs = Vec::new();
+    let turns: Vec<PerfClient> = (0..repeat).flat_map(|_| clients.clone()).collect();
     for scenario in &scenarios {
-        for &client in &clients {
+        for &client in &turns {
             bar.set_message(format!("{} {}", name(client), scenario.label()));
             let topic = fresh_topic(&args.topic_prefix, client, scenario);
             create_topic(
@@ -115,7 +125,7 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
                     launch::kcat_command(kcat, props, scenario, &topic, &file)
                 }
             };
-            let measured = tokio::task::spawn_blocking(move || launch::measure(command))
+            let measured = tokio::task::spawn_blocking(move || launch::measure(command, broker))
                 .await
                 .map_err(|e| format!("measuring task: {e}"))?;
             let checked = measured.and_then(|m| {
@@ -131,7 +141,10 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
                 }
             }
             let m = checked.map_err(|e| format!("{} ({}): {e}", scenario.label(), name(client)))?;
-            let result = RunResult::new(client, scenario.clone(), topic, m.wall, m.cpu);
+            let mut result = RunResult::new(client, scenario.clone(), topic, m.wall, m.cpu);
+            if let Some(cpu) = m.broker_cpu {
+                result = result.with_broker_cpu(cpu);
+            }
             bar.println(format!(
                 "{:<5} {}: {:.0} msgs/s, {:.1} MB/s, {:.3} CPU µs/msg",
                 name(client),
@@ -147,12 +160,20 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
     bar.finish_and_clear();
     drop(files);
 
-    let comparisons = compare(&runs);
+    let medians = medians(&runs);
+    let comparisons = compare(&medians);
     if args.json {
-        let report = Report { runs, comparisons };
+        let report = Report {
+            runs,
+            medians,
+            comparisons,
+        };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", table::runs_table(&runs));
+        if repeat > 1 {
+            println!("median of {repeat} runs per client and scenario");
+        }
+        print!("{}", table::runs_table(&medians));
         if !comparisons.is_empty() {
             println!();
             print!("{}", table::ratios_table(&comparisons));

@@ -32,6 +32,15 @@ pub struct RunResult {
     pub mb_per_s: f64,
     /// CPU microseconds per record.
     pub cpu_us_per_msg: f64,
+    /// Runs these figures stand for (above 1: the medians of that many runs).
+    pub runs: usize,
+    /// The broker's CPU seconds during the run (`--broker-pid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_cpu_s: Option<f64>,
+    /// Broker CPU time / wall time: near 1 (or above, for a broker serving on several
+    /// threads), the broker was busy all the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_busy: Option<f64>,
 }
 
 /// `n / d`, or 0 when `d` is not positive.
@@ -66,8 +75,66 @@ impl RunResult {
             mb_per_s: per(scenario.payload_bytes() as f64 / 1e6, wall_s),
             cpu_us_per_msg: per(cpu_s * 1e6, records),
             scenario,
+            runs: 1,
+            broker_cpu_s: None,
+            broker_busy: None,
         }
     }
+
+    /// Adds the broker's CPU time over the run.
+    pub fn with_broker_cpu(mut self, cpu: Duration) -> Self {
+        let cpu_s = cpu.as_secs_f64();
+        self.broker_cpu_s = Some(cpu_s);
+        self.broker_busy = (self.wall_s > 0.0).then(|| cpu_s / self.wall_s);
+        self
+    }
+}
+
+/// The middle value's index in a sorted list of `n` (the upper middle when `n` is even).
+fn middle(n: usize) -> usize {
+    n / 2
+}
+
+/// One result per client and scenario, in the order of their first run: the median wall
+/// time and, from the run with the median CPU time, its user and system time. Throughput and
+/// CPU per record are derived from those, so one slow or busy run does not decide a ratio.
+pub fn medians(runs: &[RunResult]) -> Vec<RunResult> {
+    let mut out: Vec<RunResult> = Vec::new();
+    for first in runs {
+        if out
+            .iter()
+            .any(|m| m.client == first.client && m.scenario == first.scenario)
+        {
+            continue;
+        }
+        let mut same: Vec<&RunResult> = runs
+            .iter()
+            .filter(|r| r.client == first.client && r.scenario == first.scenario)
+            .collect();
+        let mid = middle(same.len());
+        same.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+        let wall = same[mid].wall_s;
+        same.sort_by(|a, b| a.cpu_s.total_cmp(&b.cpu_s));
+        let cpu = same[mid];
+        let mut m = RunResult::new(
+            first.client,
+            first.scenario.clone(),
+            cpu.topic.clone(),
+            Duration::from_secs_f64(wall),
+            CpuTime {
+                user: Duration::from_secs_f64(cpu.cpu_user_s),
+                system: Duration::from_secs_f64(cpu.cpu_system_s),
+            },
+        );
+        let mut broker: Vec<f64> = same.iter().filter_map(|r| r.broker_cpu_s).collect();
+        broker.sort_by(f64::total_cmp);
+        if let Some(&b) = broker.get(middle(broker.len())) {
+            m = m.with_broker_cpu(Duration::from_secs_f64(b));
+        }
+        m.runs = same.len();
+        out.push(m);
+    }
+    out
 }
 
 /// ottla against kcat on one scenario.
@@ -178,6 +245,45 @@ pub(super) mod tests {
             run(PerfClient::Kcat, small, 1000, 0, 0),
         ];
         assert_eq!(compare(&idle)[0].cpu_per_msg_ratio, None);
+    }
+
+    #[test]
+    fn medians_per_client_and_scenario() {
+        let s = scenario(1_000_000, 100);
+        let other = scenario(10, 1);
+        let runs = [
+            run(PerfClient::Ottla, s.clone(), 900, 500, 100),
+            run(PerfClient::Kcat, s.clone(), 2000, 1000, 0),
+            run(PerfClient::Ottla, s.clone(), 3000, 300, 100), // slow but idle
+            run(PerfClient::Ottla, other.clone(), 50, 5, 0),
+            run(PerfClient::Ottla, s.clone(), 1000, 700, 200), // busy
+        ];
+        let m = medians(&runs);
+        assert_eq!(m.len(), 3);
+        let o = &m[0];
+        assert_eq!((o.client, o.runs), (PerfClient::Ottla, 3));
+        assert!((o.wall_s - 1.0).abs() < 1e-9, "{o:?}");
+        // The median CPU run is 500 + 100 ms, its user and system time kept together.
+        assert!((o.cpu_user_s - 0.5).abs() < 1e-9 && (o.cpu_system_s - 0.1).abs() < 1e-9);
+        assert!((o.cpu_us_per_msg - 0.6).abs() < 1e-9);
+        assert_eq!(
+            (m[1].client, m[1].runs, m[1].wall_s),
+            (PerfClient::Kcat, 1, 2.0)
+        );
+        assert_eq!((m[2].scenario.records, m[2].runs), (10, 1));
+        // Two runs: the upper middle.
+        let two = medians(&runs[..3]);
+        assert!((two[0].wall_s - 3.0).abs() < 1e-9);
+        assert_eq!(two[0].broker_cpu_s, None);
+        // Broker figures: the median broker CPU, as a share of the median wall time.
+        let watched = [
+            runs[0].clone().with_broker_cpu(Duration::from_millis(850)),
+            runs[2].clone().with_broker_cpu(Duration::from_millis(2900)),
+            runs[4].clone().with_broker_cpu(Duration::from_millis(950)),
+        ];
+        let b = &medians(&watched)[0];
+        assert_eq!(b.broker_cpu_s, Some(0.95));
+        assert!((b.broker_busy.unwrap() - 0.95).abs() < 1e-9, "{b:?}");
     }
 
     #[test]

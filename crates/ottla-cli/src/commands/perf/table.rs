@@ -74,10 +74,10 @@ fn ratio(r: Option<f64>) -> String {
     r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}×"))
 }
 
-/// One row per run.
+/// One row per run; with broker columns when the runs watched the broker.
 pub fn runs_table(runs: &[RunResult]) -> String {
     use Align::{Left, Right};
-    let columns = [
+    let mut columns = vec![
         ("client", Left),
         ("records", Right),
         ("size B", Right),
@@ -89,10 +89,14 @@ pub fn runs_table(runs: &[RunResult]) -> String {
         ("CPU s", Right),
         ("CPU µs/msg", Right),
     ];
+    let broker = runs.iter().any(|r| r.broker_cpu_s.is_some());
+    if broker {
+        columns.extend([("broker CPU s", Right), ("broker busy", Right)]);
+    }
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|r| {
-            vec![
+            let mut row = vec![
                 serde_json::to_value(r.client)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
@@ -106,7 +110,18 @@ pub fn runs_table(runs: &[RunResult]) -> String {
                 format!("{:.1}", r.mb_per_s),
                 format!("{:.2}", r.cpu_s),
                 format!("{:.3}", r.cpu_us_per_msg),
-            ]
+            ];
+            if broker {
+                row.push(
+                    r.broker_cpu_s
+                        .map_or_else(|| "-".into(), |b| format!("{b:.2}")),
+                );
+                row.push(
+                    r.broker_busy
+                        .map_or_else(|| "-".into(), |b| format!("{:.0}%", b * 100.0)),
+                );
+            }
+            row
         })
         .collect();
     render(&columns, &rows)
@@ -187,6 +202,21 @@ mod tests {
              ------  ---------  ------  -----  -----  ------  ---------  -----  -----  ----------\n\
              ottla   1,000,000     100      1  none     1.00  1,000,000  100.0   0.80       0.800\n\
              kcat    1,000,000     100      1  none     0.50  2,000,000  200.0   1.60       1.600\n"
+        );
+        let watched = [runs[0]
+            .clone()
+            .with_broker_cpu(std::time::Duration::from_millis(970))];
+        let w = runs_table(&watched);
+        assert!(
+            w.lines()
+                .next()
+                .unwrap()
+                .ends_with("broker CPU s  broker busy"),
+            "{w}"
+        );
+        assert!(
+            w.lines().nth(2).unwrap().ends_with("0.97          97%"),
+            "{w}"
         );
         let r = ratios_table(&compare(&runs));
         assert!(
