@@ -72,7 +72,7 @@ fn both_clients_measured_on_the_broker() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let runs = doc["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 4, "{doc}");
-    let clients = ["ottla", "kcat", "ottla", "kcat"];
+    let clients = ["ottla", "kcat", "kcat", "ottla"]; // the second round in reverse
     for (run, client) in runs.iter().zip(clients) {
         assert_eq!(run["client"], client);
         assert_eq!(run["records"], 20000);

@@ -15,6 +15,7 @@ pub mod compression;
 pub mod error;
 pub mod error_code;
 pub mod frame;
+pub mod produce_frame;
 pub mod records;
 pub mod request;
 pub mod response;

@@ -23,7 +23,7 @@ mod encode;
 mod layout;
 mod reader;
 mod record;
-mod varint;
+pub(crate) mod varint;
 
 #[cfg(test)]
 mod builder_tests;

@@ -36,8 +36,16 @@ pub fn encode_request<R: Request>(
         .with_correlation_id(correlation_id)
         .with_client_id(client_id.map(|c| StrBytes::from_string(c.to_owned())));
     let start = out.len();
-    out.put_i32(0); // patched below
     let header_version = R::header_version(version);
+    // Room for the whole frame up front: a produce request of megabytes would otherwise grow
+    // (and copy) the buffer several times. A size that cannot be computed fails below.
+    if let (Ok(h), Ok(b)) = (
+        header.compute_size(header_version),
+        request.compute_size(version),
+    ) {
+        out.reserve(LENGTH_PREFIX + h + b);
+    }
+    out.put_i32(0); // patched below
     let result = header
         .encode(out, header_version)
         .and_then(|()| request.encode(out, version));
@@ -98,6 +106,29 @@ mod tests {
         assert_eq!(b.get_i16(), 1); // client id: nullable string, not compact
         assert_eq!(b.get_u8(), b'c');
         assert_eq!(b.get_u8(), 0); // header tagged fields
+    }
+
+    #[test]
+    fn a_large_request_is_allocated_once() {
+        use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+        use kafka_protocol::messages::{ProduceRequest, TopicName};
+        let partitions = (0..8)
+            .map(|i| {
+                PartitionProduceData::default()
+                    .with_index(i)
+                    .with_records(Some(bytes::Bytes::from(vec![i as u8; 300_000])))
+            })
+            .collect();
+        let request = ProduceRequest::default().with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_static_str("t")))
+            .with_partition_data(partitions)]);
+        for version in [3, 9] {
+            let mut out = BytesMut::new();
+            encode_request(&request, version, 1, Some("c"), &mut out).unwrap();
+            assert!(out.len() > 2_400_000);
+            // Reserved exactly once: no doubling left spare room behind.
+            assert_eq!(out.capacity(), out.len(), "v{version}");
+        }
     }
 
     #[test]

@@ -52,7 +52,15 @@ impl fmt::Debug for BatchBuilder {
 impl BatchBuilder {
     /// An empty builder; `capacity` is a hint for the records buffer in bytes.
     pub fn new(capacity: usize) -> Self {
-        let mut buf = BytesMut::with_capacity(HEADER_SIZE.saturating_add(capacity));
+        Self::with_buffer(BytesMut::new(), capacity)
+    }
+
+    /// An empty builder writing into `buf` (cleared first; a spent batch's buffer, so a
+    /// producer reuses memory it has already touched), with room for at least `capacity`
+    /// bytes of records.
+    pub fn with_buffer(mut buf: BytesMut, capacity: usize) -> Self {
+        buf.clear();
+        buf.reserve(HEADER_SIZE.saturating_add(capacity));
         buf.put_bytes(0, HEADER_SIZE);
         BatchBuilder {
             buf,
@@ -98,6 +106,17 @@ impl BatchBuilder {
         Ok(())
     }
 
+    /// Bytes `append` can add before the buffer has to grow.
+    pub fn spare_capacity(&self) -> usize {
+        self.buf.capacity() - self.buf.len()
+    }
+
+    /// Makes room for at least `additional` more bytes of records in one step (the producer
+    /// grows a batch straight to `batch.size` rather than doubling it a few times).
+    pub fn reserve(&mut self, additional: usize) {
+        self.buf.reserve(additional);
+    }
+
     /// Records appended.
     pub fn record_count(&self) -> usize {
         self.count
@@ -134,6 +153,15 @@ impl BatchBuilder {
     /// for a level the codec does not accept (or a failing codec), [`RecordError::TooLarge`]
     /// for a batch longer than an i32 can say.
     pub fn build(self, options: &BatchOptions) -> Result<Bytes, RecordError> {
+        self.build_keeping_buffer(options).map(|(batch, _)| batch)
+    }
+
+    /// As [`build`](Self::build), also handing back the records buffer when the batch was
+    /// compressed into a new one (for reuse; `None` when the buffer became the batch).
+    pub fn build_keeping_buffer(
+        self,
+        options: &BatchOptions,
+    ) -> Result<(Bytes, Option<BytesMut>), RecordError> {
         if self.count == 0 {
             return Err(RecordError::EmptyBatch);
         }
@@ -148,8 +176,8 @@ impl BatchBuilder {
             attributes |= TRANSACTIONAL_BIT;
         }
 
-        let mut batch = if options.compression == Compression::None {
-            self.buf
+        let (mut batch, spent) = if options.compression == Compression::None {
+            (self.buf, None)
         } else {
             let records = self.buf.get(HEADER_SIZE..).unwrap_or_default();
             // Most batches compress; an incompressible one grows this once.
@@ -161,7 +189,7 @@ impl BatchBuilder {
                 records,
                 (&mut out).writer(),
             )?;
-            out
+            (out, Some(self.buf))
         };
 
         let batch_length = batch.len() - LOG_OVERHEAD;
@@ -185,7 +213,7 @@ impl BatchBuilder {
             header.put_i32(count);
         }
         write_crc(&mut batch);
-        Ok(batch.freeze())
+        Ok((batch.freeze(), spent))
     }
 
     /// Checks and sizes the record `append` would write next.
@@ -289,6 +317,49 @@ fn write_crc(batch: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_buffer_builds_the_same_batch() {
+        let fill = |mut b: BatchBuilder| {
+            for i in 0..50u8 {
+                b.append(1_000 + i64::from(i), Some(&[i]), Some(&[i; 40]), &[])
+                    .unwrap();
+            }
+            b
+        };
+        for compression in [Compression::None, Compression::Lz4] {
+            let options = BatchOptions {
+                compression,
+                ..BatchOptions::default()
+            };
+            let fresh = fill(BatchBuilder::new(64)).build(&options).unwrap();
+            let mut used = BytesMut::from(&[0xAB; 5000][..]);
+            used.truncate(3000);
+            let (reused, spent) = fill(BatchBuilder::with_buffer(used, 64))
+                .build_keeping_buffer(&options)
+                .unwrap();
+            assert_eq!(reused, fresh, "{compression:?}");
+            // Compressed: the records buffer comes back, at least as large as it was.
+            match compression {
+                Compression::None => assert!(spent.is_none()),
+                _ => assert!(spent.unwrap().capacity() >= 5000),
+            }
+        }
+    }
+
+    #[test]
+    fn reserve_makes_room_in_one_step() {
+        let mut builder = BatchBuilder::new(16);
+        builder.append(5, None, Some(b"v"), &[]).unwrap();
+        builder.reserve(100_000);
+        let (spare, before) = (builder.spare_capacity(), builder.size_in_bytes());
+        assert!(spare >= 100_000, "{spare}");
+        builder.append(6, None, Some(&[7; 50_000]), &[]).unwrap();
+        // The record went into the room made: the buffer did not grow again.
+        let added = builder.size_in_bytes() - before;
+        assert!(added > 50_000);
+        assert_eq!(builder.spare_capacity(), spare - added);
+    }
 
     #[test]
     fn refuses_a_record_past_the_i32_count() {

@@ -50,7 +50,7 @@ fn unsigned_size(mut value: u64) -> usize {
     size
 }
 
-fn put_unsigned<B: BufMut>(out: &mut B, mut value: u64) {
+pub(crate) fn put_unsigned<B: BufMut>(out: &mut B, mut value: u64) {
     while value >= 0x80 {
         out.put_u8((value as u8) | 0x80);
         value >>= 7;

@@ -4,13 +4,15 @@ use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use ottla_protocol::frame::FrameDecoder;
 use ottla_protocol::kafka_protocol::protocol::Request;
-use ottla_protocol::messages::ApiKey;
+use ottla_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
+use ottla_protocol::produce_frame::encode_produce_request;
 use ottla_protocol::request::{api_key_of, encode_request};
 use ottla_protocol::response::decode_response;
 use ottla_protocol::versions::BrokerVersions;
+use ottla_protocol::ProtocolError;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -282,8 +284,40 @@ impl BrokerConnection {
         impl std::future::Future<Output = Result<Option<R::Response>, Error>> + Send + 'static,
         Error,
     > {
+        let id = self.next_correlation_id();
+        let frame = one_segment(request, version, id, &self.shared.client_id);
+        self.start_frame::<R>(version, expect_response, id, frame)
+    }
+
+    /// [`start`](Self::start) for a Produce request, whose record batches are written from
+    /// their own buffers rather than copied into the frame (`ottla_protocol::produce_frame`).
+    pub fn start_produce(
+        &self,
+        request: &ProduceRequest,
+        version: i16,
+        expect_response: bool,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Option<ProduceResponse>, Error>> + Send + 'static,
+        Error,
+    > {
+        let id = self.next_correlation_id();
+        let frame = encode_produce_request(request, version, id, Some(&self.shared.client_id));
+        self.start_frame::<ProduceRequest>(version, expect_response, id, frame)
+    }
+
+    fn start_frame<R: Request>(
+        &self,
+        version: i16,
+        expect_response: bool,
+        correlation_id: i32,
+        frame: Result<Vec<Bytes>, ProtocolError>,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Option<R::Response>, Error>> + Send + 'static,
+        Error,
+    > {
         let timeout = self.shared.request_timeout;
-        let (pending, outgoing) = self.prepare::<R>(request, version, timeout, expect_response)?;
+        let (pending, outgoing) =
+            self.prepare_frame::<R>(timeout, expect_response, correlation_id, frame)?;
         match self.shared.tx.try_send(outgoing) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -320,27 +354,34 @@ impl BrokerConnection {
         timeout: Duration,
         expect_response: bool,
     ) -> Result<(Pending, Outgoing), Error> {
+        let id = self.next_correlation_id();
+        let frame = one_segment(request, version, id, &self.shared.client_id);
+        self.prepare_frame::<R>(timeout, expect_response, id, frame)
+    }
+
+    fn next_correlation_id(&self) -> i32 {
+        self.shared
+            .next_correlation_id
+            .fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The queue entry and the reply slot for a frame encoded with `correlation_id`.
+    fn prepare_frame<R: Request>(
+        &self,
+        timeout: Duration,
+        expect_response: bool,
+        correlation_id: i32,
+        frame: Result<Vec<Bytes>, ProtocolError>,
+    ) -> Result<(Pending, Outgoing), Error> {
         let api = api_key_of::<R>();
         let deadline = Instant::now() + timeout;
-        let correlation_id = self
-            .shared
-            .next_correlation_id
-            .fetch_add(1, Ordering::Relaxed);
-        let mut buf = BytesMut::new();
-        encode_request(
-            request,
-            version,
-            correlation_id,
-            Some(&self.shared.client_id),
-            &mut buf,
-        )
-        .map_err(|e| Error::Connection {
+        let frame = frame.map_err(|e| Error::Connection {
             broker: self.shared.broker.clone(),
             source: Arc::new(ConnectionError::Protocol(e)),
         })?;
         let (reply, response) = oneshot::channel();
         let outgoing = Outgoing {
-            frame: buf.freeze(),
+            frame,
             correlation_id,
             api,
             deadline,
@@ -436,6 +477,18 @@ impl BrokerConnection {
             source,
         }
     }
+}
+
+/// A request's whole frame as one segment.
+fn one_segment<R: Request>(
+    request: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: &str,
+) -> Result<Vec<Bytes>, ProtocolError> {
+    let mut buf = BytesMut::new();
+    encode_request(request, version, correlation_id, Some(client_id), &mut buf)?;
+    Ok(vec![buf.freeze()])
 }
 
 #[cfg(test)]

@@ -27,7 +27,9 @@ pub(crate) type Reply = Result<Option<Bytes>, Arc<ConnectionError>>;
 /// A request on its way to the socket.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
-    pub frame: Bytes,
+    /// The frame, in segments written back to back (a produce request's record batches are
+    /// segments of their own, not copied into the frame).
+    pub frame: Vec<Bytes>,
     pub correlation_id: i32,
     pub api: ApiKey,
     pub deadline: Instant,
@@ -288,15 +290,28 @@ fn accept_request(o: Outgoing, state: &mut State) {
             timeout: o.timeout,
             reply: Some(o.reply),
         });
-        state.to_write.push_back(Pending {
-            frame: o.frame,
-            on_written: None,
-        });
+        queue_frame(state, o.frame, None);
     } else {
+        queue_frame(state, o.frame, Some(o.reply));
+    }
+}
+
+/// Queues a frame's segments; `on_written` goes with the last one.
+fn queue_frame(
+    state: &mut State,
+    segments: Vec<Bytes>,
+    mut on_written: Option<oneshot::Sender<Reply>>,
+) {
+    let last = segments.len().saturating_sub(1);
+    for (i, frame) in segments.into_iter().enumerate() {
         state.to_write.push_back(Pending {
-            frame: o.frame,
-            on_written: Some(o.reply),
+            frame,
+            on_written: if i == last { on_written.take() } else { None },
         });
+    }
+    // No segments: nothing to write, so it is written.
+    if let Some(reply) = on_written {
+        let _ = reply.send(Ok(None));
     }
 }
 
@@ -410,5 +425,104 @@ mod tests {
             eof_error(&BytesMut::new(), &state, d),
             ConnectionError::ClosedByPeer { in_flight: 0 }
         ));
+    }
+
+    /// Takes at most `per_write` bytes per write, across however many slices it is given.
+    struct Trickle {
+        out: Vec<u8>,
+        per_write: usize,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let n = buf.len().min(self.per_write);
+            self.out.extend_from_slice(&buf[..n]);
+            std::task::Poll::Ready(Ok(n))
+        }
+
+        fn poll_write_vectored(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let mut n = 0;
+            for b in bufs {
+                let take = b.len().min(self.per_write - n);
+                self.out.extend_from_slice(&b[..take]);
+                n += take;
+                if n == self.per_write {
+                    break;
+                }
+            }
+            std::task::Poll::Ready(Ok(n))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn segmented_frames_are_written_whole_and_in_order() {
+        let mut state = State {
+            in_flight: VecDeque::new(),
+            to_write: VecDeque::new(),
+            needs_flush: false,
+        };
+        let (first_tx, mut first_rx) = oneshot::channel();
+        let (second_tx, mut second_rx) = oneshot::channel();
+        let segments = |tag: u8| {
+            vec![
+                Bytes::from(vec![tag; 3]),
+                Bytes::from(vec![tag + 1; 5]),
+                Bytes::from(vec![tag + 2; 2]),
+            ]
+        };
+        queue_frame(&mut state, segments(10), Some(first_tx));
+        queue_frame(&mut state, segments(20), Some(second_tx));
+        let (none_tx, none_rx) = oneshot::channel();
+        queue_frame(&mut state, Vec::new(), Some(none_tx));
+        // Nothing to write is written at once.
+        assert!(matches!(none_rx.await, Ok(Ok(None))));
+        let mut w = Trickle {
+            out: Vec::new(),
+            per_write: 4,
+        };
+        let mut writes = 0;
+        while !state.to_write.is_empty() {
+            write_some(&mut w, &mut state).await.unwrap();
+            writes += 1;
+            // The first frame is reported written only once its last segment is out.
+            if w.out.len() < 10 {
+                assert!(first_rx.try_recv().is_err());
+            }
+        }
+        assert_eq!(writes, 5);
+        let expected: Vec<u8> = [segments(10), segments(20)]
+            .iter()
+            .flatten()
+            .flat_map(|s| s.iter().copied())
+            .collect();
+        assert_eq!(w.out, expected);
+        assert!(matches!(first_rx.try_recv(), Ok(Ok(None))));
+        assert!(matches!(second_rx.try_recv(), Ok(Ok(None))));
     }
 }

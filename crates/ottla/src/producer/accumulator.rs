@@ -11,12 +11,14 @@ use tokio::time::Instant;
 use super::batch::Batch;
 use super::config::ProducerConfig;
 use super::delivery::{BatchOutcome, DeliveryFuture};
+use super::pool::BufferPool;
 use super::record::ProducerRecord;
 use super::transaction::TxnState;
 use crate::error::Error;
 use crate::partitioner::{partition_for_key, StickyPartitioner};
 
-/// A new batch starts with room for this many bytes (or `batch.size` if smaller) and grows.
+/// A new batch starts with room for this many bytes, or for as many as the partition's last
+/// batch held (never more than `batch.size`), and grows once, to `batch.size`, if it must.
 const INITIAL_BATCH_CAPACITY: usize = 256 * 1024;
 
 /// The producer id and epoch an idempotent producer stamps on its batches.
@@ -135,6 +137,8 @@ pub(crate) struct Accumulator {
     pub bump_needed: bool,
     /// Transactions, for a transactional producer.
     pub txn: Option<TxnState>,
+    /// Buffers of delivered batches, for new ones.
+    pub pool: BufferPool,
     rng: rand::rngs::SmallRng,
 }
 
@@ -154,6 +158,7 @@ impl Accumulator {
             identity: None,
             bump_needed: false,
             txn: transactional.then(TxnState::default),
+            pool: BufferPool::default(),
             rng: rand::rngs::SmallRng::from_os_rng(),
         }
     }
@@ -253,7 +258,9 @@ impl Accumulator {
                 let capacity = config
                     .batch_size
                     .min(INITIAL_BATCH_CAPACITY.max(pq.last_batch_bytes));
-                let mut b = Batch::new(id, Arc::clone(&record.topic), partition, capacity, now());
+                let buffer = self.pool.take();
+                let topic = Arc::clone(&record.topic);
+                let mut b = Batch::new(id, topic, partition, buffer, capacity, now());
                 b.transactional = self.txn.is_some();
                 self.incomplete.insert(id, Arc::clone(&b.outcome));
                 wake = true;
@@ -263,6 +270,11 @@ impl Accumulator {
         let builder = batch
             .builder_mut()
             .ok_or_else(|| Error::TransactionState("internal: open batch already built".into()))?;
+        if builder.spare_capacity() < size {
+            // Grow once, to what the batch may still take.
+            let room = config.batch_size.saturating_sub(builder.size_in_bytes());
+            builder.reserve(room.max(size));
+        }
         builder
             .append(
                 timestamp,

@@ -29,6 +29,8 @@ pub(crate) struct Batch {
     builder: Option<BatchBuilder>,
     /// The encoded batch, and the sequence it was stamped with.
     built: Option<(Bytes, Option<Sequence>)>,
+    /// The records buffer a compressed batch was built from, kept for reuse.
+    spent: Option<BytesMut>,
     pub records: usize,
     /// Bytes of `buffer.memory` this batch holds.
     pub bytes: usize,
@@ -46,14 +48,23 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    pub fn new(id: u64, topic: Arc<str>, partition: i32, capacity: usize, now: Instant) -> Self {
+    /// A batch building into `buffer` (see `pool.rs`) with room for `capacity` bytes.
+    pub fn new(
+        id: u64,
+        topic: Arc<str>,
+        partition: i32,
+        buffer: BytesMut,
+        capacity: usize,
+        now: Instant,
+    ) -> Self {
         Self {
             id,
             outcome: Arc::new(BatchOutcome::new(Arc::clone(&topic), partition)),
             topic,
             partition,
-            builder: Some(BatchBuilder::new(capacity)),
+            builder: Some(BatchBuilder::with_buffer(buffer, capacity)),
             built: None,
+            spent: None,
             records: 0,
             bytes: 0,
             created: now,
@@ -92,8 +103,9 @@ impl Batch {
         }
         options.transactional = self.transactional;
         if let Some(builder) = self.builder.take() {
-            let bytes = builder.build(&options)?;
+            let (bytes, spent) = builder.build_keeping_buffer(&options)?;
             self.built = Some((bytes.clone(), self.sequence));
+            self.spent = spent;
             return Ok(bytes);
         }
         match &self.built {
@@ -113,6 +125,15 @@ impl Batch {
             }
             None => Err(RecordError::EmptyBatch),
         }
+    }
+
+    /// The batch's buffer for reuse once it is done: the records buffer of a compressed
+    /// batch, else the batch's own bytes when nothing else holds them any more.
+    pub fn into_buffer(self) -> Option<BytesMut> {
+        if let Some(spent) = self.spent {
+            return Some(spent);
+        }
+        self.built.and_then(|(bytes, _)| bytes.try_into_mut().ok())
     }
 
     /// Completes every record of the batch.
@@ -139,9 +160,39 @@ mod tests {
         assert_eq!(add_sequence(i32::MAX - 1, 3), 1);
     }
 
+    fn filled(buffer: BytesMut) -> Batch {
+        let mut b = Batch::new(1, Arc::from("t"), 0, buffer, 1024, Instant::now());
+        b.builder_mut()
+            .unwrap()
+            .append(1_000, None, Some(&[7; 100]), &[])
+            .unwrap();
+        b.records = 1;
+        b
+    }
+
+    #[test]
+    fn a_done_batch_gives_its_buffer_back() {
+        // Uncompressed: the batch's own bytes, once nothing else holds them.
+        let mut b = filled(BytesMut::with_capacity(4096));
+        let sent = b.payload(&BatchOptions::default()).unwrap();
+        let mut again = filled(BytesMut::new());
+        let _ = again.payload(&BatchOptions::default()).unwrap();
+        assert!(again.into_buffer().is_some_and(|buf| buf.capacity() >= 100));
+        assert!(b.into_buffer().is_none(), "a request still holds it");
+        drop(sent);
+        // Compressed: the records buffer it was compressed from.
+        let lz4 = BatchOptions {
+            compression: ottla_protocol::compression::Compression::Lz4,
+            ..BatchOptions::default()
+        };
+        let mut c = filled(BytesMut::with_capacity(8192));
+        let _wire = c.payload(&lz4).unwrap();
+        assert!(c.into_buffer().is_some_and(|buf| buf.capacity() >= 8192));
+    }
+
     #[test]
     fn payload_is_restamped_after_a_new_sequence() {
-        let mut b = Batch::new(1, Arc::from("t"), 0, 1024, Instant::now());
+        let mut b = Batch::new(1, Arc::from("t"), 0, BytesMut::new(), 1024, Instant::now());
         for i in 0..3u8 {
             b.builder_mut()
                 .unwrap()

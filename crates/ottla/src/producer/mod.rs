@@ -11,6 +11,7 @@
 //! | `record.rs` | `ProducerRecord`, `RecordMetadata` |
 //! | `accumulator.rs` | per-partition queues, buffer limits, partition choice |
 //! | `batch.rs` | one batch, its sequence numbers and bytes |
+//! | `pool.rs` | spent batch buffers kept for reuse |
 //! | `drain.rs` | which batches go now, to which broker |
 //! | `outcome.rs` | what a response means for each batch (retry, bump, fail) |
 //! | `sender.rs` | the task that does the I/O |
@@ -26,6 +27,7 @@ mod delivery;
 mod drain;
 mod handle;
 mod outcome;
+mod pool;
 mod record;
 mod sender;
 mod transaction;

@@ -194,6 +194,10 @@ impl Accumulator {
                 }
                 batch.complete(Ok(d));
                 self.release(&batch);
+                // Pooled buffers stay within half of buffer.memory.
+                if let Some(buffer) = batch.into_buffer() {
+                    self.pool.give(buffer, config.buffer_memory / 2);
+                }
                 true
             }
             Verdict::Retry(e) => {

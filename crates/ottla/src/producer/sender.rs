@@ -475,7 +475,7 @@ fn start_request(
         Ok(v) => v,
         Err(e) => return Started::Failed(kept, e),
     };
-    match conn.start(&request, version, config.acks != Acks::None) {
+    match conn.start_produce(&request, version, config.acks != Acks::None) {
         Ok(response) => Started::Sent(
             async move {
                 let result = response.await;

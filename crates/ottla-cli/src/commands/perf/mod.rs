@@ -7,7 +7,8 @@
 //! the child's user + system time from `getrusage(RUSAGE_CHILDREN)` (`cpu.rs` explains why
 //! that is exact). The ottla child is this binary (`--child`); kcat reads the payload from a
 //! file written once per record size (`payload.rs`). With `--repeat N` the clients take turns
-//! N times per scenario and the tables show each client's medians (`results.rs`).
+//! N times per scenario, in alternating order, and the tables show each client's medians
+//! (`results.rs`).
 //!
 //! | file | holds |
 //! |---|---|
@@ -100,7 +101,7 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
     bar.enable_steady_tick(Duration::from_millis(200));
 
     let mut runs = Vec::new();
-    let turns: Vec<PerfClient> = (0..repeat).flat_map(|_| clients.clone()).collect();
+    let turns = turns(&clients, repeat);
     for scenario in &scenarios {
         for &client in &turns {
             bar.set_message(format!("{} {}", name(client), scenario.label()));
@@ -182,6 +183,21 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
     Ok(())
 }
 
+/// The order the clients run in, per scenario: every client once per round, the order
+/// reversed every other round, so that none always runs first (a broker can slow down as it
+/// fills).
+fn turns(clients: &[PerfClient], repeat: usize) -> Vec<PerfClient> {
+    (0..repeat)
+        .flat_map(|round| {
+            let mut order = clients.to_vec();
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            order
+        })
+        .collect()
+}
+
 fn name(client: PerfClient) -> &'static str {
     match client {
         PerfClient::Ottla => "ottla",
@@ -203,4 +219,20 @@ fn fresh_topic(prefix: &str, client: PerfClient, s: &Scenario) -> String {
         s.compression,
         std::process::id()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_alternate_who_goes_first() {
+        use PerfClient::{Kcat, Ottla};
+        assert_eq!(turns(&[Ottla, Kcat], 1), [Ottla, Kcat]);
+        assert_eq!(
+            turns(&[Ottla, Kcat], 3),
+            [Ottla, Kcat, Kcat, Ottla, Ottla, Kcat]
+        );
+        assert_eq!(turns(&[Ottla], 2), [Ottla, Ottla]);
+    }
 }
