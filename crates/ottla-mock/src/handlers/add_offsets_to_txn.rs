@@ -6,10 +6,8 @@
 //! before v2).
 
 use kafka_protocol::messages::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
-use kafka_protocol::ResponseError;
 
-use super::{coordinated_here, txn_error_code, Ctx};
-use crate::coordinator::CoordinatorKind;
+use super::{txn_coordinated_here, txn_error_code, Ctx};
 
 /// The first version that may answer PRODUCER_FENCED.
 const PRODUCER_FENCED_SINCE: i16 = 2;
@@ -28,16 +26,8 @@ pub(crate) fn handle(ctx: &Ctx<'_>, request: &AddOffsetsToTxnRequest) -> AddOffs
 
 fn add(ctx: &Ctx<'_>, request: &AddOffsetsToTxnRequest) -> Result<(), i16> {
     let transactional_id = request.transactional_id.0.as_str();
-    if transactional_id.is_empty() {
-        return Err(ResponseError::InvalidRequest.code());
-    }
     let mut state = ctx.shared.lock();
-    coordinated_here(
-        &state,
-        ctx.node,
-        CoordinatorKind::Transaction,
-        transactional_id,
-    )?;
+    txn_coordinated_here(&state, ctx.node, transactional_id)?;
     state
         .txns
         .add_group(

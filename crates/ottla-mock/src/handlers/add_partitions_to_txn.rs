@@ -17,8 +17,7 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
 use kafka_protocol::messages::{AddPartitionsToTxnRequest, AddPartitionsToTxnResponse};
 use kafka_protocol::ResponseError;
 
-use super::{coordinated_here, txn_error_code, Ctx};
-use crate::coordinator::CoordinatorKind;
+use super::{txn_coordinated_here, txn_error_code, Ctx};
 
 /// The first version that may answer PRODUCER_FENCED.
 const PRODUCER_FENCED_SINCE: i16 = 2;
@@ -66,27 +65,17 @@ pub(crate) fn handle(
         0
     } else {
         let transactional_id = request.v3_and_below_transactional_id.0.as_str();
-        let result = if transactional_id.is_empty() {
-            Err(ResponseError::InvalidRequest.code())
-        } else {
-            coordinated_here(
-                &state,
-                ctx.node,
-                CoordinatorKind::Transaction,
-                transactional_id,
-            )
-            .and_then(|()| {
-                state
-                    .txns
-                    .add_partitions(
-                        transactional_id,
-                        request.v3_and_below_producer_id.0,
-                        request.v3_and_below_producer_epoch,
-                        to_add,
-                    )
-                    .map_err(|e| txn_error_code(e, ctx.version >= PRODUCER_FENCED_SINCE))
-            })
-        };
+        let result = txn_coordinated_here(&state, ctx.node, transactional_id).and_then(|()| {
+            state
+                .txns
+                .add_partitions(
+                    transactional_id,
+                    request.v3_and_below_producer_id.0,
+                    request.v3_and_below_producer_epoch,
+                    to_add,
+                )
+                .map_err(|e| txn_error_code(e, ctx.version >= PRODUCER_FENCED_SINCE))
+        });
         result.err().unwrap_or(0)
     };
     drop(state);

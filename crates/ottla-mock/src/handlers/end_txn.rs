@@ -11,10 +11,8 @@
 //! answered 0).
 
 use kafka_protocol::messages::{EndTxnRequest, EndTxnResponse};
-use kafka_protocol::ResponseError;
 
-use super::{coordinated_here, txn_error_code, Ctx};
-use crate::coordinator::CoordinatorKind;
+use super::{txn_coordinated_here, txn_error_code, Ctx};
 use crate::txn_markers;
 
 /// The first version that may answer PRODUCER_FENCED.
@@ -43,16 +41,8 @@ pub(crate) fn handle(ctx: &Ctx<'_>, request: &EndTxnRequest) -> EndTxnResponse {
 /// The number of markers written.
 fn end(ctx: &Ctx<'_>, request: &EndTxnRequest) -> Result<usize, i16> {
     let transactional_id = request.transactional_id.0.as_str();
-    if transactional_id.is_empty() {
-        return Err(ResponseError::InvalidRequest.code());
-    }
     let mut state = ctx.shared.lock();
-    coordinated_here(
-        &state,
-        ctx.node,
-        CoordinatorKind::Transaction,
-        transactional_id,
-    )?;
+    txn_coordinated_here(&state, ctx.node, transactional_id)?;
     let ended = state
         .txns
         .end_txn(

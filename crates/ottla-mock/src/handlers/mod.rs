@@ -79,6 +79,19 @@ pub(crate) fn coordinated_here(
     }
 }
 
+/// A transactional request's check before anything else: a transactional id is given
+/// (INVALID_REQUEST if empty) and this node coordinates it (NOT_COORDINATOR if not).
+pub(crate) fn txn_coordinated_here(
+    state: &ClusterState,
+    node: i32,
+    transactional_id: &str,
+) -> Result<(), i16> {
+    if transactional_id.is_empty() {
+        return Err(ResponseError::InvalidRequest.code());
+    }
+    coordinated_here(state, node, CoordinatorKind::Transaction, transactional_id)
+}
+
 /// The code a transaction coordinator error gets in a response whose version may predate
 /// PRODUCER_FENCED (KIP-588): Kafka answers INVALID_PRODUCER_EPOCH to those.
 pub(crate) fn txn_error_code(error: TxnError, producer_fenced_known: bool) -> i16 {
