@@ -5,7 +5,7 @@
 use aws_credential_types::provider::ProvideCredentials;
 
 use super::credentials::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
-use super::error::AwsError;
+use super::error::{error_chain, AwsError};
 use crate::Secret;
 
 /// Adapts an AWS SDK credentials provider. The SDK's expiry becomes
@@ -44,18 +44,6 @@ impl<P: ProvideCredentials> ProvideAwsCredentials for SdkCredentialsProvider<P> 
             ))
         })
     }
-}
-
-/// An error and its sources (the SDK's top-level messages are generic).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

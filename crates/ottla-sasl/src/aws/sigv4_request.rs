@@ -8,7 +8,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
 use super::credentials::AwsCredentials;
-use super::error::AwsError;
+use super::error::{error_chain, AwsError};
 use super::http::HttpRequest;
 
 /// Headers the signer adds; a request signed twice drops the old ones first.
@@ -110,18 +110,6 @@ fn host_header(url: &str) -> Result<String, AwsError> {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),
     })
-}
-
-/// An error and its sources, for messages (the signer's errors carry no header values).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]
