@@ -221,9 +221,10 @@ mod tests {
         segments.iter().flat_map(|s| s.iter().copied()).collect()
     }
 
-    fn whole(r: &ProduceRequest, version: i16) -> Vec<u8> {
+    /// What the one-piece encoder writes.
+    fn whole(r: &ProduceRequest, version: i16, id: i32, client: Option<&str>) -> Vec<u8> {
         let mut out = BytesMut::new();
-        encode_request(r, version, 42, Some("ottla-test"), &mut out).unwrap();
+        encode_request(r, version, id, client, &mut out).unwrap();
         out.to_vec()
     }
 
@@ -272,7 +273,7 @@ mod tests {
         #[test]
         fn segments_join_into_the_whole_frame(r in request(), version in 3i16..=13) {
             let segments = encode_produce_request(&r, version, 42, Some("ottla-test")).unwrap();
-            prop_assert_eq!(joined(&segments), whole(&r, version));
+            prop_assert_eq!(joined(&segments), whole(&r, version, 42, Some("ottla-test")));
         }
     }
 
@@ -296,14 +297,8 @@ mod tests {
                 .filter(|s| s.as_ptr() == batch.as_ptr())
                 .collect();
             assert_eq!(shared.len(), 2, "v{version}");
-            assert_eq!(joined(&segments), whole_with(&r, version, 1, None));
+            assert_eq!(joined(&segments), whole(&r, version, 1, None));
         }
-    }
-
-    fn whole_with(r: &ProduceRequest, version: i16, id: i32, client: Option<&str>) -> Vec<u8> {
-        let mut out = BytesMut::new();
-        encode_request(r, version, id, client, &mut out).unwrap();
-        out.to_vec()
     }
 
     #[test]
@@ -313,7 +308,7 @@ mod tests {
             .with_topic_data(vec![TopicProduceData::default()]);
         let segments = encode_produce_request(&tagged, 9, 3, None).unwrap();
         assert_eq!(segments.len(), 1);
-        assert_eq!(joined(&segments), whole_with(&tagged, 9, 3, None));
+        assert_eq!(joined(&segments), whole(&tagged, 9, 3, None));
         assert!(matches!(
             encode_produce_request(&ProduceRequest::default(), 2, 1, None),
             Err(ProtocolError::Encode { version: 2, .. })
