@@ -185,3 +185,9 @@ stop_pid() {
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.2
 }
+
+# kafka_version: the Apache Kafka version of the suite (one constant: scripts/kafka-version; the
+# default of docker-compose.yml's OTTLA_KAFKA_VERSION must match it, checked by check-versions).
+kafka_version() {
+    tr -d ' \n' <"$OTTLA_ROOT/scripts/kafka-version"
+}
