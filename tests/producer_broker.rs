@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use ottla::basic::{create_topic, fetch_partition, FetchOptions, NewTopic};
@@ -328,10 +329,7 @@ async fn transactions_commit_and_abort_on_the_broker() {
         .unwrap();
     producer.commit_transaction().await.unwrap();
 
-    // Each transaction ended with a control marker: the offsets skip one after it. (tansu
-    // 0.6 memory storage writes the markers but sends no aborted-transaction list, so even
-    // kcat with isolation.level=read_committed sees the aborted records there; what a
-    // read_committed reader sees is tested against ottla-mock, which answers as Kafka does.)
+    // Each transaction ended with a control marker: the offsets skip one after it.
     let parts = read_partitions(&c, &topic, &[9, 8], &FetchOptions::default()).await;
     let seen: Vec<Vec<(i64, String)>> = parts
         .iter()
@@ -351,6 +349,43 @@ async fn transactions_commit_and_abort_on_the_broker() {
     assert_eq!(offsets(0), vec![0, 1, 2, 3, 4, 6, 7, 8, 10], "{seen:?}");
     assert_eq!(offsets(1), vec![0, 1, 2, 3, 4, 6, 7, 8], "{seen:?}");
     assert_eq!(seen[0][8].1, "last");
+
+    // read_committed: the aborted records are hidden (Kafka's aborted-transaction list), and
+    // so are the control batches.
+    let committed = read_partitions(
+        &c,
+        &topic,
+        &[6, 5],
+        &FetchOptions {
+            read_committed: true,
+            ..FetchOptions::default()
+        },
+    )
+    .await;
+    let committed: Vec<Vec<(i64, String)>> = committed
+        .iter()
+        .map(|records| {
+            records
+                .iter()
+                .map(|r| {
+                    (
+                        r.offset,
+                        String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let want = |p: usize| -> Vec<(i64, String)> {
+        let mut v: Vec<(i64, String)> = (0..5)
+            .map(|k| (k as i64, format!("committed-{}", 2 * k + p)))
+            .collect();
+        if p == 0 {
+            v.push((10, "last".to_owned()));
+        }
+        v
+    };
+    assert_eq!(committed, vec![want(0), want(1)]);
 
     // A second producer with the same transactional.id fences the first.
     let newer = Producer::new(producer_config(&b, &[("transactional.id", &txn_id)]))
@@ -372,4 +407,63 @@ async fn transactions_commit_and_abort_on_the_broker() {
         .close(std::time::Duration::from_secs(5))
         .await
         .unwrap();
+}
+
+/// An open transaction holds read_committed readers at the last stable offset: its records are
+/// not returned (and `last_stable_offset` stays below the high watermark) until it commits.
+#[tokio::test]
+async fn open_transaction_holds_read_committed_at_the_last_stable_offset() {
+    let Some(b) = bootstrap() else {
+        return;
+    };
+    let c = client(&b).await;
+    let topic = topic_with(&c, "producer-lso", 1).await;
+    let plain = Producer::new(producer_config(&b, &[])).await.unwrap();
+    plain
+        .send(ProducerRecord::new(topic.as_str(), "before"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let txn = Producer::new(producer_config(
+        &b,
+        &[("transactional.id", &unique_topic("txn-lso"))],
+    ))
+    .await
+    .unwrap();
+    txn.init_transactions().await.unwrap();
+    txn.begin_transaction().unwrap();
+    for i in 0..3 {
+        let _ = txn
+            .send(ProducerRecord::new(topic.as_str(), format!("open-{i}")))
+            .await
+            .unwrap();
+    }
+    txn.flush().await.unwrap();
+    let committed = FetchOptions {
+        read_committed: true,
+        max_wait: Duration::from_millis(100),
+        ..FetchOptions::default()
+    };
+    let f = fetch_partition(&c, &topic, 0, 0, &committed).await.unwrap();
+    let values: Vec<_> = f.records.iter().map(|r| r.value.clone()).collect();
+    assert_eq!(values, vec![Some(Bytes::from("before"))]);
+    assert_eq!(f.last_stable_offset, 1, "{f:?}");
+    assert_eq!(f.high_watermark, 4, "{f:?}");
+    let uncommitted = fetch_partition(&c, &topic, 0, 0, &FetchOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(uncommitted.records.len(), 4, "read_uncommitted sees the open records");
+
+    txn.commit_transaction().await.unwrap();
+    let f = fetch_partition(&c, &topic, 0, 1, &committed).await.unwrap();
+    let values: Vec<_> = f
+        .records
+        .iter()
+        .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
+        .collect();
+    assert_eq!(values, ["open-0", "open-1", "open-2"]);
+    assert_eq!(f.last_stable_offset, 5, "after the commit marker: {f:?}");
+    txn.close(Duration::from_secs(5)).await.unwrap();
+    plain.close(Duration::from_secs(5)).await.unwrap();
 }
