@@ -111,6 +111,15 @@ pub fn oauth_bootstrap() -> Option<String> {
     )
 }
 
+/// The 3-broker Kafka cluster (`OTTLA_CLUSTER_BOOTSTRAP`, `scripts/kafka.sh start --cluster`):
+/// racks rack-1..rack-3, default replication factor 3, `min.insync.replicas=2`.
+pub fn cluster_bootstrap() -> Option<String> {
+    peer(
+        "OTTLA_CLUSTER_BOOTSTRAP",
+        "a 3-broker Kafka cluster (scripts/kafka.sh start --cluster)",
+    )
+}
+
 /// The path of a TLS fixture (`crates/ottla-tls/tests/fixtures/NAME`, or under
 /// `OTTLA_TLS_FIXTURES` when set).
 pub fn fixture(name: &str) -> PathBuf {
