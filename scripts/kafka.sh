@@ -52,9 +52,18 @@ tcp_accepts() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# log4j2 configuration: INFO to the process's own log file (stdout is redirected there).
+# log4j configuration: INFO to the process's own log file (stdout is redirected there); log4j2
+# for Kafka 4, log4j 1 (reload4j) for 3.x.
 write_log4j() {
-    cat >"$1" <<'EOF'
+    cat >"$1/log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c{1})%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+EOF
+    cat >"$1/log4j2.properties" <<'EOF'
 status = warn
 appender.out.type = Console
 appender.out.name = out
@@ -102,6 +111,7 @@ launch() {
         cd "$dir"
         exec nohup java "-Xmx$heap" -Xms128m -XX:+UseG1GC -Djava.awt.headless=true \
             "-Dlog4j2.configurationFile=$dir/log4j2.properties" \
+            "-Dlog4j.configuration=file:$dir/log4j.properties" \
             "-Dkafka.logs.dir=$dir/logs-$name" \
             -cp "$CLASSPATH_GLOB" kafka.Kafka "$dir/$name.properties" \
             </dev/null >>"$dir/$name.log" 2>&1
@@ -116,6 +126,7 @@ format() {
     local dir="$1" name="$2" id="$3"
     shift 3
     java -cp "$CLASSPATH_GLOB" "-Dlog4j2.configurationFile=$dir/log4j2.properties" \
+        "-Dlog4j.configuration=file:$dir/log4j.properties" \
         kafka.tools.StorageTool format -t "$id" -c "$dir/$name.properties" "$@" \
         >>"$dir/$name.log" 2>&1 || {
         tail -n 20 "$dir/$name.log" >&2
@@ -297,7 +308,7 @@ cmd_start() {
     [ -d "$dir" ] && stop_dir "$dir"
     rm -rf "$dir"
     mkdir -p "$dir"
-    write_log4j "$dir/log4j2.properties"
+    write_log4j "$dir"
     echo "$VERSION" >"$dir/version"
     if [ "$cluster" = 1 ]; then
         start_cluster "$dir"

@@ -453,7 +453,11 @@ async fn open_transaction_holds_read_committed_at_the_last_stable_offset() {
     let uncommitted = fetch_partition(&c, &topic, 0, 0, &FetchOptions::default())
         .await
         .unwrap();
-    assert_eq!(uncommitted.records.len(), 4, "read_uncommitted sees the open records");
+    assert_eq!(
+        uncommitted.records.len(),
+        4,
+        "read_uncommitted sees the open records"
+    );
 
     txn.commit_transaction().await.unwrap();
     let f = fetch_partition(&c, &topic, 0, 1, &committed).await.unwrap();
