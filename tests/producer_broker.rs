@@ -69,6 +69,7 @@ async fn million_records_over_eight_partitions_exactly_once_in_order() {
     let (Some(b), Some(kcat)) = (bootstrap(), kcat()) else {
         return;
     };
+    ottla_tests::init_logs();
     const N: usize = 1_000_000;
     const PARTITIONS: usize = 8;
     let c = client(&b).await;

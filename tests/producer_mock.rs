@@ -183,6 +183,35 @@ async fn not_enough_replicas_and_request_timed_out_are_retried() {
     assert_exactly_once_in_order(&c, deliveries, 3_000, 2).await;
 }
 
+/// A broker with no state for a producer accepts any sequence number (Kafka's rule, which the
+/// mock follows). Seen on Kafka 3.9 right after a topic was created: the first batch of a
+/// partition got NOT_LEADER_OR_FOLLOWER while the next one, already in flight, was accepted, so
+/// the retried first batch could only ever be OUT_OF_ORDER (and came before the accepted one).
+/// So until a partition's first batch is acknowledged, it goes alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_batch_fails_while_later_ones_are_in_flight() {
+    let c = cluster(1, 1).await;
+    let producer = Producer::new(config(
+        &c.bootstrap(),
+        &[("batch.size", "200"), ("linger.ms", "0")],
+    ))
+    .await
+    .unwrap();
+    let first = c.inject(
+        Fault::new(ApiKey::Produce)
+            .delay(Duration::from_millis(300))
+            .error(
+                ErrorTarget::Partition("t".into(), 0),
+                ErrorCode::NOT_LEADER_OR_FOLLOWER.code(),
+            )
+            .times(1),
+    );
+    let deliveries = send_all(&producer, 500, 1, |_| async {}).await;
+    producer.flush().await.unwrap();
+    assert_eq!(c.fault_hits(first), Some(1));
+    assert_exactly_once_in_order(&c, deliveries, 500, 1).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_down_and_back_loses_nothing() {
     // One broker: while it is down, nothing can be written anywhere.

@@ -307,3 +307,14 @@ pub async fn fetch_values_until(
         }));
     }
 }
+
+/// Sends the library's `tracing` events to the test's output when `OTTLA_LOG` is set (an
+/// `EnvFilter` such as `ottla::producer=debug`); the test harness shows them for failed tests.
+pub fn init_logs() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("OTTLA_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
+}

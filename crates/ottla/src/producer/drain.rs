@@ -187,6 +187,13 @@ fn may_send(pq: &PartitionQueue, front: &Batch, idempotent: bool, epoch: Option<
     if front.attempts > 0 && pq.in_flight > 0 {
         return false;
     }
+    // Until the broker acknowledged a batch of this producer id and epoch here, one batch at a
+    // time: a broker with no state for the producer accepts any sequence number, so a later
+    // batch could be written while the first one fails (seen on Kafka 3.9 just after a topic
+    // was created: NOT_LEADER_OR_FOLLOWER for the first batch, the second one appended).
+    if pq.last_acked < 0 && pq.in_flight > 0 {
+        return false;
+    }
     // The first batch under a new epoch waits until the old epoch's batches are settled.
     let new_epoch = front.sequence.is_none() && pq.epoch.is_some() && pq.epoch != epoch;
     !(new_epoch && pq.in_flight > 0)

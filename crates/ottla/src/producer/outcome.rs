@@ -66,7 +66,19 @@ pub(crate) fn classify(
         ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER if config.idempotence => {
             let expected = add_sequence(last_acked, 1);
             let is_next = batch.sequence.is_some_and(|s| s.base == expected);
-            if !is_next {
+            let overtaken = batch
+                .sequence
+                .is_some_and(|s| last_acked >= 0 && sequence_behind(s.base, expected));
+            if overtaken {
+                // A later batch was acknowledged first: this one can never follow it under
+                // this epoch. A new epoch writes it (after the later one) instead of retrying
+                // until delivery.timeout.ms.
+                if transactional {
+                    Verdict::Fail(error())
+                } else {
+                    Verdict::RetryAfterBump(error())
+                }
+            } else if !is_next {
                 // An earlier batch of this partition failed and is being retried: this one
                 // follows it.
                 Verdict::Retry(error())
@@ -90,6 +102,13 @@ pub(crate) fn classify(
         c if c.is_retriable() => Verdict::Retry(error()),
         _ => Verdict::Fail(error()),
     }
+}
+
+/// Whether sequence `base` comes before `expected` (sequences wrap from `i32::MAX` to 0; a
+/// distance under 2^30 backwards counts as behind).
+fn sequence_behind(base: i32, expected: i32) -> bool {
+    let distance = (i64::from(expected) - i64::from(base)).rem_euclid(1 << 31);
+    distance > 0 && distance < (1 << 30)
 }
 
 impl Accumulator {
@@ -305,4 +324,20 @@ fn find(
                 p.error_message.as_ref().map(|m| m.to_string()),
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sequence_behind;
+
+    #[test]
+    fn sequences_behind_across_the_wrap() {
+        assert!(sequence_behind(0, 500));
+        assert!(sequence_behind(499, 500));
+        assert!(!sequence_behind(500, 500));
+        assert!(!sequence_behind(501, 500));
+        // After the wrap from i32::MAX to 0, i32::MAX - 10 is behind 5.
+        assert!(sequence_behind(i32::MAX - 10, 5));
+        assert!(!sequence_behind(5, i32::MAX - 10));
+    }
 }
