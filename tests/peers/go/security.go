@@ -21,6 +21,10 @@ const (
 	keySaslUsername     = "sasl.username"
 	keySaslPassword     = "sasl.password"
 	keySslCaLocation    = "ssl.ca.location"
+	// The Java client's names for a PEM trust store, accepted so one set of -X properties
+	// serves both peers: ssl.truststore.location is ssl.ca.location when the type is PEM.
+	keySslTruststoreLocation = "ssl.truststore.location"
+	keySslTruststoreType     = "ssl.truststore.type"
 )
 
 // security is the validated connection security taken from the -X properties.
@@ -36,6 +40,7 @@ type security struct {
 func parseSecurity(props properties) (security, error) {
 	s := security{protocol: "PLAINTEXT"}
 	var mechanismSet bool
+	truststoreType := ""
 	for _, p := range props {
 		switch p.key {
 		case keySecurityProtocol:
@@ -57,12 +62,18 @@ func parseSecurity(props properties) (security, error) {
 			s.username = p.value
 		case keySaslPassword:
 			s.password = p.value
-		case keySslCaLocation:
+		case keySslCaLocation, keySslTruststoreLocation:
 			s.caFile = p.value
+		case keySslTruststoreType:
+			truststoreType = strings.ToUpper(p.value)
 		default:
-			return s, usagef("-X %s: not supported by the franz-go peer (supported: %s, %s, %s, %s, %s)",
-				p.key, keySecurityProtocol, keySaslMechanism, keySaslUsername, keySaslPassword, keySslCaLocation)
+			return s, usagef("-X %s: not supported by the franz-go peer (supported: %s, %s, %s, %s, %s, and %s with %s=PEM)",
+				p.key, keySecurityProtocol, keySaslMechanism, keySaslUsername, keySaslPassword, keySslCaLocation,
+				keySslTruststoreLocation, keySslTruststoreType)
 		}
+	}
+	if truststoreType != "" && truststoreType != "PEM" {
+		return s, usagef("-X %s=%s: the franz-go peer reads PEM trust stores only", keySslTruststoreType, truststoreType)
 	}
 	sasl := s.protocol == "SASL_PLAINTEXT" || s.protocol == "SASL_SSL"
 	ssl := s.protocol == "SSL" || s.protocol == "SASL_SSL"
