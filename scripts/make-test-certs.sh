@@ -23,7 +23,23 @@
 #   client-chain.key.pem   its key (PKCS#8)
 #   client-expired.pem/.key   client cert signed by ca.pem, valid 2000-01-01 .. 2001-01-01
 #   client-untrusted.pem/.key client cert signed by other-ca.pem
+#   client-v1-ca.pem       root CA for the X.509 v1 client certificate (its key is not kept)
+#   client-v1.pem/.key     X.509 v1 client cert (no extensions, what `openssl x509 -req` makes
+#                          by default; RSA 2048, PKCS#8 key) signed by client-v1-ca.pem
+#
+# `make-test-certs.sh --v1-only` writes only the three client-v1* files and leaves every other
+# fixture alone: the v1 certificate has a CA of its own because ca.pem's key is not committed.
 set -euo pipefail
+
+v1_only=false
+case "${1:-}" in
+"") ;;
+--v1-only) v1_only=true ;;
+*)
+    echo "usage: $0 [--v1-only]" >&2
+    exit 2
+    ;;
+esac
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="$here/crates/ottla-tls/tests/fixtures"
@@ -72,6 +88,25 @@ signed() {
     openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -days "$days" -sha256 \
         -extfile "$4" -set_serial "0x$(openssl rand -hex 8)" -out "$1.pem"
 }
+
+# An X.509 v1 client certificate: `openssl x509 -req` without -extfile writes version 1.
+v1_client() {
+    self_signed_ca client-v1-ca "/CN=ottla test CA for v1 client certificates"
+    rsa_key client-v1.key
+    openssl req -new -key client-v1.key -subj "/CN=ottla-client-v1" -out client-v1.csr
+    openssl x509 -req -in client-v1.csr -CA client-v1-ca.pem -CAkey client-v1-ca.key \
+        -days "$days" -sha256 -set_serial "0x$(openssl rand -hex 8)" -out client-v1.pem
+    openssl x509 -in client-v1.pem -noout -text | grep -q 'Version: 1 (0x0)'
+    openssl verify -CAfile client-v1-ca.pem client-v1.pem >/dev/null
+    mkdir -p "$out"
+    cp client-v1-ca.pem client-v1.pem "$out/"
+    openssl pkcs8 -topk8 -nocrypt -in client-v1.key -out "$out/client-v1.key"
+}
+v1_client
+if "$v1_only"; then
+    echo "wrote the v1 client certificate fixtures to $out"
+    exit 0
+fi
 
 self_signed_ca ca "/CN=ottla test CA"
 self_signed_ca other-ca "/CN=ottla other test CA"

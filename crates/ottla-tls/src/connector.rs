@@ -5,16 +5,18 @@ use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::sign::CertifiedKey;
+use rustls::pki_types::ServerName;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, RootCertStore};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::chain_only_verifier::ChainOnlyVerifier;
 use crate::config_error::TlsConfigError;
+use crate::describe;
 use crate::error::ConnectError;
 use crate::options::{EndpointIdentification, TlsOptions};
+use crate::own_certificate;
 use crate::pem_input::{self, PemInput};
 use crate::provider::crypto_provider;
 use crate::tls_problem::TlsProblem;
@@ -40,9 +42,9 @@ impl fmt::Debug for TlsConnector {
     }
 }
 
-fn rejected(e: impl fmt::Display) -> TlsConfigError {
+fn rejected(e: &rustls::Error) -> TlsConfigError {
     TlsConfigError::Rejected {
-        reason: e.to_string(),
+        reason: describe::rustls_error(e),
     }
 }
 
@@ -62,7 +64,10 @@ fn trust_anchors(options: &TlsOptions) -> Result<(RootCertStore, bool), TlsConfi
                 .map_err(|e| TlsConfigError::InvalidCertificate {
                     origin: input.origin.clone(),
                     index: i + 1,
-                    reason: e.to_string(),
+                    reason: match &e {
+                        rustls::Error::InvalidCertificate(c) => describe::certificate_error(c),
+                        other => describe::rustls_error(other),
+                    },
                 })?;
         }
         return Ok((roots, true));
@@ -84,7 +89,7 @@ fn trust_anchors(options: &TlsOptions) -> Result<(RootCertStore, bool), TlsConfi
 fn client_identity(
     options: &TlsOptions,
     provider: &CryptoProvider,
-) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, TlsConfigError> {
+) -> Result<Option<CertifiedKey>, TlsConfigError> {
     let cert = pem_input::read_pair(
         "ssl.certificate.location",
         options.certificate_location.as_deref(),
@@ -117,28 +122,40 @@ fn client_identity(
     let key_der = pem_input::private_key(&key, options.key_password.as_deref())?;
     let signing_key = provider
         .key_provider
-        .load_private_key(key_der.clone_key())
+        .load_private_key(key_der)
         .map_err(|e| TlsConfigError::UnsupportedKey {
             origin: key.origin.clone(),
-            reason: e.to_string(),
+            reason: describe::rustls_error(&e),
         })?;
-    match CertifiedKey::new(chain.clone(), signing_key).keys_match() {
-        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+    // Only the key's match with the certificate is checked: the certificate itself (its
+    // X.509 version, extensions, dates) is the broker's to judge, as with librdkafka and the
+    // Java client. rustls's own check (`CertifiedKey::keys_match`, also run by
+    // `with_client_auth_cert`) parses with webpki, which refuses X.509 v1 certificates.
+    let Some(end_entity) = chain.first() else {
+        return Err(TlsConfigError::NoCertificate {
+            origin: cert.origin,
+        });
+    };
+    let cert_spki = own_certificate::subject_public_key_info(end_entity).map_err(|e| {
+        TlsConfigError::InvalidCertificate {
+            origin: cert.origin.clone(),
+            index: 1,
+            reason: e.to_string(),
+        }
+    })?;
+    match signing_key.public_key() {
+        Some(key_spki) if key_spki.as_ref() != cert_spki => {
             return Err(TlsConfigError::KeyMismatch {
                 certificate: cert.origin,
                 key: key.origin,
             })
         }
-        Err(e) => {
-            return Err(TlsConfigError::InvalidCertificate {
-                origin: cert.origin,
-                index: 1,
-                reason: e.to_string(),
-            })
-        }
+        Some(_) => {}
+        None => tracing::debug!(
+            "the crypto provider cannot tell the client key's public key;              not checking that it matches the certificate"
+        ),
     }
-    Ok(Some((chain, key_der)))
+    Ok(Some(CertifiedKey::new(chain, signing_key)))
 }
 
 impl TlsConnector {
@@ -149,12 +166,14 @@ impl TlsConnector {
         let identity = client_identity(options, &provider)?;
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(rejected)?;
+            .map_err(|e| rejected(&e))?;
         let verify_hostname = options.endpoint_identification == EndpointIdentification::Https;
         let builder = if verify_hostname {
             let verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
-                .map_err(rejected)?;
+                .map_err(|e| TlsConfigError::Rejected {
+                    reason: e.to_string(),
+                })?;
             builder.with_webpki_verifier(verifier)
         } else {
             tracing::warn!(
@@ -168,9 +187,9 @@ impl TlsConnector {
         };
         let client_certificate = identity.is_some();
         let config = match identity {
-            Some((chain, key)) => builder
-                .with_client_auth_cert(chain, key)
-                .map_err(rejected)?,
+            Some(certified) => {
+                builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified)))
+            }
             None => builder.with_no_client_auth(),
         };
         Ok(Self {

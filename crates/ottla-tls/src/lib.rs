@@ -39,9 +39,11 @@ mod connector;
     not(any(feature = "ring", feature = "aws-lc-rs"))
 ))]
 mod cpu_support;
+mod describe;
 mod encrypted_key;
 mod error;
 mod options;
+mod own_certificate;
 mod pem_input;
 mod provider;
 mod tls_problem;

@@ -68,7 +68,8 @@ pub enum CertificateProblem {
     InvalidPurpose,
     /// The certificate could not be parsed.
     BadEncoding,
-    /// Anything else, as rustls described it.
+    /// Anything else, in a sentence (an X.509 v1 certificate, an unsupported critical
+    /// extension, …).
     Other(String),
 }
 
@@ -131,7 +132,7 @@ impl CertificateProblem {
             C::BadSignature => Self::BadSignature,
             C::InvalidPurpose | C::InvalidPurposeContext { .. } => Self::InvalidPurpose,
             C::BadEncoding => Self::BadEncoding,
-            other => Self::Other(rustls::Error::InvalidCertificate(other.clone()).to_string()),
+            other => Self::Other(crate::describe::certificate_error(other)),
         }
     }
 }
@@ -190,7 +191,7 @@ impl TlsProblem {
                 alert: format!("{alert:?}"),
                 client_certificate: is_client_certificate_alert(*alert),
             },
-            other => Self::Protocol(other.to_string()),
+            other => Self::Protocol(crate::describe::rustls_error(other)),
         }
     }
 

@@ -10,10 +10,17 @@ use ottla_tls::{
     connect, CertificateProblem, ConnectError, ConnectOptions, EndpointIdentification,
     TlsConfigError, TlsConnector, TlsOptions, TlsProblem, TlsVersion, Transport,
 };
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{
+    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
+    SupportedProtocolVersion,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -38,6 +45,9 @@ struct ServerSpec {
     versions: &'static [&'static SupportedProtocolVersion],
     /// CA that client certificates must chain to (mutual TLS); `None`: no client auth.
     client_ca: Option<&'static str>,
+    /// Mutual TLS accepting exactly this client certificate (and key), whatever its X.509
+    /// version: webpki, behind `client_ca`, only takes v3 certificates.
+    pinned_client: Option<(&'static str, &'static str)>,
 }
 
 impl ServerSpec {
@@ -47,7 +57,107 @@ impl ServerSpec {
             key: "server.key",
             versions,
             client_ca: None,
+            pinned_client: None,
         }
+    }
+}
+
+/// A broker that accepts one client certificate, compared byte for byte, and checks that the
+/// client holds its key (the handshake signature, verified with the certificate's public key).
+#[derive(Debug)]
+struct PinnedClientCertificate {
+    certificate: CertificateDer<'static>,
+    public_key: SubjectPublicKeyInfoDer<'static>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl PinnedClientCertificate {
+    fn new(cert: &str, key: &str, provider: &rustls::crypto::CryptoProvider) -> Self {
+        let certificate = CertificateDer::from_pem_file(fixture(cert)).unwrap();
+        let key = PrivateKeyDer::from_pem_file(fixture(key)).unwrap();
+        let public_key = provider
+            .key_provider
+            .load_private_key(key)
+            .unwrap()
+            .public_key()
+            .unwrap()
+            .into_owned();
+        Self {
+            certificate,
+            public_key,
+            algorithms: provider.signature_verification_algorithms,
+        }
+    }
+
+    fn verify(
+        &self,
+        message: &[u8],
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let key = webpki::RawPublicKeyEntity::try_from(&self.public_key)
+            .map_err(|e| rustls::Error::General(e.to_string()))?;
+        let algs = self
+            .algorithms
+            .mapping
+            .iter()
+            .filter(|(scheme, _)| *scheme == dss.scheme)
+            .flat_map(|(_, algs)| algs.iter());
+        for alg in algs {
+            if key.verify_signature(*alg, message, dss.signature()).is_ok() {
+                return Ok(HandshakeSignatureValid::assertion());
+            }
+        }
+        Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::BadSignature,
+        ))
+    }
+}
+
+impl ClientCertVerifier for PinnedClientCertificate {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.certificate.as_ref() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        _cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify(message, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        _cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature_with_raw_key(
+            message,
+            &self.public_key,
+            dss,
+            &self.algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
     }
 }
 
@@ -63,20 +173,30 @@ async fn start_server(spec: ServerSpec) -> (u16, JoinHandle<io::Result<()>>) {
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(spec.versions)
         .unwrap();
-    let builder = match spec.client_ca {
-        Some(ca) => {
+    let builder = match (spec.client_ca, spec.pinned_client) {
+        (_, Some((cert, key))) => builder.with_client_cert_verifier(Arc::new(
+            PinnedClientCertificate::new(cert, key, &provider),
+        )),
+        (Some(ca), None) => {
             let mut roots = RootCertStore::empty();
             for c in CertificateDer::pem_file_iter(fixture(ca)).unwrap() {
                 roots.add(c.unwrap()).unwrap();
             }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .unwrap();
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+                    .unwrap();
             builder.with_client_cert_verifier(verifier)
         }
-        None => builder.with_no_client_auth(),
+        (None, None) => builder.with_no_client_auth(),
     };
-    let config = builder.with_single_cert(certs, key).unwrap();
+    // Not `with_single_cert`: it parses the certificate with webpki, which a test with a
+    // v1 server certificate must get past.
+    let signing_key = provider.key_provider.load_private_key(key).unwrap();
+    let config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(CertifiedKey::new(
+        certs,
+        signing_key,
+    ))));
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -370,6 +490,108 @@ async fn encrypted_key_with_the_right_password() {
     exchange("localhost", port, o.build().unwrap())
         .await
         .unwrap();
+}
+
+/// An X.509 v1 client certificate (no extensions: what `openssl x509 -req` writes by default)
+/// is the broker's to judge, as with librdkafka and the Java client: ottla-tls loads it and
+/// sends it. rustls's own check of it (webpki, v3 only) used to fail the build with
+/// `Other(OtherError(UnsupportedCertVersion))`.
+#[tokio::test]
+async fn mutual_tls_with_an_x509_v1_client_certificate() {
+    for versions in [TLS13, TLS12] {
+        let (port, server) = start_server(ServerSpec {
+            pinned_client: Some(("client-v1.pem", "client-v1.key")),
+            ..ServerSpec::new(versions)
+        })
+        .await;
+        let tls = with_client("client-v1.pem", "client-v1.key")
+            .build()
+            .unwrap_or_else(|e| panic!("a v1 client certificate is refused: {e}"));
+        assert!(tls.has_client_certificate());
+        let mut t = exchange("localhost", port, tls)
+            .await
+            .unwrap_or_else(|e| panic!("over {versions:?}: {e}"));
+        t.shutdown().await.unwrap();
+        server
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("server over {versions:?}: {e}"));
+    }
+}
+
+#[test]
+fn a_v1_certificate_with_another_key_is_a_mismatch() {
+    let e = config_error(&with_client("client-v1.pem", "client.key.pkcs8.pem"));
+    assert!(matches!(e, TlsConfigError::KeyMismatch { .. }), "{e}");
+}
+
+/// A broker certificate webpki cannot accept (X.509 v1) is reported in a sentence, not as
+/// rustls's `Other(OtherError(UnsupportedCertVersion))`.
+#[tokio::test]
+async fn a_v1_broker_certificate_is_explained() {
+    let (port, _server) = start_server(ServerSpec {
+        cert: "client-v1.pem",
+        key: "client-v1.key",
+        ..ServerSpec::new(BOTH)
+    })
+    .await;
+    let e = exchange(
+        "localhost",
+        port,
+        trusting("client-v1-ca.pem").build().unwrap(),
+    )
+    .await
+    .unwrap_err();
+    let text = e.to_string();
+    let CertificateProblem::Other(sentence) = server_certificate_problem(e, port) else {
+        panic!("expected an X.509 version problem: {text}");
+    };
+    assert!(
+        sentence.contains("not an X.509 version 3 certificate"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("OtherError") && !text.contains("UnsupportedCertVersion"),
+        "{text}"
+    );
+}
+
+/// A PEM section that does not hold a certificate names the file and says why in words.
+#[test]
+fn a_certificate_that_is_not_der_is_explained() {
+    let dir = std::env::temp_dir().join(format!("ottla-tls-not-der-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("not-der.pem");
+    std::fs::write(
+        &bad,
+        "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let mut o = with_client("client.pem", "client.key.pkcs8.pem");
+    o.certificate_location = Some(bad.clone());
+    let e = config_error(&o);
+    let text = e.to_string();
+    assert!(
+        matches!(e, TlsConfigError::InvalidCertificate { index: 1, .. }),
+        "{text}"
+    );
+    assert!(
+        text.contains("not-der.pem") && text.contains("not a DER-encoded X.509 certificate"),
+        "{text}"
+    );
+    // A CA file with the same content: rustls's "BadEncoding" becomes a sentence too.
+    let mut o = TlsOptions::new();
+    o.ca_location = Some(bad);
+    let text = config_error(&o).to_string();
+    assert!(
+        text.contains("not a valid DER-encoded X.509 certificate"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("BadEncoding") && !text.contains("peer"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The broker rejects our certificate (or its absence): an alert, reported either by the
