@@ -243,7 +243,15 @@ async fn handle_frame(
     } else {
         correlation_id
     };
-    let frame = response_frame(correlation_id, header_version, &body)?;
+    let frame = match action {
+        FaultAction::TrailingBytes { count } => {
+            let mut padded = BytesMut::with_capacity(body.len() + count);
+            padded.extend_from_slice(&body);
+            padded.resize(body.len() + count, 0);
+            response_frame(correlation_id, header_version, &padded)?
+        }
+        _ => response_frame(correlation_id, header_version, &body)?,
+    };
     Ok(match action {
         FaultAction::TruncatedFrame => {
             let keep = LENGTH_PREFIX + (frame.len() - LENGTH_PREFIX) / 2;

@@ -54,6 +54,12 @@ pub enum FaultAction {
     /// Handle the request and answer with a correlation id that is not the request's (its
     /// bitwise complement, which a client with non-negative ids never has in flight).
     WrongCorrelationId,
+    /// Handle the request and answer with `count` zero bytes after the response body (the
+    /// length prefix counts them), as a broker whose answer the client misreads would.
+    TrailingBytes {
+        /// How many bytes follow the body.
+        count: usize,
+    },
     /// Handle the request, then send a frame whose length prefix announces the whole response
     /// but only half of it follows, and close the connection.
     TruncatedFrame,
@@ -153,6 +159,11 @@ impl Fault {
     /// [`FaultAction::WrongCorrelationId`].
     pub fn wrong_correlation_id(self) -> Self {
         self.action(FaultAction::WrongCorrelationId)
+    }
+
+    /// [`FaultAction::TrailingBytes`].
+    pub fn trailing_bytes(self, count: usize) -> Self {
+        self.action(FaultAction::TrailingBytes { count })
     }
 
     /// [`FaultAction::TruncatedFrame`].

@@ -2,7 +2,7 @@
 //! rejected.
 
 use bytes::{Buf, Bytes};
-use kafka_protocol::messages::{ApiKey, ResponseHeader};
+use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, HeaderVersion, Request};
 
 use crate::error::ProtocolError;
@@ -31,6 +31,37 @@ pub fn decode_response<R: Request>(
         });
     }
     decode_body::<R>(frame, version, api)
+}
+
+/// Decodes the answer to an ApiVersions request sent at `version`.
+///
+/// A broker that does not speak `version` answers with a v0 body (UNSUPPORTED_VERSION and the
+/// range it does speak), so a body that does not decode at `version` is decoded at v0, as the
+/// Java client does. The fallback changes only the body's version: the correlation id is
+/// checked first and a wrong one is an error whatever the body, and trailing bytes are
+/// rejected at either version.
+pub fn decode_api_versions_response(
+    frame: Bytes,
+    version: i16,
+    correlation_id: i32,
+) -> Result<ApiVersionsResponse, ProtocolError> {
+    // ApiVersions responses always have header v0 (the correlation id, nothing else), so the
+    // header reads the same whichever body version follows.
+    let first = match decode_response::<ApiVersionsRequest>(frame.clone(), version, correlation_id)
+    {
+        Ok(response) => return Ok(response),
+        Err(e @ (ProtocolError::Decode { .. } | ProtocolError::TrailingBytes { .. })) => e,
+        Err(e) => return Err(e),
+    };
+    if version == 0 {
+        return Err(first);
+    }
+    match decode_response::<ApiVersionsRequest>(frame, 0, correlation_id) {
+        Ok(response) => Ok(response),
+        // A v0 body with bytes after it: say so rather than why it is not a v`version` body.
+        Err(e @ ProtocolError::TrailingBytes { .. }) => Err(e),
+        Err(_) => Err(first),
+    }
 }
 
 fn decode_body<R: Request>(
@@ -92,6 +123,65 @@ mod tests {
             e,
             ProtocolError::TrailingBytes { trailing: 1, .. }
         ));
+    }
+
+    fn v0_answer(corr: i32, extra: &[u8]) -> Bytes {
+        use kafka_protocol::messages::api_versions_response::ApiVersion;
+        let resp = ApiVersionsResponse::default()
+            .with_error_code(35) // UNSUPPORTED_VERSION
+            .with_api_keys(vec![ApiVersion::default()
+                .with_api_key(ApiKey::ApiVersions as i16)
+                .with_min_version(0)
+                .with_max_version(2)]);
+        frame(corr, &resp, 0, extra)
+    }
+
+    #[test]
+    fn api_versions_falls_back_to_v0() {
+        let got = decode_api_versions_response(v0_answer(4, &[]), 3, 4).unwrap();
+        assert_eq!(got.error_code, 35);
+        assert_eq!(got.api_keys.len(), 1);
+        // A v3 answer decodes at v3.
+        let resp = ApiVersionsResponse::default().with_throttle_time_ms(7);
+        let got = decode_api_versions_response(frame(4, &resp, 3, &[]), 3, 4).unwrap();
+        assert_eq!(got.throttle_time_ms, 7);
+    }
+
+    #[test]
+    fn api_versions_fallback_checks_the_correlation_id() {
+        let e = decode_api_versions_response(v0_answer(5, &[]), 3, 4).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ProtocolError::CorrelationMismatch {
+                    api: ApiKey::ApiVersions,
+                    expected: 4,
+                    actual: 5
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn api_versions_fallback_rejects_trailing_bytes() {
+        let e = decode_api_versions_response(v0_answer(4, &[0, 1]), 3, 4).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ProtocolError::TrailingBytes {
+                    version: 0,
+                    trailing: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = decode_api_versions_response(v0_answer(4, &[9]), 0, 4).unwrap_err();
+        assert!(
+            matches!(e, ProtocolError::TrailingBytes { trailing: 1, .. }),
+            "{e}"
+        );
     }
 
     #[test]

@@ -243,11 +243,8 @@ impl BrokerConnection {
         version: i16,
         timeout: Duration,
     ) -> Result<R::Response, Error> {
-        let frame = self
-            .exchange::<R>(request, version, timeout, true)
-            .await?
-            .unwrap_or_default();
-        self.decode::<R>(frame, version)
+        let (frame, correlation_id) = self.exchange::<R>(request, version, timeout, true).await?;
+        self.decode::<R>(frame.unwrap_or_default(), version, correlation_id)
     }
 
     /// Sends a request that gets no response (Produce with `acks=0`); returns once it is
@@ -334,17 +331,21 @@ impl BrokerConnection {
                 Some(frame) => frame,
                 None => return Ok(None),
             };
-            conn.decode::<R>(frame, version).map(Some)
+            conn.decode::<R>(frame, version, correlation_id).map(Some)
         })
     }
 
-    fn decode<R: Request>(&self, frame: bytes::Bytes, version: i16) -> Result<R::Response, Error> {
-        let api = api_key_of::<R>();
-        // The task matched the correlation id; decode checks it again with the header.
-        let correlation_id = ottla_protocol::frame::peek_correlation_id(&frame)
-            .map_err(|e| self.protocol_error(api, e.into()))?;
+    /// Decodes the response to the request sent with `correlation_id`: the task matched the
+    /// frame to it by correlation id; the header is checked against it again here, and bytes
+    /// left after the body are an error.
+    fn decode<R: Request>(
+        &self,
+        frame: bytes::Bytes,
+        version: i16,
+        correlation_id: i32,
+    ) -> Result<R::Response, Error> {
         decode_response::<R>(frame, version, correlation_id)
-            .map_err(|e| self.protocol_error(api, e))
+            .map_err(|e| self.protocol_error(api_key_of::<R>(), e))
     }
 
     fn prepare<R: Request>(
@@ -399,20 +400,23 @@ impl BrokerConnection {
         Ok((pending, outgoing))
     }
 
+    /// Sends `request` and waits for its reply: the response frame (`None` without one) and
+    /// the correlation id it was sent with.
     async fn exchange<R: Request>(
         &self,
         request: &R,
         version: i16,
         timeout: Duration,
         expect_response: bool,
-    ) -> Result<Option<bytes::Bytes>, Error> {
+    ) -> Result<(Option<bytes::Bytes>, i32), Error> {
         let (pending, outgoing) = self.prepare::<R>(request, version, timeout, expect_response)?;
+        let correlation_id = pending.correlation_id;
         match tokio::time::timeout_at(pending.deadline, self.shared.tx.send(outgoing)).await {
             Err(_) => return Err(self.timed_out(pending.api, timeout)),
             Ok(Err(_)) => return Err(self.closed_error()),
             Ok(Ok(())) => {}
         }
-        self.await_reply(pending).await
+        Ok((self.await_reply(pending).await?, correlation_id))
     }
 
     fn timed_out(&self, api: ApiKey, timeout: Duration) -> Error {

@@ -16,7 +16,7 @@ use ottla_sasl::{Authenticator, SaslError};
 use tokio::time::Instant;
 
 use super::wire::Wire;
-use crate::error::Error;
+use crate::error::{ConnectionError, Error};
 
 /// A future a [`SaslFactory`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -147,14 +147,24 @@ pub(crate) async fn authenticate(
 }
 
 /// A broker that closes the connection mid-handshake is reported as such (tansu, for one,
-/// closes instead of answering an unsupported mechanism).
+/// closes instead of answering an unsupported mechanism). An answer that breaks the protocol
+/// (a wrong correlation id, trailing bytes) stays a connection error: nothing was closed.
 fn during_handshake(e: Error, mechanism: &'static str) -> Error {
     match e {
-        Error::Connection { broker, source } => Error::ClosedDuringAuthentication {
-            broker,
-            mechanism,
-            source,
-        },
+        Error::Connection { broker, source }
+            if matches!(
+                *source,
+                ConnectionError::ClosedByPeer { .. }
+                    | ConnectionError::TruncatedFrame { .. }
+                    | ConnectionError::Io(_)
+            ) =>
+        {
+            Error::ClosedDuringAuthentication {
+                broker,
+                mechanism,
+                source,
+            }
+        }
         other => other,
     }
 }

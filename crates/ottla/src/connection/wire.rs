@@ -10,16 +10,18 @@ use ottla_protocol::frame::FrameDecoder;
 use ottla_protocol::kafka_protocol::protocol::Request;
 use ottla_protocol::request::{api_key_of, encode_request};
 use ottla_protocol::response::decode_response;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::time::Instant;
 
 use crate::error::{ConnectionError, Error};
 
 /// The two halves of a connection and its read buffer, borrowed for sequential exchanges.
+/// Generic over the halves so that tests run it over `tokio::io::duplex`.
 #[derive(Debug)]
-pub(crate) struct Wire<'a> {
-    pub reader: &'a mut ReadHalf<ottla_tls::Transport>,
-    pub writer: &'a mut WriteHalf<ottla_tls::Transport>,
+pub(crate) struct Wire<'a, R = ReadHalf<ottla_tls::Transport>, W = WriteHalf<ottla_tls::Transport>>
+{
+    pub reader: &'a mut R,
+    pub writer: &'a mut W,
     pub read_buf: &'a mut BytesMut,
     pub decoder: FrameDecoder,
     pub client_id: &'a str,
@@ -27,26 +29,26 @@ pub(crate) struct Wire<'a> {
     pub next_correlation_id: &'a AtomicI32,
 }
 
-impl Wire<'_> {
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Wire<'_, R, W> {
     /// Sends `request` at `version` and decodes its response, all before `deadline`.
-    pub async fn round_trip<R: Request>(
+    pub async fn round_trip<Q: Request>(
         &mut self,
-        request: &R,
+        request: &Q,
         version: i16,
         deadline: Instant,
         timeout: Duration,
-    ) -> Result<R::Response, Error> {
+    ) -> Result<Q::Response, Error> {
         let (frame, correlation_id) = self
             .round_trip_frame(request, version, deadline, timeout)
             .await?;
-        decode_response::<R>(frame, version, correlation_id).map_err(|e| self.protocol(e))
+        decode_response::<Q>(frame, version, correlation_id).map_err(|e| self.protocol(e))
     }
 
     /// As [`round_trip`](Self::round_trip), returning the raw response frame and the
     /// correlation id it was sent with.
-    pub async fn round_trip_frame<R: Request>(
+    pub async fn round_trip_frame<Q: Request>(
         &mut self,
-        request: &R,
+        request: &Q,
         version: i16,
         deadline: Instant,
         timeout: Duration,
@@ -88,7 +90,7 @@ impl Wire<'_> {
         match tokio::time::timeout_at(deadline, io).await {
             Err(_) => Err(Error::Timeout {
                 broker: self.broker.to_owned(),
-                api: api_key_of::<R>(),
+                api: api_key_of::<Q>(),
                 timeout,
             }),
             Ok(Err(e)) => Err(Error::Connection {
