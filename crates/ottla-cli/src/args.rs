@@ -108,19 +108,28 @@ pub struct ProduceArgs {
 /// `ottla perf …`.
 #[derive(Debug, Subcommand)]
 pub enum PerfCommand {
-    /// Produce the same records with ottla and with kcat, each in a child process of its own,
-    /// and compare throughput and CPU time (user + system of the child).
+    /// Produce the same records with ottla and with reference clients (franz-go, the Java
+    /// client, kcat), each in a child process of its own, and compare throughput and CPU time
+    /// (user + system of the child).
     Produce(PerfProduceArgs),
 }
 
 /// A client `ottla perf produce` measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum PerfClient {
-    /// ottla's `Producer`, run as `ottla perf produce --child`.
+    /// ottla's `Producer`, run as `ottla perf produce --child` (payload in memory).
     Ottla,
+    /// The franz-go peer's `perf-produce` (payload in memory).
+    FranzGo,
+    /// The Java peer's `perf-produce` (payload in memory).
+    Java,
+    /// `ottla produce -l FILE` (the file kcat reads).
+    OttlaFile,
     /// kcat (librdkafka) with `-P -l FILE`.
     Kcat,
+    /// kcat with `enable.idempotence=false`.
+    KcatNoidem,
 }
 
 /// `ottla perf produce`.
@@ -144,18 +153,26 @@ pub struct PerfProduceArgs {
     /// acks: 0, 1 or all.
     #[arg(long, default_value = "all", allow_hyphen_values = true)]
     pub acks: String,
-    /// linger.ms of both clients.
+    /// linger.ms of every client.
     #[arg(long, default_value_t = 5)]
     pub linger_ms: u64,
-    /// enable.idempotence of both clients (ottla's default; kcat is told explicitly).
+    /// enable.idempotence of every client but kcat-noidem (ottla's default; the others are
+    /// told explicitly).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub idempotence: bool,
-    /// Clients to run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "ottla,kcat")]
-    pub clients: Vec<PerfClient>,
+    /// Clients to run, comma-separated (default: ottla, ottla-file, and every other client
+    /// whose executable is known).
+    #[arg(long, value_delimiter = ',')]
+    pub clients: Option<Vec<PerfClient>>,
     /// kcat to run (a kcat over librdkafka 2.16 or later).
     #[arg(long, env = "OTTLA_KCAT", value_name = "PATH")]
     pub kcat: Option<PathBuf>,
+    /// The franz-go peer to run (scripts/install-go-peer.sh prints its path).
+    #[arg(long, env = "OTTLA_GO_PEER", value_name = "PATH")]
+    pub franz_go: Option<PathBuf>,
+    /// The Java peer to run (scripts/install-java-peer.sh prints its path).
+    #[arg(long, env = "OTTLA_JAVA_PEER", value_name = "PATH")]
+    pub java: Option<PathBuf>,
     /// The broker's process id (a local broker): the tables then show the broker's CPU time
     /// during each run and how busy it was (CPU time / wall time), from /proc/PID/stat. A
     /// broker that serves a connection's requests one at a time and is busy near 100% of a

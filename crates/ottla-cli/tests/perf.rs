@@ -1,137 +1,243 @@
-//! `ottla perf produce` against the real broker (`OTTLA_BOOTSTRAP`) with kcat (`OTTLA_KCAT`):
-//! both clients run, and the JSON report has positive figures for each. Without the peers
-//! the test is skipped, except in CI (`CI=true`), where a missing peer fails it.
+//! `ottla perf produce` against the real broker (`OTTLA_BOOTSTRAP`) with every client: ottla
+//! and ottla-file (this binary), kcat and kcat-noidem (`OTTLA_KCAT`), the franz-go peer
+//! (`OTTLA_GO_PEER`) and the Java peer (`OTTLA_JAVA_PEER`). Every run has positive figures,
+//! the medians are the runs' upper middles, and the comparisons set ottla against the best of
+//! franz-go/java and ottla-file against the best of kcat/kcat-noidem, figure by figure.
+//! Without the broker the test is skipped; a peer that is not given is left out (with its
+//! comparison) — except in CI (`CI=true` or `OTTLA_REQUIRE_BROKER=1`), where every one is
+//! required.
 
 use std::process::{Command, Output};
 
-use ottla_tests::{bootstrap, kcat};
+use ottla_tests::{bootstrap, kcat, peer};
+use serde_json::Value;
 
 fn ottla(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ottla"))
         .args(args)
         .env_remove("OTTLA_BROKERS")
         .env_remove("OTTLA_KCAT")
+        .env_remove("OTTLA_GO_PEER")
+        .env_remove("OTTLA_JAVA_PEER")
         .output()
         .expect("run ottla")
 }
 
-#[test]
-fn kcat_is_required_unless_left_out() {
-    let out = ottla(&["-b", "127.0.0.1:1", "perf", "produce", "--records", "10"]);
-    assert!(!out.status.success());
+fn fails_with(args: &[&str], wanted: &[&str]) {
+    let out = ottla(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--kcat"), "{err}");
-    let out = ottla(&[
-        "perf",
-        "produce",
-        "--clients",
-        "ottla",
-        "--compression",
-        "brotli",
-    ]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--compression"), "{err}");
+    for w in wanted {
+        assert!(err.contains(w), "{args:?}: {w:?} not in {err}");
+    }
 }
 
 #[test]
-fn both_clients_measured_on_the_broker() {
+fn a_client_without_its_executable_is_an_error_naming_the_flag() {
+    let perf = ["-b", "127.0.0.1:1", "perf", "produce", "--records", "10"];
+    for (client, wanted) in [
+        ("kcat", ["--kcat", "OTTLA_KCAT"]),
+        ("kcat-noidem", ["--kcat", "OTTLA_KCAT"]),
+        ("ottla,franz-go", ["--franz-go", "OTTLA_GO_PEER"]),
+        ("java", ["--java", "OTTLA_JAVA_PEER"]),
+    ] {
+        fails_with(&[&perf[..], &["--clients", client]].concat(), &wanted);
+    }
+    fails_with(
+        &[&perf[..], &["--clients", "rdkafka"]].concat(),
+        &["rdkafka"],
+    );
+    fails_with(
+        &[
+            "perf",
+            "produce",
+            "--clients",
+            "ottla",
+            "--compression",
+            "brotli",
+        ],
+        &["--compression"],
+    );
+}
+
+/// The figures of a run or a median.
+fn figure(run: &Value, name: &str) -> f64 {
+    run[name]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no {name} in {run}"))
+}
+
+#[test]
+fn every_client_measured_on_the_broker() {
     let Some(b) = bootstrap() else { return };
-    let Some(k) = kcat() else { return };
-    let k = k.to_string_lossy().into_owned();
+    let kcat = kcat().map(|k| k.to_string_lossy().into_owned());
+    let go = peer(
+        "OTTLA_GO_PEER",
+        "the franz-go peer (scripts/install-go-peer.sh)",
+    );
+    let java = peer(
+        "OTTLA_JAVA_PEER",
+        "the Java peer (scripts/install-java-peer.sh)",
+    );
+    // Every client whose executable is known, in the order they run.
+    let mut clients = vec!["ottla"];
+    let mut paths: Vec<&str> = Vec::new();
+    if let Some(go) = &go {
+        clients.push("franz-go");
+        paths.extend(["--franz-go", go]);
+    }
+    if let Some(java) = &java {
+        clients.push("java");
+        paths.extend(["--java", java]);
+    }
+    clients.push("ottla-file");
+    if let Some(k) = &kcat {
+        clients.extend(["kcat", "kcat-noidem"]);
+        paths.extend(["--kcat", k]);
+    }
+    let list = clients.join(",");
     // Any process can stand in for the broker's: this test's own (mostly idle) process.
     let watched = std::process::id().to_string();
-    let out = ottla(&[
-        "-b",
-        &b,
-        "perf",
-        "produce",
-        "--records",
-        "20000",
-        "--record-size",
-        "100",
-        "--partitions",
-        "1",
-        "--clients",
-        "ottla,kcat",
-        "--kcat",
-        &k,
-        "--topic-prefix",
-        "cli-perf",
-        "--repeat",
-        "2",
-        "--broker-pid",
-        &watched,
-        "--json",
-    ]);
+    let args = [
+        &[
+            "-b",
+            &b,
+            "perf",
+            "produce",
+            "--records",
+            "20000",
+            "--record-size",
+            "100",
+            "--partitions",
+            "1",
+            "--clients",
+            &list,
+            "--topic-prefix",
+            "cli-perf",
+            "--repeat",
+            "2",
+            "--broker-pid",
+            &watched,
+            "--json",
+        ][..],
+        &paths,
+    ]
+    .concat();
+    let out = ottla(&args);
     assert!(
         out.status.success(),
         "perf failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let runs = doc["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 4, "{doc}");
-    let clients = ["ottla", "kcat", "kcat", "ottla"]; // the second round in reverse
-    for (run, client) in runs.iter().zip(clients) {
+    // The second round in reverse.
+    let order: Vec<&str> = clients
+        .iter()
+        .chain(clients.iter().rev())
+        .copied()
+        .collect();
+    assert_eq!(runs.len(), order.len(), "{doc}");
+    for (run, &client) in runs.iter().zip(&order) {
         assert_eq!(run["client"], client);
         assert_eq!(run["records"], 20000);
         assert_eq!(run["record_size"], 100);
         assert_eq!(run["partitions"], 1);
-        for figure in [
+        assert_eq!(run["idempotence"], true);
+        for name in [
             "wall_s",
             "cpu_s",
             "msgs_per_s",
             "mb_per_s",
             "cpu_us_per_msg",
         ] {
-            let v = run[figure].as_f64().unwrap();
-            assert!(v > 0.0, "{client} {figure} = {v}: {run}");
+            let v = figure(run, name);
+            assert!(v > 0.0, "{client} {name} = {v}: {run}");
         }
         let (user, sys, cpu) = (
-            run["cpu_user_s"].as_f64().unwrap(),
-            run["cpu_system_s"].as_f64().unwrap(),
-            run["cpu_s"].as_f64().unwrap(),
+            figure(run, "cpu_user_s"),
+            figure(run, "cpu_system_s"),
+            figure(run, "cpu_s"),
         );
         assert!((user + sys - cpu).abs() < 1e-9, "{run}");
-        let (broker, busy) = (
-            run["broker_cpu_s"].as_f64().unwrap(),
-            run["broker_busy"].as_f64().unwrap(),
-        );
+        let (broker, busy) = (figure(run, "broker_cpu_s"), figure(run, "broker_busy"));
         assert!(broker >= 0.0, "{run}");
         assert!(
-            (busy * run["wall_s"].as_f64().unwrap() - broker).abs() < 1e-9,
+            (busy * figure(run, "wall_s") - broker).abs() < 1e-9,
             "{run}"
         );
         // Throughput is records over wall time.
-        let rate = run["msgs_per_s"].as_f64().unwrap() * run["wall_s"].as_f64().unwrap();
+        let rate = figure(run, "msgs_per_s") * figure(run, "wall_s");
         assert!((rate - 20000.0).abs() < 1.0, "{run}");
+        // The in-memory clients report their own produce time, within the wall time.
+        if ["ottla", "franz-go", "java"].contains(&client) {
+            let p = figure(run, "produce_s");
+            assert!(p > 0.0 && p < figure(run, "wall_s"), "{run}");
+        } else {
+            assert!(run.get("produce_s").is_none(), "{run}");
+        }
     }
     // With two runs each, the medians are the upper middles: each client's slower wall time
     // and larger CPU time.
     let medians = doc["medians"].as_array().unwrap();
-    assert_eq!(medians.len(), 2, "{doc}");
-    for (m, client) in medians.iter().zip(["ottla", "kcat"]) {
-        let of = |figure: &str| {
+    assert_eq!(medians.len(), clients.len(), "{doc}");
+    for (m, &client) in medians.iter().zip(&clients) {
+        let of = |name: &str| {
             runs.iter()
                 .filter(|r| r["client"] == client)
-                .map(|r| r[figure].as_f64().unwrap())
+                .map(|r| figure(r, name))
                 .fold(0.0, f64::max)
         };
         assert_eq!(
             (m["client"].as_str(), m["runs"].as_u64()),
             (Some(client), Some(2))
         );
-        assert!(
-            (m["wall_s"].as_f64().unwrap() - of("wall_s")).abs() < 1e-6,
-            "{doc}"
-        );
-        assert!(
-            (m["cpu_s"].as_f64().unwrap() - of("cpu_s")).abs() < 1e-6,
-            "{doc}"
-        );
+        assert!((figure(m, "wall_s") - of("wall_s")).abs() < 1e-6, "{doc}");
+        assert!((figure(m, "cpu_s") - of("cpu_s")).abs() < 1e-6, "{doc}");
     }
-    let c = &doc["comparisons"][0];
-    assert!(c["cpu_per_msg_ratio"].as_f64().unwrap() > 0.0, "{doc}");
-    assert!(c["throughput_ratio"].as_f64().unwrap() > 0.0, "{doc}");
+    // ottla against franz-go/java, ottla-file against kcat/kcat-noidem: per figure the peer
+    // best at it among the medians, and ours ÷ theirs.
+    let median = |client: &str| {
+        medians
+            .iter()
+            .find(|m| m["client"] == client)
+            .unwrap_or_else(|| panic!("no median for {client}: {doc}"))
+    };
+    let mut expected = Vec::new();
+    for (ours, peers) in [
+        ("ottla", ["franz-go", "java"]),
+        ("ottla-file", ["kcat", "kcat-noidem"]),
+    ] {
+        let ran: Vec<&str> = peers.into_iter().filter(|p| clients.contains(p)).collect();
+        if !ran.is_empty() {
+            expected.push((ours, ran));
+        }
+    }
+    let comparisons = doc["comparisons"].as_array().unwrap();
+    assert_eq!(comparisons.len(), expected.len(), "{doc}");
+    for (c, (ours, peers)) in comparisons.iter().zip(&expected) {
+        assert_eq!(c["client"], *ours, "{c}");
+        assert_eq!(c["peers"], serde_json::json!(peers), "{c}");
+        for (name, better) in [
+            ("cpu_s", "lower"),
+            ("msgs_per_s", "higher"),
+            ("mb_per_s", "higher"),
+        ] {
+            let v = &c[name];
+            assert_eq!(v["better"], better, "{c}");
+            let figures = peers.iter().map(|p| figure(median(p), name));
+            let best = if better == "lower" {
+                figures.fold(f64::INFINITY, f64::min)
+            } else {
+                figures.fold(0.0, f64::max)
+            };
+            let best_peer = v["best_peer"].as_str().unwrap();
+            assert!(peers.contains(&best_peer), "{c}");
+            assert_eq!(figure(median(best_peer), name), best, "{c}");
+            assert_eq!(figure(v, "best"), best, "{c}");
+            let mine = figure(median(ours), name);
+            assert_eq!(figure(v, "ours"), mine, "{c}");
+            assert!((figure(v, "ratio") - mine / best).abs() < 1e-9, "{c}");
+        }
+    }
 }

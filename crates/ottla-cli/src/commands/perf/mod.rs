@@ -1,34 +1,46 @@
-//! `ottla perf produce`: ottla's [`Producer`](ottla::Producer) and kcat side by side against
-//! the same broker.
+//! `ottla perf produce`: ottla's [`Producer`](ottla::Producer) side by side with reference
+//! clients against the same broker, like for like.
 //!
 //! Each client runs as a child process of its own, one after the other, on a fresh topic
 //! per run (deleted afterwards unless `--keep-topics`), with the same payload, record count,
-//! `acks`, `linger.ms`, codec and idempotence. Wall time is from spawn to exit; CPU time is
-//! the child's user + system time from `getrusage(RUSAGE_CHILDREN)` (`cpu.rs` explains why
-//! that is exact). The ottla child is this binary (`--child`); kcat reads the payload from a
-//! file written once per record size (`payload.rs`). With `--repeat N` the clients take turns
-//! N times per scenario, in alternating order, and the tables show each client's medians
-//! (`results.rs`).
+//! `acks`, `linger.ms`, codec and idempotence (`clients.rs` lists them: `ottla` and the
+//! franz-go and Java peers build the payload in memory; `ottla-file`, i.e. `ottla produce`,
+//! and kcat read it from a file written once per record size, `payload.rs`). Wall time is from
+//! spawn to exit; CPU time is the child's user + system time from `getrusage(RUSAGE_CHILDREN)`
+//! (`cpu.rs` explains why that is exact). Every run is checked: the client's own report and the
+//! records on the topic (`outcome.rs`). With `--repeat N` the clients take turns N times per
+//! scenario, in alternating order, and the tables show each client's medians (`results.rs`);
+//! the ratio table sets each of ours against the best peer at each figure (`compare.rs`).
 //!
 //! | file | holds |
 //! |---|---|
 //! | `plan.rs` | the scenarios: one from the flags, or `--matrix` |
-//! | `payload.rs` | the payload and kcat's payload file |
-//! | `child.rs` | the measured ottla process |
-//! | `launch.rs` | the child command lines, spawning and measuring, checking the outcome |
+//! | `clients.rs` | the clients, which of ours is compared with which peers, their executables, the default `--clients` |
+//! | `payload.rs` | the payload and the payload file |
+//! | `child.rs` | the measured ottla process (`--child`) |
+//! | `command_line.rs` | each client's command line for a scenario |
+//! | `launch.rs` | spawning a child and measuring it |
 //! | `cpu.rs` | CPU time from `getrusage(RUSAGE_CHILDREN)` |
 //! | `broker.rs` | a local broker's CPU time (`--broker-pid`) |
-//! | `results.rs` | per-run figures and ottla/kcat ratios |
+//! | `outcome.rs` | whether a run delivered every record |
+//! | `topics.rs` | the fresh topic's name, and the records it holds after a run |
+//! | `results.rs` | per-run figures and medians |
+//! | `compare.rs` | ours ÷ the best peer, per scenario and figure |
 //! | `table.rs` | the summary tables |
 
 mod broker;
 mod child;
+mod clients;
+mod command_line;
+mod compare;
 mod cpu;
 mod launch;
+mod outcome;
 mod payload;
 mod plan;
 mod results;
 mod table;
+mod topics;
 
 use std::time::Duration;
 
@@ -40,9 +52,13 @@ use serde::Serialize;
 use super::CmdResult;
 use crate::args::{PerfClient, PerfCommand, PerfProduceArgs};
 use crate::settings;
+use clients::Executables;
+use command_line::Job;
+use compare::{compare, Comparison};
+use launch::Measured;
+use outcome::Reported;
 use payload::PayloadFiles;
-use plan::Scenario;
-use results::{compare, medians, Comparison, RunResult};
+use results::{medians, RunResult};
 
 /// Runs `ottla perf …`.
 pub async fn run(props: &ottla::Properties, cmd: PerfCommand) -> CmdResult {
@@ -69,25 +85,15 @@ struct Report {
 
 async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult {
     let scenarios = plan::scenarios(&args)?;
-    let mut clients = args.clients.clone();
-    clients.sort_unstable();
-    clients.dedup();
-    let kcat =
-        match (clients.contains(&PerfClient::Kcat), &args.kcat) {
-            (false, _) => None,
-            (true, Some(path)) => Some(path.clone()),
-            (true, None) => return Err(
-                "kcat is not known: pass --kcat PATH or set OTTLA_KCAT (or run --clients ottla)"
-                    .into(),
-            ),
-        };
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let exes = Executables::new(exe, &args);
+    let clients = clients::chosen(args.clients.as_deref(), &exes)?;
     // The admin client ignores the producer settings meant for the children.
     let admin = ottla::Client::connect(settings::client_config(props, PRODUCER_KEYS)?).await?;
     let broker = args
         .broker_pid
         .map(broker::BrokerProcess::new)
         .transpose()?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let files =
         PayloadFiles::new().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
 
@@ -104,8 +110,8 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
     let turns = turns(&clients, repeat);
     for scenario in &scenarios {
         for &client in &turns {
-            bar.set_message(format!("{} {}", name(client), scenario.label()));
-            let topic = fresh_topic(&args.topic_prefix, client, scenario);
+            bar.set_message(format!("{} {}", client.name(), scenario.label()));
+            let topic = topics::fresh_topic(&args.topic_prefix, client, scenario);
             create_topic(
                 &admin,
                 &NewTopic {
@@ -116,39 +122,26 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
                 },
             )
             .await?;
-            let command = match client {
-                PerfClient::Ottla => launch::ottla_command(&exe, props, scenario, &topic),
-                PerfClient::Kcat => {
-                    let file = files
-                        .file(scenario.records, scenario.record_size)
-                        .map_err(|e| format!("cannot write the payload file: {e}"))?;
-                    let kcat = kcat.as_deref().ok_or("kcat is not known")?;
-                    launch::kcat_command(kcat, props, scenario, &topic, &file)
-                }
+            let job = Job {
+                props,
+                scenario,
+                topic: &topic,
             };
-            let measured = tokio::task::spawn_blocking(move || launch::measure(command, broker))
-                .await
-                .map_err(|e| format!("measuring task: {e}"))?;
-            let checked = measured.and_then(|m| {
-                match client {
-                    PerfClient::Ottla => launch::check_ottla(&m.output, scenario).map(|_| ()),
-                    PerfClient::Kcat => launch::check_kcat(&m.output),
-                }
-                .map(|()| m)
-            });
+            let checked = run_client(client, &exes, job, &files, broker, &admin).await;
             if !args.keep_topics {
                 if let Err(e) = delete_topic(&admin, &topic).await {
                     bar.suspend(|| eprintln!("warning: cannot delete topic {topic}: {e}"));
                 }
             }
-            let m = checked.map_err(|e| format!("{} ({}): {e}", scenario.label(), name(client)))?;
-            let mut result = RunResult::new(client, scenario.clone(), topic, m.wall, m.cpu);
+            let (m, reported) = checked.map_err(|e| format!("{}: {e}", scenario.label()))?;
+            let mut result = RunResult::new(client, scenario.clone(), topic, m.wall, m.cpu)
+                .with_produce_s(reported.produce_s);
             if let Some(cpu) = m.broker_cpu {
                 result = result.with_broker_cpu(cpu);
             }
             bar.println(format!(
-                "{:<5} {}: {:.0} msgs/s, {:.1} MB/s, {:.3} CPU µs/msg",
-                name(client),
+                "{:<11} {}: {:.0} msgs/s, {:.1} MB/s, {:.3} CPU µs/msg",
+                client.name(),
                 scenario.label(),
                 result.msgs_per_s,
                 result.mb_per_s,
@@ -183,6 +176,32 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
     Ok(())
 }
 
+/// Runs `client` on `job` as a measured child, then checks what it reported and (unless
+/// `acks=0`, where nothing is confirmed) the records it left on the topic.
+async fn run_client(
+    client: PerfClient,
+    exes: &Executables,
+    job: Job<'_>,
+    files: &PayloadFiles,
+    broker: Option<broker::BrokerProcess>,
+    admin: &ottla::Client,
+) -> Result<(Measured, Reported), String> {
+    let command = command_line::command(client, exes, job, files)?;
+    let measured = tokio::task::spawn_blocking(move || launch::measure(command, broker))
+        .await
+        .map_err(|e| format!("measuring task: {e}"))??;
+    let records = job.scenario.records;
+    let reported = outcome::check(client, &measured.output, records)?;
+    if job.scenario.acks != "0" {
+        let on_topic = topics::records_on(admin, job.topic, job.scenario.partitions)
+            .await
+            .map_err(|e| format!("cannot count the records on {}: {e}", job.topic))?;
+        let idempotent = client.idempotent(job.scenario.idempotence);
+        outcome::check_topic(client, on_topic, records, idempotent)?;
+    }
+    Ok((measured, reported))
+}
+
 /// The order the clients run in, per scenario: every client once per round, the order
 /// reversed every other round, so that none always runs first (a broker can slow down as it
 /// fills).
@@ -198,40 +217,21 @@ fn turns(clients: &[PerfClient], repeat: usize) -> Vec<PerfClient> {
         .collect()
 }
 
-fn name(client: PerfClient) -> &'static str {
-    match client {
-        PerfClient::Ottla => "ottla",
-        PerfClient::Kcat => "kcat",
-    }
-}
-
-/// `PREFIX-CLIENT-RECORDSxSIZE-pN-CODEC-PID-NANOS`: no earlier run used it.
-fn fresh_topic(prefix: &str, client: PerfClient, s: &Scenario) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!(
-        "{prefix}-{}-{}x{}-p{}-{}-{}-{nanos}",
-        name(client),
-        s.records,
-        s.record_size,
-        s.partitions,
-        s.compression,
-        std::process::id()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn clients_alternate_who_goes_first() {
-        use PerfClient::{Kcat, Ottla};
+        use PerfClient::{FranzGo, Kcat, Ottla};
         assert_eq!(turns(&[Ottla, Kcat], 1), [Ottla, Kcat]);
         assert_eq!(
             turns(&[Ottla, Kcat], 3),
             [Ottla, Kcat, Kcat, Ottla, Ottla, Kcat]
+        );
+        assert_eq!(
+            turns(&[Ottla, FranzGo, Kcat], 2),
+            [Ottla, FranzGo, Kcat, Kcat, FranzGo, Ottla]
         );
         assert_eq!(turns(&[Ottla], 2), [Ottla, Ottla]);
     }

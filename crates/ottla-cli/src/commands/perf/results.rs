@@ -1,4 +1,4 @@
-//! What one run measured, the figures derived from it, and ottla/kcat ratios.
+//! What one run measured, the figures derived from it, and the medians of repeated runs.
 
 use std::time::Duration;
 
@@ -41,6 +41,10 @@ pub struct RunResult {
     /// threads), the broker was busy all the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub broker_busy: Option<f64>,
+    /// The client's own seconds from its first send to its last delivery (start-up
+    /// excluded), when it reports them (ottla, franz-go, java).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub produce_s: Option<f64>,
 }
 
 /// `n / d`, or 0 when `d` is not positive.
@@ -78,7 +82,14 @@ impl RunResult {
             runs: 1,
             broker_cpu_s: None,
             broker_busy: None,
+            produce_s: None,
         }
+    }
+
+    /// Adds the client's own produce time.
+    pub fn with_produce_s(mut self, produce_s: Option<f64>) -> Self {
+        self.produce_s = produce_s;
+        self
     }
 
     /// Adds the broker's CPU time over the run.
@@ -93,6 +104,13 @@ impl RunResult {
 /// The middle value's index in a sorted list of `n` (the upper middle when `n` is even).
 fn middle(n: usize) -> usize {
     n / 2
+}
+
+/// The median of `values` (the upper middle of an even count), `None` for none.
+fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v.get(middle(v.len())).copied()
 }
 
 /// One result per client and scenario, in the order of their first run: the median wall
@@ -126,51 +144,12 @@ pub fn medians(runs: &[RunResult]) -> Vec<RunResult> {
                 system: Duration::from_secs_f64(cpu.cpu_system_s),
             },
         );
-        let mut broker: Vec<f64> = same.iter().filter_map(|r| r.broker_cpu_s).collect();
-        broker.sort_by(f64::total_cmp);
-        if let Some(&b) = broker.get(middle(broker.len())) {
+        if let Some(b) = median(same.iter().filter_map(|r| r.broker_cpu_s)) {
             m = m.with_broker_cpu(Duration::from_secs_f64(b));
         }
+        m.produce_s = median(same.iter().filter_map(|r| r.produce_s));
         m.runs = same.len();
         out.push(m);
-    }
-    out
-}
-
-/// ottla against kcat on one scenario.
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    /// The scenario.
-    #[serde(flatten)]
-    pub scenario: Scenario,
-    /// ottla's CPU µs per record / kcat's (below 1: ottla spends less CPU).
-    pub cpu_per_msg_ratio: Option<f64>,
-    /// ottla's records per second / kcat's (above 1: ottla is faster).
-    pub throughput_ratio: Option<f64>,
-}
-
-/// `a / b` when both are positive.
-fn ratio(a: f64, b: f64) -> Option<f64> {
-    (a > 0.0 && b > 0.0).then(|| a / b)
-}
-
-/// One comparison per scenario that both clients ran, in the order of the runs.
-pub fn compare(runs: &[RunResult]) -> Vec<Comparison> {
-    let mut out: Vec<Comparison> = Vec::new();
-    for o in runs.iter().filter(|r| r.client == PerfClient::Ottla) {
-        if out.iter().any(|c| c.scenario == o.scenario) {
-            continue;
-        }
-        let kcat = runs
-            .iter()
-            .find(|k| k.client == PerfClient::Kcat && k.scenario == o.scenario);
-        if let Some(k) = kcat {
-            out.push(Comparison {
-                scenario: o.scenario.clone(),
-                cpu_per_msg_ratio: ratio(o.cpu_us_per_msg, k.cpu_us_per_msg),
-                throughput_ratio: ratio(o.msgs_per_s, k.msgs_per_s),
-            });
-        }
     }
     out
 }
@@ -227,27 +206,6 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn ratios_pair_the_same_scenario() {
-        let small = scenario(1_000_000, 100);
-        let big = scenario(100_000, 10_000);
-        let runs = [
-            run(PerfClient::Ottla, small.clone(), 1000, 600, 200), // 0.8 µs/msg, 1 M/s
-            run(PerfClient::Kcat, small.clone(), 500, 1200, 400),  // 1.6 µs/msg, 2 M/s
-            run(PerfClient::Ottla, big.clone(), 1000, 100, 0),     // no kcat run: no ratio
-        ];
-        let c = compare(&runs);
-        assert_eq!(c.len(), 1);
-        assert_eq!(c[0].scenario, small);
-        assert!((c[0].cpu_per_msg_ratio.unwrap() - 0.5).abs() < 1e-9);
-        assert!((c[0].throughput_ratio.unwrap() - 0.5).abs() < 1e-9);
-        let idle = [
-            run(PerfClient::Ottla, small.clone(), 1000, 0, 0),
-            run(PerfClient::Kcat, small, 1000, 0, 0),
-        ];
-        assert_eq!(compare(&idle)[0].cpu_per_msg_ratio, None);
-    }
-
-    #[test]
     fn medians_per_client_and_scenario() {
         let s = scenario(1_000_000, 100);
         let other = scenario(10, 1);
@@ -284,6 +242,14 @@ pub(super) mod tests {
         let b = &medians(&watched)[0];
         assert_eq!(b.broker_cpu_s, Some(0.95));
         assert!((b.broker_busy.unwrap() - 0.95).abs() < 1e-9, "{b:?}");
+        assert_eq!(b.produce_s, None);
+        // The clients' own produce times: the median of those reported.
+        let timed = [
+            runs[0].clone().with_produce_s(Some(0.7)),
+            runs[2].clone().with_produce_s(Some(2.5)),
+            runs[4].clone().with_produce_s(Some(0.8)),
+        ];
+        assert_eq!(medians(&timed)[0].produce_s, Some(0.8));
     }
 
     #[test]
@@ -294,5 +260,9 @@ pub(super) mod tests {
         assert_eq!(v["records"], 10);
         assert_eq!(v["compression"], "none");
         assert_eq!(v["msgs_per_s"], 10.0);
+        assert!(v.get("produce_s").is_none() && v.get("broker_cpu_s").is_none());
+        let v =
+            serde_json::to_value(run(PerfClient::KcatNoidem, scenario(10, 4), 1, 1, 0)).unwrap();
+        assert_eq!(v["client"], "kcat-noidem");
     }
 }

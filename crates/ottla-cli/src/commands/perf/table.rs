@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use super::results::{Comparison, RunResult};
+use super::compare::{Comparison, Versus};
+use super::results::RunResult;
 
 /// How a column's cells line up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,11 +71,19 @@ pub fn thousands(n: f64) -> String {
     out
 }
 
-fn ratio(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}×"))
+/// `0.62× java`: the ratio to the best peer, and which peer that is.
+fn versus(v: Option<&Versus>) -> String {
+    match v {
+        Some(v) => match v.ratio {
+            Some(r) => format!("{r:.2}× {}", v.best_peer.name()),
+            None => format!("- {}", v.best_peer.name()),
+        },
+        None => "-".to_owned(),
+    }
 }
 
-/// One row per run; with broker columns when the runs watched the broker.
+/// One row per run; a `produce s` column when a client reported its own produce time, and
+/// broker columns when the runs watched the broker.
 pub fn runs_table(runs: &[RunResult]) -> String {
     use Align::{Left, Right};
     let mut columns = vec![
@@ -84,11 +93,17 @@ pub fn runs_table(runs: &[RunResult]) -> String {
         ("parts", Right),
         ("codec", Left),
         ("wall s", Right),
+    ];
+    let produce = runs.iter().any(|r| r.produce_s.is_some());
+    if produce {
+        columns.push(("produce s", Right));
+    }
+    columns.extend([
         ("msgs/s", Right),
         ("MB/s", Right),
         ("CPU s", Right),
         ("CPU µs/msg", Right),
-    ];
+    ]);
     let broker = runs.iter().any(|r| r.broker_cpu_s.is_some());
     if broker {
         columns.extend([("broker CPU s", Right), ("broker busy", Right)]);
@@ -97,20 +112,25 @@ pub fn runs_table(runs: &[RunResult]) -> String {
         .iter()
         .map(|r| {
             let mut row = vec![
-                serde_json::to_value(r.client)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                r.client.name().to_owned(),
                 thousands(r.scenario.records as f64),
                 thousands(r.scenario.record_size as f64),
                 r.scenario.partitions.to_string(),
                 r.scenario.compression.to_owned(),
                 format!("{:.2}", r.wall_s),
+            ];
+            if produce {
+                row.push(
+                    r.produce_s
+                        .map_or_else(|| "-".into(), |p| format!("{p:.2}")),
+                );
+            }
+            row.extend([
                 thousands(r.msgs_per_s),
                 format!("{:.1}", r.mb_per_s),
                 format!("{:.2}", r.cpu_s),
                 format!("{:.3}", r.cpu_us_per_msg),
-            ];
+            ]);
             if broker {
                 row.push(
                     r.broker_cpu_s
@@ -127,7 +147,8 @@ pub fn runs_table(runs: &[RunResult]) -> String {
     render(&columns, &rows)
 }
 
-/// One row per scenario both clients ran.
+/// One row per scenario and client of ours: each figure of ours over the best peer's at that
+/// figure, naming the peer; a line below says which way is better.
 pub fn ratios_table(comparisons: &[Comparison]) -> String {
     use Align::{Left, Right};
     let columns = [
@@ -135,8 +156,10 @@ pub fn ratios_table(comparisons: &[Comparison]) -> String {
         ("size B", Right),
         ("parts", Right),
         ("codec", Left),
-        ("CPU/msg ottla÷kcat", Right),
-        ("msgs/s ottla÷kcat", Right),
+        ("ours", Left),
+        ("CPU s ÷ best peer", Left),
+        ("msgs/s ÷ best peer", Left),
+        ("MB/s ÷ best peer", Left),
     ];
     let rows: Vec<Vec<String>> = comparisons
         .iter()
@@ -146,17 +169,24 @@ pub fn ratios_table(comparisons: &[Comparison]) -> String {
                 thousands(c.scenario.record_size as f64),
                 c.scenario.partitions.to_string(),
                 c.scenario.compression.to_owned(),
-                ratio(c.cpu_per_msg_ratio),
-                ratio(c.throughput_ratio),
+                c.client.name().to_owned(),
+                versus(c.cpu_s.as_ref()),
+                versus(c.msgs_per_s.as_ref()),
+                versus(c.mb_per_s.as_ref()),
             ]
         })
         .collect();
-    render(&columns, &rows)
+    let mut out = render(&columns, &rows);
+    out.push_str(
+        "ours ÷ the peer best at each figure (ottla vs franz-go/java, ottla-file vs \
+         kcat/kcat-noidem): CPU s below 1× and msgs/s, MB/s above 1× favour ours\n",
+    );
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::results::compare;
+    use super::super::compare::compare;
     use super::super::results::tests::{run, scenario};
     use super::*;
     use crate::args::PerfClient;
@@ -193,7 +223,7 @@ mod tests {
         let s = scenario(1_000_000, 100);
         let runs = [
             run(PerfClient::Ottla, s.clone(), 1000, 600, 200),
-            run(PerfClient::Kcat, s, 500, 1200, 400),
+            run(PerfClient::Kcat, s.clone(), 500, 1200, 400),
         ];
         let t = runs_table(&runs);
         assert_eq!(
@@ -218,13 +248,34 @@ mod tests {
             w.lines().nth(2).unwrap().ends_with("0.97          97%"),
             "{w}"
         );
-        let r = ratios_table(&compare(&runs));
-        assert!(
-            r.lines()
-                .nth(2)
-                .unwrap()
-                .ends_with("0.50×              0.50×"),
-            "{r}"
+        let timed = [
+            runs[0].clone().with_produce_s(Some(0.75)),
+            run(PerfClient::KcatNoidem, s.clone(), 500, 1200, 400),
+        ];
+        assert_eq!(
+            runs_table(&timed),
+            "client         records  size B  parts  codec  wall s  produce s     msgs/s   MB/s  CPU s  CPU µs/msg\n\
+             -----------  ---------  ------  -----  -----  ------  ---------  ---------  -----  -----  ----------\n\
+             ottla        1,000,000     100      1  none     1.00       0.75  1,000,000  100.0   0.80       0.800\n\
+             kcat-noidem  1,000,000     100      1  none     0.50          -  2,000,000  200.0   1.60       1.600\n"
+        );
+
+        let all = [
+            run(PerfClient::Ottla, s.clone(), 1000, 600, 200),
+            run(PerfClient::FranzGo, s.clone(), 500, 1200, 400),
+            run(PerfClient::Java, s.clone(), 2000, 200, 200),
+            run(PerfClient::OttlaFile, s.clone(), 1000, 800, 200),
+            run(PerfClient::Kcat, s, 1000, 1600, 400),
+        ];
+        let r = ratios_table(&compare(&all));
+        assert_eq!(
+            r,
+            "  records  size B  parts  codec  ours        CPU s ÷ best peer  msgs/s ÷ best peer  MB/s ÷ best peer\n\
+             ---------  ------  -----  -----  ----------  -----------------  ------------------  ----------------\n\
+             1,000,000     100      1  none   ottla       2.00× java         0.50× franz-go      0.50× franz-go\n\
+             1,000,000     100      1  none   ottla-file  0.50× kcat         1.00× kcat          1.00× kcat\n\
+             ours ÷ the peer best at each figure (ottla vs franz-go/java, ottla-file vs kcat/kcat-noidem): \
+             CPU s below 1× and msgs/s, MB/s above 1× favour ours\n"
         );
     }
 }

@@ -7,7 +7,7 @@
 //! (see `report.rs`).
 
 mod lines;
-mod report;
+pub(super) mod report;
 mod shape;
 
 use std::sync::Arc;
@@ -88,6 +88,6 @@ pub async fn run(props: &ottla::Properties, args: ProduceArgs, verbose: bool) ->
     }
     let delivered = window.result()?;
     closed?;
-    eprintln!("produced {delivered} record(s) to {}", args.topic);
+    eprintln!("{}", report::summary(delivered, &args.topic));
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Delivery reports for `ottla produce -v`.
+//! Delivery reports for `ottla produce -v`, and the summary line of a run.
 //!
 //! kcat prints its delivery reports on stderr, and only when asked for more verbosity
 //! (`% Message delivered to partition P (offset O) on broker B` at `-vv`); stdout stays free
@@ -22,6 +22,20 @@ pub fn line(topic: &str, partition: i32, outcome: &Outcome) -> String {
         ),
         Err(e) => format!("failed {topic}-{partition}: {e}"),
     }
+}
+
+/// The last line `ottla produce` writes on stderr when every record was delivered.
+pub fn summary(delivered: u64, topic: &str) -> String {
+    format!("produced {delivered} record(s) to {topic}")
+}
+
+/// The delivered count of a [`summary`] line (how `ottla perf` checks an `ottla produce` run).
+pub fn parse_summary(line: &str) -> Option<u64> {
+    let rest = line.trim().strip_prefix("produced ")?;
+    let (count, rest) = rest.split_once(' ')?;
+    rest.starts_with("record(s) to ")
+        .then(|| count.parse().ok())
+        .flatten()
 }
 
 /// Writes report lines to stderr through a buffer (flushed by [`finish`](Self::finish)).
@@ -77,5 +91,14 @@ mod tests {
             line("orders", 5, &Err(ottla::Error::Closed)),
             "failed orders-5: the client is closed"
         );
+    }
+
+    #[test]
+    fn summary_line_reads_back() {
+        assert_eq!(summary(20_000, "t-1"), "produced 20000 record(s) to t-1");
+        assert_eq!(parse_summary(&summary(20_000, "t-1")), Some(20_000));
+        assert_eq!(parse_summary("produced 7 record(s) to x\n"), Some(7));
+        assert_eq!(parse_summary("produced many record(s) to x"), None);
+        assert_eq!(parse_summary("delivered t-0@4 timestamp=1"), None);
     }
 }
