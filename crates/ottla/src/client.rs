@@ -5,7 +5,9 @@ use std::sync::{Arc, RwLock, Weak};
 
 use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::kafka_protocol::protocol::Request;
-use ottla_protocol::messages::MetadataRequest;
+use ottla_protocol::messages::metadata_request::MetadataRequestTopic;
+use ottla_protocol::messages::{ApiKey, MetadataRequest, TopicName};
+use ottla_protocol::StrBytes;
 use tokio::time::Instant;
 
 use crate::cluster::{Backoff, ClusterMetadata, ConnectionPool};
@@ -140,6 +142,51 @@ impl Client {
             "metadata refreshed"
         );
         Ok(m)
+    }
+
+    /// Fetches metadata for `topics` only and merges it into the cached view: their entries
+    /// and the broker list are replaced, other topics keep what the last refresh said (and
+    /// their age). With `allow_auto_create`, a broker whose `auto.create.topics.enable` is on
+    /// creates a topic it does not have, as for the Java producer; pass `false` to only look
+    /// (Metadata v1–v3 cannot say so, and against such a broker all topics are fetched
+    /// instead). Concurrent refreshes take turns.
+    pub async fn refresh_topics(
+        &self,
+        topics: &[&str],
+        allow_auto_create: bool,
+    ) -> Result<Arc<ClusterMetadata>, Error> {
+        let guard = self.inner.refreshing.lock().await;
+        let conn = self.any_connection().await?;
+        let version = conn.version_of(ApiKey::Metadata)?;
+        if !allow_auto_create && version < 4 {
+            drop(guard);
+            return self.refresh_metadata().await;
+        }
+        let request = MetadataRequest::default()
+            .with_topics(Some(
+                topics
+                    .iter()
+                    .map(|t| {
+                        MetadataRequestTopic::default()
+                            .with_name(Some(TopicName(StrBytes::from_string((*t).to_owned()))))
+                    })
+                    .collect(),
+            ))
+            .with_allow_auto_topic_creation(allow_auto_create);
+        let response = self.observe(conn.send_versioned(&request, version).await)?;
+        let fresh = ClusterMetadata::from_response(&response);
+        let merged = match self.cached() {
+            Some(old) => Arc::new(old.merge_topics(fresh)),
+            None => Arc::new(fresh),
+        };
+        *self
+            .inner
+            .metadata
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&merged));
+        drop(guard);
+        tracing::debug!(?topics, allow_auto_create, "topic metadata refreshed");
+        Ok(merged)
     }
 
     fn params(&self, host: &str, port: u16, node_id: Option<i32>) -> ConnectParams {

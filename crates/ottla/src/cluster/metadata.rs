@@ -130,6 +130,20 @@ impl ClusterMetadata {
         }
     }
 
+    /// This view with what a Metadata response for some topics said: its brokers (when it
+    /// lists any), controller and cluster id, and its topics' entries replace these; the
+    /// other topics stay, and so does `fetched_at` (they are no fresher than before).
+    pub fn merge_topics(&self, newer: ClusterMetadata) -> ClusterMetadata {
+        let mut merged = self.clone();
+        if !newer.brokers.is_empty() {
+            merged.brokers = newer.brokers;
+        }
+        merged.controller_id = newer.controller_id.or(merged.controller_id);
+        merged.cluster_id = newer.cluster_id.or(merged.cluster_id);
+        merged.topics.extend(newer.topics);
+        merged
+    }
+
     /// The topic, if the cluster has it (without a topic-level error).
     pub fn topic(&self, name: &str) -> Result<&TopicMetadata, Error> {
         match self.topics.get(name) {

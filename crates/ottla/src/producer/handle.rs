@@ -194,12 +194,15 @@ impl Producer {
         ))
     }
 
-    /// Waits for the topic to appear in metadata (refreshing it) until `deadline`.
+    /// Waits for the topic to appear in metadata until `deadline`. Its metadata is asked for
+    /// by name with auto-creation allowed, as the Java producer does: a broker with
+    /// `auto.create.topics.enable` creates a missing topic; any other keeps answering
+    /// UNKNOWN_TOPIC_OR_PARTITION until `max.block.ms` runs out.
     async fn learn_topic(&self, topic: &str, deadline: Instant) -> Result<(), Error> {
         let client = &self.shared.client;
         let mut delay = Duration::from_millis(50);
         loop {
-            let metadata = match client.refresh_metadata().await {
+            let metadata = match client.refresh_topics(&[topic], true).await {
                 Ok(m) => Some(m),
                 // The cluster may be coming back: keep trying until max.block.ms.
                 Err(e) if e.is_retriable() || matches!(e, Error::Bootstrap { .. }) => {
@@ -225,13 +228,15 @@ impl Producer {
                     return Ok(());
                 }
             }
-            if Instant::now() + delay >= deadline {
+            // The last look is at the deadline, so a topic gets the whole max.block.ms.
+            let now = Instant::now();
+            if now >= deadline {
                 return Err(Error::MaxBlock {
                     waited: self.shared.config.max_block,
                     what: format!("metadata of topic {topic:?} (does it exist?)"),
                 });
             }
-            tokio::time::sleep(delay).await;
+            tokio::time::sleep_until((now + delay).min(deadline)).await;
             delay = (delay * 2).min(Duration::from_secs(1));
         }
     }
