@@ -435,7 +435,7 @@ async fn open_transaction_holds_read_committed_at_the_last_stable_offset() {
     txn.init_transactions().await.unwrap();
     txn.begin_transaction().unwrap();
     for i in 0..3 {
-        let _ = txn
+        let _delivery = txn
             .send(ProducerRecord::new(topic.as_str(), format!("open-{i}")))
             .await
             .unwrap();

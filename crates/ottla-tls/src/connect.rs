@@ -91,7 +91,13 @@ pub async fn connect(
                         timeout: options.setup_timeout,
                     }),
                     Ok(Err(e)) => Err(e),
-                    Ok(Ok(stream)) => Ok(Transport::tls(stream, addr, host, port)),
+                    Ok(Ok(stream)) => Ok(Transport::tls(
+                        stream,
+                        addr,
+                        host,
+                        port,
+                        tls.offered_certificate(),
+                    )),
                 };
             }
         }

@@ -19,7 +19,7 @@ use crate::options::{EndpointIdentification, TlsOptions};
 use crate::own_certificate;
 use crate::pem_input::{self, PemInput};
 use crate::provider::crypto_provider;
-use crate::tls_problem::TlsProblem;
+use crate::tls_problem::{OfferedCertificate, TlsProblem};
 
 /// A TLS client configuration whose certificates and keys have been loaded and checked
 /// (built by [`TlsOptions::build`]). Cheap to clone; share one among all connections.
@@ -27,7 +27,7 @@ use crate::tls_problem::TlsProblem;
 pub struct TlsConnector {
     config: Arc<ClientConfig>,
     verify_hostname: bool,
-    client_certificate: bool,
+    offered: OfferedCertificate,
     custom_trust: bool,
 }
 
@@ -36,7 +36,7 @@ impl fmt::Debug for TlsConnector {
         f.debug_struct("TlsConnector")
             .field("provider", &crate::provider::crypto_provider_name())
             .field("verify_hostname", &self.verify_hostname)
-            .field("client_certificate", &self.client_certificate)
+            .field("offered", &self.offered)
             .field("custom_trust", &self.custom_trust)
             .finish_non_exhaustive()
     }
@@ -152,7 +152,8 @@ fn client_identity(
         }
         Some(_) => {}
         None => tracing::debug!(
-            "the crypto provider cannot tell the client key's public key;              not checking that it matches the certificate"
+            "the crypto provider cannot tell the client key's public key; \
+             not checking that it matches the certificate"
         ),
     }
     Ok(Some(CertifiedKey::new(chain, signing_key)))
@@ -185,7 +186,19 @@ impl TlsConnector {
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(ChainOnlyVerifier::new(roots, provider)))
         };
-        let client_certificate = identity.is_some();
+        let offered = match &identity {
+            None => OfferedCertificate::None,
+            Some(certified) => {
+                let dates = certified
+                    .cert
+                    .first()
+                    .and_then(|c| own_certificate::validity(c).ok());
+                OfferedCertificate::Offered {
+                    not_before: dates.map(|d| d.0),
+                    not_after: dates.map(|d| d.1),
+                }
+            }
+        };
         let config = match identity {
             Some(certified) => {
                 builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified)))
@@ -195,7 +208,7 @@ impl TlsConnector {
         Ok(Self {
             config: Arc::new(config),
             verify_hostname,
-            client_certificate,
+            offered,
             custom_trust,
         })
     }
@@ -207,7 +220,12 @@ impl TlsConnector {
 
     /// Whether a client certificate is offered (mutual TLS).
     pub fn has_client_certificate(&self) -> bool {
-        self.client_certificate
+        self.offered != OfferedCertificate::None
+    }
+
+    /// What is offered as the client certificate (to explain a broker's refusal).
+    pub fn offered_certificate(&self) -> OfferedCertificate {
+        self.offered
     }
 
     /// Runs the TLS handshake on a connected socket. The server name (SNI and the name the
@@ -229,7 +247,7 @@ impl TlsConnector {
             .map_err(|e| ConnectError::Tls {
                 host: host.to_owned(),
                 port,
-                problem: TlsProblem::from_io(e, host, true),
+                problem: TlsProblem::from_io(e, host, true, self.offered),
             })
     }
 }

@@ -55,5 +55,5 @@ pub use connector::TlsConnector;
 pub use error::ConnectError;
 pub use options::{EndpointIdentification, TlsOptions};
 pub use provider::{crypto_provider, crypto_provider_name};
-pub use tls_problem::{CertificateProblem, TlsProblem};
+pub use tls_problem::{CertificateProblem, OfferedCertificate, TlsProblem};
 pub use transport::{TlsVersion, Transport};

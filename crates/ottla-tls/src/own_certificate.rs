@@ -3,7 +3,10 @@
 //! as with librdkafka and the Java client: an X.509 v1 certificate, which `openssl x509 -req`
 //! writes by default, is sent as it is.
 
-use pkcs8::der::{self, Reader, SliceReader, Tag, TagNumber};
+use std::time::SystemTime;
+
+use pkcs8::der::{self, Decode as _, Reader, SliceReader, Tag, TagNumber};
+use x509_cert::time::Time;
 
 /// Why the public key could not be found in a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,12 +22,12 @@ impl From<der::Error> for SpkiError {
     }
 }
 
-/// The DER bytes (tag, length and value) of the certificate's `subjectPublicKeyInfo`.
+/// A reader over the fields of the certificate's `tbsCertificate` after the optional version:
+/// serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, …
 ///
 /// Only the layout is read: `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version
-/// OPTIONAL, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, … } … }`.
-/// No field is judged, so any version and any extensions pass.
-pub(crate) fn subject_public_key_info(certificate: &[u8]) -> Result<&[u8], SpkiError> {
+/// OPTIONAL, serialNumber, … } … }`. No field is judged, so any version and any extensions pass.
+fn tbs_fields(certificate: &[u8]) -> Result<SliceReader<'_>, SpkiError> {
     let mut outer = SliceReader::new(certificate)?;
     let certificate_value = sequence_value(&mut outer)?;
     let mut certificate_fields = SliceReader::new(certificate_value)?;
@@ -37,6 +40,26 @@ pub(crate) fn subject_public_key_info(certificate: &[u8]) -> Result<&[u8], SpkiE
     if tbs.peek_tag()? == version_tag {
         tbs.tlv_bytes()?;
     }
+    Ok(tbs)
+}
+
+/// The certificate's validity period (`notBefore`, `notAfter`): not to judge the certificate
+/// (the broker does) but to explain why a broker refused it.
+pub(crate) fn validity(certificate: &[u8]) -> Result<(SystemTime, SystemTime), SpkiError> {
+    let mut tbs = tbs_fields(certificate)?;
+    // serialNumber, signature, issuer.
+    for _ in 0..3 {
+        tbs.tlv_bytes()?;
+    }
+    let mut validity = SliceReader::new(sequence_value(&mut tbs)?)?;
+    let not_before = Time::decode(&mut validity)?;
+    let not_after = Time::decode(&mut validity)?;
+    Ok((not_before.to_system_time(), not_after.to_system_time()))
+}
+
+/// The DER bytes (tag, length and value) of the certificate's `subjectPublicKeyInfo`.
+pub(crate) fn subject_public_key_info(certificate: &[u8]) -> Result<&[u8], SpkiError> {
+    let mut tbs = tbs_fields(certificate)?;
     // serialNumber, signature, issuer, validity, subject.
     for _ in 0..5 {
         tbs.tlv_bytes()?;
@@ -90,6 +113,21 @@ mod tests {
                 Err(_) => assert_eq!(name, "client-v1.pem"),
             }
         }
+    }
+
+    #[test]
+    fn validity_of_v1_v3_and_expired_certificates() {
+        let year = |y: u64| {
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_secs((y - 1970) * 31_556_952)
+        };
+        let (from, until) = validity(&fixture("client-expired.pem")).unwrap();
+        assert!(from > year(1999) && from < year(2001), "{from:?}");
+        assert!(until > year(2000) && until < year(2002), "{until:?}");
+        for name in ["client-v1.pem", "client.pem"] {
+            let (from, until) = validity(&fixture(name)).unwrap();
+            assert!(from < SystemTime::now() && until > year(2100), "{name}");
+        }
+        assert!(validity(b"\x30\x02\x30\x00").is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// Why a TLS session with a broker failed.
 #[non_exhaustive]
@@ -12,12 +13,14 @@ pub enum TlsProblem {
     #[error("the broker's certificate was rejected: {0}")]
     ServerCertificate(CertificateProblem),
     /// The broker ended the session with a fatal alert.
-    #[error("the broker sent the TLS alert {alert}{}", alert_hint(.alert, *.client_certificate))]
+    #[error("the broker sent the TLS alert {alert}{}", alert_hint(.alert, *.client_certificate, .offered))]
     AlertFromBroker {
         /// The alert's name (`BadCertificate`, `UnknownCA`, `CertificateRequired`, …).
         alert: String,
         /// Whether the alert is about our client certificate (mutual TLS).
         client_certificate: bool,
+        /// What we offered as our client certificate.
+        offered: OfferedCertificate,
     },
     /// The broker closed the connection in the middle of the handshake.
     #[error(
@@ -33,14 +36,70 @@ pub enum TlsProblem {
     Io(Arc<io::Error>),
 }
 
-fn alert_hint(alert: &str, client_certificate: bool) -> &'static str {
-    if alert == "CertificateRequired" {
-        ": it requires a client certificate (ssl.certificate.location and ssl.key.location)"
-    } else if client_certificate {
-        ": it did not accept our client certificate (ssl.certificate.location / ssl.key.location)"
-    } else {
-        ""
+fn alert_hint(alert: &str, client_certificate: bool, offered: &OfferedCertificate) -> String {
+    let about_ours = client_certificate || alert == "CertificateRequired";
+    match offered {
+        _ if !about_ours => String::new(),
+        OfferedCertificate::None => {
+            ": it requires a client certificate (set ssl.certificate.location and ssl.key.location)"
+                .to_owned()
+        }
+        OfferedCertificate::Offered {
+            not_before,
+            not_after,
+        } => {
+            let now = SystemTime::now();
+            let dates = match (not_before, not_after) {
+                (_, Some(until)) if *until < now => {
+                    format!("; that certificate expired on {}", utc_date(*until))
+                }
+                (Some(from), _) if *from > now => {
+                    format!("; that certificate is not valid before {}", utc_date(*from))
+                }
+                _ => String::new(),
+            };
+            format!(
+                ": it did not accept our client certificate (ssl.certificate.location / \
+                 ssl.key.location){dates}"
+            )
+        }
     }
+}
+
+/// `YYYY-MM-DD` (UTC).
+fn utc_date(t: SystemTime) -> String {
+    let days = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => (d.as_secs() / 86_400) as i64,
+        Err(e) => -(e.duration().as_secs().div_ceil(86_400) as i64),
+    };
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// What the client offered as its certificate, to explain a broker's refusal. The client does
+/// not judge its own certificate; the dates only make the broker's verdict readable.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OfferedCertificate {
+    /// No client certificate is configured.
+    #[default]
+    None,
+    /// A client certificate was offered.
+    Offered {
+        /// Its `notBefore`, when it could be read.
+        not_before: Option<SystemTime>,
+        /// Its `notAfter`, when it could be read.
+        not_after: Option<SystemTime>,
+    },
 }
 
 /// Why the broker's certificate was rejected.
@@ -176,7 +235,7 @@ fn is_client_certificate_alert(alert: rustls::AlertDescription) -> bool {
 
 impl TlsProblem {
     /// Classifies an error from a rustls session.
-    pub(crate) fn from_rustls(e: &rustls::Error, host: &str) -> Self {
+    pub(crate) fn from_rustls(e: &rustls::Error, host: &str, offered: OfferedCertificate) -> Self {
         match e {
             rustls::Error::InvalidCertificate(c) => {
                 let mut p = CertificateProblem::from_rustls(c);
@@ -190,15 +249,21 @@ impl TlsProblem {
             rustls::Error::AlertReceived(alert) => Self::AlertFromBroker {
                 alert: format!("{alert:?}"),
                 client_certificate: is_client_certificate_alert(*alert),
+                offered,
             },
             other => Self::Protocol(crate::describe::rustls_error(other)),
         }
     }
 
     /// Classifies an I/O error from tokio-rustls (which wraps rustls errors in `io::Error`).
-    pub(crate) fn from_io(e: io::Error, host: &str, handshaking: bool) -> Self {
+    pub(crate) fn from_io(
+        e: io::Error,
+        host: &str,
+        handshaking: bool,
+        offered: OfferedCertificate,
+    ) -> Self {
         if let Some(r) = rustls_error(&e) {
-            return Self::from_rustls(r, host);
+            return Self::from_rustls(r, host, offered);
         }
         if handshaking && e.kind() == io::ErrorKind::UnexpectedEof {
             return Self::ClosedDuringHandshake;
@@ -224,7 +289,7 @@ mod tests {
                 expected: rustls::pki_types::ServerName::try_from("kafka.example").unwrap(),
                 presented: vec!["DnsName(\"other.example\")".into()],
             });
-        let p = TlsProblem::from_rustls(&e, "kafka.example");
+        let p = TlsProblem::from_rustls(&e, "kafka.example", OfferedCertificate::None);
         let text = p.to_string();
         assert!(text.contains("kafka.example"), "{text}");
         assert!(text.contains("valid for other.example but"), "{text}");
@@ -237,7 +302,7 @@ mod tests {
     #[test]
     fn bare_name_mismatch_uses_the_host() {
         let e = rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName);
-        match TlsProblem::from_rustls(&e, "b1.example") {
+        match TlsProblem::from_rustls(&e, "b1.example", OfferedCertificate::None) {
             TlsProblem::ServerCertificate(CertificateProblem::NameMismatch {
                 expected, ..
             }) => {
@@ -249,12 +314,62 @@ mod tests {
 
     #[test]
     fn client_certificate_alerts_get_a_hint() {
+        let year = |y: u64| {
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_secs((y - 1970) * 31_556_952)
+        };
+        let current = OfferedCertificate::Offered {
+            not_before: Some(year(2020)),
+            not_after: Some(year(2120)),
+        };
         let e = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
-        let p = TlsProblem::from_rustls(&e, "h");
-        assert!(p.to_string().contains("client certificate"), "{p}");
+        let p = TlsProblem::from_rustls(&e, "h", current);
+        assert!(
+            p.to_string()
+                .contains("did not accept our client certificate"),
+            "{p}"
+        );
+        assert!(!p.to_string().contains("expired"), "{p}");
         let e = rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion);
-        let p = TlsProblem::from_rustls(&e, "h");
+        let p = TlsProblem::from_rustls(&e, "h", current);
         assert!(!p.to_string().contains("client certificate"), "{p}");
+
+        // Java brokers answer a missing certificate with BadCertificate.
+        let e = rustls::Error::AlertReceived(rustls::AlertDescription::BadCertificate);
+        let p = TlsProblem::from_rustls(&e, "h", OfferedCertificate::None);
+        assert!(
+            p.to_string().contains("requires a client certificate"),
+            "{p}"
+        );
+        let e = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired);
+        let p = TlsProblem::from_rustls(&e, "h", OfferedCertificate::None);
+        assert!(
+            p.to_string().contains("requires a client certificate"),
+            "{p}"
+        );
+
+        // ... and an expired one with CertificateUnknown: the dates say why.
+        let expired = OfferedCertificate::Offered {
+            not_before: Some(year(2000)),
+            not_after: Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(978_307_200)),
+        };
+        let e = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateUnknown);
+        let p = TlsProblem::from_rustls(&e, "h", expired).to_string();
+        assert!(p.contains("that certificate expired on 2001-01-01"), "{p}");
+        let future = OfferedCertificate::Offered {
+            not_before: Some(year(2200)),
+            not_after: Some(year(2300)),
+        };
+        let p = TlsProblem::from_rustls(&e, "h", future).to_string();
+        assert!(p.contains("not valid before 2199-"), "{p}");
+    }
+
+    #[test]
+    fn utc_dates() {
+        let at = |s: u64| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s);
+        assert_eq!(utc_date(at(0)), "1970-01-01");
+        assert_eq!(utc_date(at(951_782_400)), "2000-02-29");
+        assert_eq!(utc_date(at(978_307_199)), "2000-12-31");
+        assert_eq!(utc_date(at(4_102_444_800)), "2100-01-01");
     }
 
     #[test]
@@ -264,12 +379,12 @@ mod tests {
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         );
         assert!(matches!(
-            TlsProblem::from_io(io, "h", true),
+            TlsProblem::from_io(io, "h", true, OfferedCertificate::None),
             TlsProblem::ServerCertificate(CertificateProblem::UnknownIssuer)
         ));
         let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "tls handshake eof");
         assert!(matches!(
-            TlsProblem::from_io(eof, "h", true),
+            TlsProblem::from_io(eof, "h", true, OfferedCertificate::None),
             TlsProblem::ClosedDuringHandshake
         ));
     }

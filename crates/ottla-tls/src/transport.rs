@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::error::ConnectError;
-use crate::tls_problem::{rustls_error, TlsProblem};
+use crate::tls_problem::{rustls_error, OfferedCertificate, TlsProblem};
 
 /// A connected byte stream to a broker: plain TCP or TLS over TCP.
 ///
@@ -32,6 +32,7 @@ enum Inner {
         stream: Box<TlsStream<TcpStream>>,
         host: Arc<str>,
         port: u16,
+        offered: OfferedCertificate,
     },
 }
 
@@ -46,7 +47,7 @@ pub enum TlsVersion {
 }
 
 /// Puts the broker's name on TLS failures met after the handshake.
-fn tls_io_error(e: io::Error, host: &str, port: u16) -> io::Error {
+fn tls_io_error(e: io::Error, host: &str, port: u16, offered: OfferedCertificate) -> io::Error {
     if rustls_error(&e).is_none() {
         return e;
     }
@@ -56,7 +57,7 @@ fn tls_io_error(e: io::Error, host: &str, port: u16) -> io::Error {
         ConnectError::Tls {
             host: host.to_owned(),
             port,
-            problem: TlsProblem::from_io(e, host, false),
+            problem: TlsProblem::from_io(e, host, false, offered),
         },
     )
 }
@@ -74,12 +75,14 @@ impl Transport {
         peer: SocketAddr,
         host: &str,
         port: u16,
+        offered: OfferedCertificate,
     ) -> Self {
         Self {
             inner: Inner::Tls {
                 stream: Box::new(stream),
                 host: Arc::from(host),
                 port,
+                offered,
             },
             peer,
         }
@@ -140,9 +143,14 @@ impl AsyncRead for Transport {
     ) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+            Inner::Tls {
+                stream,
+                host,
+                port,
+                offered,
+            } => Pin::new(stream.as_mut())
                 .poll_read(cx, buf)
-                .map_err(|e| tls_io_error(e, host, *port)),
+                .map_err(|e| tls_io_error(e, host, *port, *offered)),
         }
     }
 }
@@ -155,9 +163,14 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+            Inner::Tls {
+                stream,
+                host,
+                port,
+                offered,
+            } => Pin::new(stream.as_mut())
                 .poll_write(cx, buf)
-                .map_err(|e| tls_io_error(e, host, *port)),
+                .map_err(|e| tls_io_error(e, host, *port, *offered)),
         }
     }
 
@@ -168,9 +181,14 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+            Inner::Tls {
+                stream,
+                host,
+                port,
+                offered,
+            } => Pin::new(stream.as_mut())
                 .poll_write_vectored(cx, bufs)
-                .map_err(|e| tls_io_error(e, host, *port)),
+                .map_err(|e| tls_io_error(e, host, *port, *offered)),
         }
     }
 
@@ -184,18 +202,28 @@ impl AsyncWrite for Transport {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+            Inner::Tls {
+                stream,
+                host,
+                port,
+                offered,
+            } => Pin::new(stream.as_mut())
                 .poll_flush(cx)
-                .map_err(|e| tls_io_error(e, host, *port)),
+                .map_err(|e| tls_io_error(e, host, *port, *offered)),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Inner::Tls { stream, host, port } => Pin::new(stream.as_mut())
+            Inner::Tls {
+                stream,
+                host,
+                port,
+                offered,
+            } => Pin::new(stream.as_mut())
                 .poll_shutdown(cx)
-                .map_err(|e| tls_io_error(e, host, *port)),
+                .map_err(|e| tls_io_error(e, host, *port, *offered)),
         }
     }
 }

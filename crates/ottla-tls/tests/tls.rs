@@ -612,6 +612,7 @@ async fn rejected_by_broker(
                 TlsProblem::AlertFromBroker {
                     alert,
                     client_certificate: true,
+                    ..
                 },
             ..
         } => {
