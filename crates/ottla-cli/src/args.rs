@@ -2,21 +2,32 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+/// The id of `-X` on every level of the command line.
+const PROPERTY: &str = "properties";
+/// The id of `-F` on every level of the command line.
+const PROPERTIES_FILE: &str = "properties_files";
+const PROPERTY_HELP: &str = "A client property, key=value (repeatable, before and after the \
+    subcommand: all of them count, those before the subcommand first; a later one wins)";
+const PROPERTIES_FILE_HELP: &str = "A client.properties file (key=value lines, # comments; \
+    repeatable like -X); files are read before every -X, so -X entries override them";
+
+// `-X` and `-F` are accepted before the subcommand and after it (on every level). They are
+// not clap `global` arguments, which keep only the last level's values: `parse` collects
+// every level's, in order, into `properties` and `properties_files`. (A comment, not a doc
+// comment: clap shows the doc comment as `--help`.)
 /// A pure-Rust Kafka client on the command line.
 #[derive(Debug, Parser)]
-#[command(name = "ottla", version, about)]
+#[command(name = "ottla", version, about, mut_subcommands = with_property_args)]
 pub struct Cli {
     /// Bootstrap brokers, HOST:PORT[,HOST:PORT…] (or bootstrap.servers in -X/-F).
     #[arg(short = 'b', long = "brokers", global = true, env = "OTTLA_BROKERS")]
     pub brokers: Option<String>,
-    /// A client property, key=value (repeatable; any Kafka client property ottla knows).
-    #[arg(short = 'X', value_name = "KEY=VALUE", global = true)]
+    #[arg(short = 'X', id = PROPERTY, value_name = "KEY=VALUE", help = PROPERTY_HELP)]
     pub properties: Vec<String>,
-    /// A client.properties file (key=value lines, # comments); -X entries override it.
-    #[arg(short = 'F', value_name = "FILE", global = true)]
-    pub properties_file: Option<PathBuf>,
+    #[arg(short = 'F', id = PROPERTIES_FILE, value_name = "FILE", help = PROPERTIES_FILE_HELP)]
+    pub properties_files: Vec<PathBuf>,
     /// More logging on stderr (-v info, -vv debug; OTTLA_LOG overrides). `produce -v` also
     /// prints one delivery report per record on stderr.
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
@@ -24,6 +35,58 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Parses the process's command line (exits with clap's message on a usage error or for
+/// `--help`).
+pub fn parse() -> Cli {
+    try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+}
+
+/// Parses a command line; `-X` and `-F` of every level are collected in order: those before
+/// the subcommand, then the subcommand's, then a nested subcommand's.
+pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.properties.clear();
+    cli.properties_files.clear();
+    let mut level = Some(&matches);
+    while let Some(m) = level {
+        collect(m, PROPERTY, &mut cli.properties);
+        collect(m, PROPERTIES_FILE, &mut cli.properties_files);
+        level = m.subcommand().map(|(_, sub)| sub);
+    }
+    Ok(cli)
+}
+
+fn collect<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str, into: &mut Vec<T>) {
+    if let Ok(Some(values)) = m.try_get_many::<T>(id) {
+        into.extend(values.cloned());
+    }
+}
+
+/// Gives a subcommand (and its subcommands) `-X` and `-F` of its own.
+fn with_property_args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(
+        Arg::new(PROPERTY)
+            .short('X')
+            .value_name("KEY=VALUE")
+            .help(PROPERTY_HELP)
+            .action(ArgAction::Append),
+    )
+    .arg(
+        Arg::new(PROPERTIES_FILE)
+            .short('F')
+            .value_name("FILE")
+            .help(PROPERTIES_FILE_HELP)
+            .value_parser(clap::value_parser!(PathBuf))
+            .action(ArgAction::Append),
+    )
+    .mut_subcommands(with_property_args)
 }
 
 /// Subcommands.

@@ -8,10 +8,8 @@ mod settings;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let args = args::Cli::parse();
+    let args = args::parse();
     init_logging(args.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,10 +5,11 @@ use ottla::{ClientConfig, ConfigError};
 
 use crate::args::Cli;
 
-/// Every property given, in order: -F file, then -b, then -X.
+/// Every property given, in order, a later one winning: the -F files, then -b, then every
+/// -X (each kind as given: before the subcommand, then after it).
 pub fn gather(cli: &Cli) -> Result<Properties, ConfigError> {
     let mut props = Properties::new();
-    if let Some(path) = &cli.properties_file {
+    for path in &cli.properties_files {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
             file: file.clone(),
