@@ -100,7 +100,8 @@ pub enum Command {
     /// Write one record per line of standard input (or of -l FILE); -v prints a delivery
     /// report per record on stderr.
     Produce(ProduceArgs),
-    /// Print record values, one per line.
+    /// Print record values, one per line. -X isolation.level=read_committed (default
+    /// read_uncommitted) skips records of aborted transactions and ends at open ones.
     Consume(ConsumeArgs),
     /// Check the way to the cluster step by step (DNS, TCP, TLS, SASL, metadata, and a
     /// produce/consume round trip with --topic) and say what is wrong; exit 1 on a failure.

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use ottla::basic::{fetch_partition, list_offset, FetchOptions, OffsetSpec};
+use ottla::basic::{fetch_partition, list_offset, FetchOptions, OffsetSpec, FETCH_KEYS};
 
 use super::{connect, CmdResult};
 use crate::args::ConsumeArgs;
@@ -37,9 +37,36 @@ struct Position {
     done: bool,
 }
 
+/// The fetch settings among the properties (`isolation.level`), the last of each winning.
+fn fetch_options(
+    props: &ottla::Properties,
+    exit_at_end: bool,
+) -> Result<FetchOptions, ottla::ConfigError> {
+    let mut options = FetchOptions {
+        max_wait: if exit_at_end {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_millis(500)
+        },
+        ..FetchOptions::default()
+    };
+    for (k, v) in props.iter().filter(|(k, _)| FETCH_KEYS.contains(k)) {
+        options.set(k, v)?;
+    }
+    Ok(options)
+}
+
 pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
     let start = parse_start(&args.offset)?;
-    let client = connect(props, &[]).await?;
+    let options = fetch_options(props, args.exit_at_end)?;
+    // A read_committed reader ends at the last stable offset: records of a transaction still
+    // open are not readable yet.
+    let end = if options.read_committed {
+        OffsetSpec::LastStable
+    } else {
+        OffsetSpec::Latest
+    };
+    let client = connect(props, FETCH_KEYS).await?;
     let metadata = client.metadata().await?;
     let topic = metadata.topic(&args.topic)?;
     let partitions: Vec<i32> = match args.partition {
@@ -53,10 +80,10 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
     for p in partitions {
         let offset = match start {
             Start::Beginning => list_offset(&client, &args.topic, p, OffsetSpec::Earliest).await?,
-            Start::End => list_offset(&client, &args.topic, p, OffsetSpec::Latest).await?,
+            Start::End => list_offset(&client, &args.topic, p, end).await?,
             Start::Absolute(n) => n,
             Start::FromEnd(n) => {
-                let end = list_offset(&client, &args.topic, p, OffsetSpec::Latest).await?;
+                let end = list_offset(&client, &args.topic, p, end).await?;
                 let earliest = list_offset(&client, &args.topic, p, OffsetSpec::Earliest).await?;
                 (end - n).max(earliest)
             }
@@ -67,14 +94,6 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
             done: false,
         });
     }
-    let options = FetchOptions {
-        max_wait: if args.exit_at_end {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_millis(500)
-        },
-        ..FetchOptions::default()
-    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut printed = 0u64;
@@ -102,7 +121,11 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
                     printed += 1;
                 }
                 pos.offset = fetched.next_offset;
-                if args.exit_at_end && pos.offset >= fetched.high_watermark {
+                let end = match fetched.last_stable_offset {
+                    lso if options.read_committed && lso >= 0 => lso,
+                    _ => fetched.high_watermark,
+                };
+                if args.exit_at_end && pos.offset >= end {
                     pos.done = true;
                 }
             }
@@ -138,5 +161,21 @@ mod tests {
         assert_eq!(parse_start("42"), Ok(Start::Absolute(42)));
         assert_eq!(parse_start("-10"), Ok(Start::FromEnd(10)));
         assert!(parse_start("soon").is_err());
+    }
+
+    #[test]
+    fn isolation_level_is_a_fetch_setting() {
+        let mut props = ottla::Properties::new();
+        assert!(!fetch_options(&props, true).unwrap().read_committed);
+        props.set("isolation.level", "read_committed");
+        assert!(fetch_options(&props, true).unwrap().read_committed);
+        props.set("isolation.level", "read_uncommitted");
+        assert!(!fetch_options(&props, true).unwrap().read_committed);
+        props.set("isolation.level", "dirty");
+        let e = fetch_options(&props, true).unwrap_err();
+        assert!(
+            matches!(&e, ottla::ConfigError::InvalidValue { key, .. } if key == "isolation.level"),
+            "{e}"
+        );
     }
 }

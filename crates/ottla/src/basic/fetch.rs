@@ -10,7 +10,10 @@ use ottla_protocol::records::{
 use ottla_protocol::StrBytes;
 
 use super::partition_result;
-use crate::{Client, Error};
+use crate::{Client, ConfigError, Error};
+
+/// The fetch settings [`FetchOptions::set`] takes by their Kafka names.
+pub const FETCH_KEYS: &[&str] = &["isolation.level"];
 
 /// How to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +26,39 @@ pub struct FetchOptions {
     pub max_bytes: i32,
     /// `max.partition.fetch.bytes`.
     pub partition_max_bytes: i32,
-    /// `isolation.level=read_committed`: skip records of aborted transactions.
+    /// `isolation.level=read_committed`: read up to the last stable offset only, and skip
+    /// records of aborted transactions.
     pub read_committed: bool,
+}
+
+impl FetchOptions {
+    /// Sets one setting by its Kafka property name: `isolation.level` (`read_uncommitted`,
+    /// the default, or `read_committed`, as the Java consumer and librdkafka spell them; case
+    /// does not matter). Another key is [`ConfigError::UnknownKey`], a bad value
+    /// [`ConfigError::InvalidValue`] naming the key.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
+        match key {
+            "isolation.level" => {
+                self.read_committed = match value.trim().to_ascii_lowercase().as_str() {
+                    "read_committed" => true,
+                    "read_uncommitted" => false,
+                    _ => {
+                        return Err(ConfigError::invalid(
+                            key,
+                            value,
+                            "read_committed or read_uncommitted",
+                        ))
+                    }
+                }
+            }
+            other => {
+                return Err(ConfigError::UnknownKey {
+                    key: other.to_owned(),
+                })
+            }
+        }
+        Ok(self)
+    }
 }
 
 impl Default for FetchOptions {
@@ -159,4 +193,33 @@ pub async fn fetch_partition(
         last_stable_offset: p.last_stable_offset,
         log_start_offset: p.log_start_offset,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isolation_level_by_its_kafka_name() {
+        let mut o = FetchOptions::default();
+        assert!(!o.read_committed, "read_uncommitted by default");
+        o.set("isolation.level", "read_committed").unwrap();
+        assert!(o.read_committed);
+        o.set("isolation.level", " READ_UNCOMMITTED ").unwrap();
+        assert!(!o.read_committed);
+        let e = o.set("isolation.level", "serializable").unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::InvalidValue { key, .. } if key == "isolation.level"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("read_committed or read_uncommitted"),
+            "{e}"
+        );
+        let e = o.set("fetch.isolation", "x").unwrap_err();
+        assert!(matches!(e, ConfigError::UnknownKey { .. }), "{e}");
+        for key in FETCH_KEYS {
+            assert!(!crate::config::is_client_key(key), "{key}");
+        }
+    }
 }

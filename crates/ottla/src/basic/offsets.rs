@@ -14,6 +14,9 @@ pub enum OffsetSpec {
     Earliest,
     /// The high watermark (next offset to be written).
     Latest,
+    /// The last stable offset: where a `read_committed` reader ends (the first offset of the
+    /// oldest transaction still open, else the high watermark).
+    LastStable,
     /// The first offset whose timestamp is at or after this (ms since the epoch).
     Timestamp(i64),
 }
@@ -22,7 +25,7 @@ impl OffsetSpec {
     fn wire(self) -> i64 {
         match self {
             OffsetSpec::Earliest => -2,
-            OffsetSpec::Latest => -1,
+            OffsetSpec::Latest | OffsetSpec::LastStable => -1,
             OffsetSpec::Timestamp(t) => t,
         }
     }
@@ -38,6 +41,7 @@ pub async fn list_offset(
 ) -> Result<i64, Error> {
     let request = ListOffsetsRequest::default()
         .with_replica_id(BrokerId(-1))
+        .with_isolation_level(i8::from(spec == OffsetSpec::LastStable))
         .with_topics(vec![ListOffsetsTopic::default()
             .with_name(TopicName(StrBytes::from_string(topic.to_owned())))
             .with_partitions(vec![ListOffsetsPartition::default()
