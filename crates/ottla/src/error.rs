@@ -205,6 +205,12 @@ pub enum Error {
     /// begin, send outside a transaction, …).
     #[error("transaction state: {0}")]
     TransactionState(String),
+    /// A send of the transaction failed, so it cannot commit: it can only be aborted.
+    #[error("a send of this transaction failed ({cause}); the transaction can only be aborted")]
+    TransactionAbortable {
+        /// The first failure of the transaction.
+        cause: Box<Error>,
+    },
     /// The record was not sent because its transaction was aborted.
     #[error("record not sent: its transaction was aborted")]
     TransactionAborted,

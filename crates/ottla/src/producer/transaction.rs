@@ -257,8 +257,8 @@ impl Producer {
     }
 
     /// Delivers every record of the transaction, then commits it. If a send of the
-    /// transaction failed, nothing is committed and the error is returned: call
-    /// [`abort_transaction`](Self::abort_transaction).
+    /// transaction failed, nothing is committed and [`Error::TransactionAbortable`] says
+    /// why: call [`abort_transaction`](Self::abort_transaction).
     pub async fn commit_transaction(&self) -> Result<(), Error> {
         self.end_transaction(true).await
     }
@@ -294,9 +294,9 @@ impl Producer {
             }
             if commit {
                 if let Some(e) = &txn.abortable {
-                    return Err(Error::TransactionState(format!(
-                        "a send of this transaction failed ({e}); abort it"
-                    )));
+                    return Err(Error::TransactionAbortable {
+                        cause: Box::new(e.clone()),
+                    });
                 }
             }
             txn.phase = TxnPhase::Ending;
@@ -326,9 +326,7 @@ impl Producer {
         };
         if let (true, Some(e)) = (commit, failed) {
             // Stay in Ending: only an abort can finish this transaction.
-            return Err(Error::TransactionState(format!(
-                "a send of this transaction failed ({e}); abort it"
-            )));
+            return Err(Error::TransactionAbortable { cause: Box::new(e) });
         }
         let (Some(identity), Some(coordinator)) = (identity, coordinator) else {
             return Err(Error::TransactionState(
@@ -337,6 +335,10 @@ impl Producer {
         };
         if has_work {
             self.send_end_txn(&txn_id, identity, coordinator, commit)
+                .await?;
+        }
+        if !commit {
+            self.bump_after_failed_batch(&txn_id, identity, coordinator)
                 .await?;
         }
         let mut acc = self.shared.lock();
@@ -350,6 +352,59 @@ impl Producer {
             t.abortable = None;
             t.has_work = false;
         }
+        Ok(())
+    }
+
+    /// After an abort: a batch of the transaction that failed left a gap in its partition's
+    /// sequence numbers, which the next transaction cannot send across. As the Java producer
+    /// does (KIP-360), get a new epoch for the producer id: every partition starts its
+    /// sequence numbers over under it.
+    async fn bump_after_failed_batch(
+        &self,
+        txn_id: &str,
+        identity: super::accumulator::Identity,
+        coordinator: i32,
+    ) -> Result<(), Error> {
+        let gap = {
+            let acc = self.shared.lock();
+            acc.topics
+                .values()
+                .any(|t| t.partitions.iter().any(|pq| pq.reset_sequences))
+        };
+        if !gap {
+            return Ok(());
+        }
+        let shared = Arc::clone(&self.shared);
+        let deadline = Instant::now() + shared.config.max_block;
+        let bumped = coordinator::with_retries(deadline, self.backoff(), |refind| {
+            let shared = Arc::clone(&shared);
+            let txn_id = txn_id.to_owned();
+            async move {
+                let node = shared.txn_coordinator(refind, coordinator).await?;
+                coordinator::init_producer_id(
+                    &shared.client,
+                    Some(&txn_id),
+                    Some(node),
+                    shared.config.transaction_timeout,
+                    Some(identity),
+                )
+                .await
+            }
+        })
+        .await
+        .map_err(|e| fenced_or(&self.shared, e))?;
+        let mut acc = self.shared.lock();
+        for t in acc.topics.values_mut() {
+            for pq in &mut t.partitions {
+                pq.reset_sequences = true;
+            }
+        }
+        acc.apply_bump(bumped);
+        tracing::debug!(
+            producer_id = bumped.producer_id,
+            epoch = bumped.epoch,
+            "epoch bumped after an aborted transaction with a failed batch"
+        );
         Ok(())
     }
 
