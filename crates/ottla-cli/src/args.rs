@@ -98,7 +98,8 @@ pub enum Command {
     #[command(subcommand)]
     Topics(TopicsCommand),
     /// Write one record per line of standard input (or of -l FILE); -v prints a delivery
-    /// report per record on stderr.
+    /// report per record on stderr. With -X transactional.id=ID the whole input is one
+    /// transaction: committed once every record is delivered, aborted (exit 1) on any failure.
     Produce(ProduceArgs),
     /// Print record values, one per line. -X isolation.level=read_committed (default
     /// read_uncommitted) skips records of aborted transactions and ends at open ones.

@@ -4,11 +4,13 @@
 //! Every record's delivery is looked at (a bounded [`DeliveryWindow`] settles them in send
 //! order); any failure makes the command fail with the count and the first error, after
 //! everything already sent has been settled. `-v` prints one report per record on stderr
-//! (see `report.rs`).
+//! (see `report.rs`). With `transactional.id` the whole input is one transaction, committed
+//! or aborted as a whole (see `transaction.rs`).
 
 mod lines;
 pub(super) mod report;
 mod shape;
+mod transaction;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,12 +26,14 @@ use crate::settings;
 use lines::Lines;
 use report::Reports;
 use shape::{parse_headers, Shape};
+use transaction::RunTransaction;
 
 /// How long `close` waits for what is still queued after everything was settled.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn run(props: &ottla::Properties, args: ProduceArgs, verbose: bool) -> CmdResult {
     let config = settings::producer_config(props, &[])?;
+    let transactional_id = config.transactional_id.clone();
     let shape = Shape {
         topic: Arc::from(args.topic.as_str()),
         key_delimiter: args
@@ -50,6 +54,10 @@ pub async fn run(props: &ottla::Properties, args: ProduceArgs, verbose: bool) ->
     let mut lines = Lines::new(input, config.message_max_bytes);
     let window_limit = config.buffer_max_messages;
     let producer = Producer::new(config).await?;
+    let transaction = match &transactional_id {
+        Some(id) => Some(RunTransaction::begin(&producer, id).await?),
+        None => None,
+    };
     let mut window = DeliveryWindow::new(window_limit);
     let mut reports = Reports::new(verbose);
     let mut observe = |p: i32, o: &_| reports.record(&args.topic, p, o);
@@ -79,14 +87,29 @@ pub async fn run(props: &ottla::Properties, args: ProduceArgs, verbose: bool) ->
     producer.flush().await?;
     window.drain(&mut observe).await;
     reports.finish();
+    // A transaction commits only when every record was delivered; otherwise it is aborted
+    // and what became of it ends the error message.
+    let failed = stopped.is_some() || window.result().is_err();
+    let (transaction_note, commit_failed) = match transaction {
+        Some(t) if failed => (format!("; {}", t.abort(&producer).await), None),
+        Some(t) => (String::new(), t.commit(&producer).await.err()),
+        None => (String::new(), None),
+    };
     let closed = producer.close(CLOSE_TIMEOUT).await;
     if let Some(e) = stopped {
         return Err(match window.result() {
-            Ok(delivered) => format!("{e} (after {delivered} record(s) delivered)").into(),
-            Err(failed) => format!("{e}; also {failed}").into(),
+            Ok(delivered) => {
+                format!("{e} (after {delivered} record(s) delivered){transaction_note}").into()
+            }
+            Err(failed) => format!("{e}; also {failed}{transaction_note}").into(),
         });
     }
-    let delivered = window.result()?;
+    let delivered = window
+        .result()
+        .map_err(|failed| format!("{failed}{transaction_note}"))?;
+    if let Some(message) = commit_failed {
+        return Err(message.into());
+    }
     closed?;
     eprintln!("{}", report::summary(delivered, &args.topic));
     Ok(())
