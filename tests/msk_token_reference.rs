@@ -1,7 +1,13 @@
-//! MSK IAM OAUTHBEARER tokens against the official Python signer
-//! (`aws-msk-iam-sasl-signer-python`, from `OTTLA_AWS_PYTHON`): for the same credentials,
-//! region and signing time, every query parameter but `User-Agent` must be equal and in the
-//! same order (the signature included), and so must the reported expiry.
+//! MSK IAM signatures against the official signers, for the same credentials and region:
+//!
+//! - OAUTHBEARER tokens against the Python signer (`aws-msk-iam-sasl-signer-python`, from
+//!   `OTTLA_AWS_PYTHON`): at the same signing time, every query parameter but `User-Agent`
+//!   must be equal and in the same order (the signature included), and so must the reported
+//!   expiry.
+//! - AWS_MSK_IAM payloads against Amazon's Java library (`aws-msk-iam-auth`, through the Java
+//!   peer's `msk-iam-payload` from `OTTLA_JAVA_MSK_PEER`): the library signs at the current
+//!   time, so ottla signs at the payload's own `x-amz-date`; then every field but `user-agent`
+//!   must be equal (the signature included).
 //!
 //! The Python side runs `generate_auth_token_from_credentials_provider` with a small
 //! `CredentialProvider` handing out the case's credentials and botocore's clock
@@ -10,18 +16,20 @@
 //!
 //! ```sh
 //! OTTLA_AWS_PYTHON=/work/main/.tools/aws-venv/bin/python \
+//! OTTLA_JAVA_MSK_PEER=$(scripts/install-java-peer.sh --msk-iam) \
 //!     cargo test -p ottla-tests --test msk_token_reference
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ottla_sasl::aws::AwsCredentials;
 use ottla_sasl::msk_iam::MskIamSigner;
 use ottla_sasl::Secret;
+use ottla_tests::peer_records::PeerCommand;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -273,4 +281,170 @@ fn gov_cloud_leap_day() {
 #[test]
 fn session_token_new_year() {
     check(5);
+}
+
+/// The Java peer built against aws-msk-iam-auth (`OTTLA_JAVA_MSK_PEER`).
+fn java_msk_peer() -> Option<PathBuf> {
+    ottla_tests::peer(
+        "OTTLA_JAVA_MSK_PEER",
+        "the Java peer with aws-msk-iam-auth (scripts/install-java-peer.sh --msk-iam)",
+    )
+    .map(PathBuf::from)
+}
+
+/// The signing time of an `x-amz-date` (`yyyymmddThhmmssZ`).
+fn amz_date_time(date: &str) -> SystemTime {
+    let b = date.as_bytes();
+    assert!(
+        b.len() == 16 && b[8] == b'T' && b[15] == b'Z',
+        "x-amz-date {date:?} is not yyyymmddThhmmssZ"
+    );
+    let rfc3339 = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &date[0..4],
+        &date[4..6],
+        &date[6..8],
+        &date[9..11],
+        &date[11..13],
+        &date[13..15]
+    );
+    SystemTime::from(
+        OffsetDateTime::parse(&rfc3339, &Rfc3339)
+            .unwrap_or_else(|e| panic!("x-amz-date {date:?}: {e}")),
+    )
+}
+
+/// The fields of a JSON payload, every value a string.
+fn payload_fields(what: &str, json: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let v: serde_json::Value = serde_json::from_slice(json)
+        .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", String::from_utf8_lossy(json)));
+    v.as_object()
+        .unwrap_or_else(|| panic!("{what}: not a JSON object: {v}"))
+        .iter()
+        .map(|(k, v)| {
+            let s = v
+                .as_str()
+                .unwrap_or_else(|| panic!("{what}: {k} is not a string: {v}"));
+            (k.clone(), s.to_owned())
+        })
+        .collect()
+}
+
+/// Signs an AWS_MSK_IAM payload for `host` with `CASES[index]`'s credentials and region in
+/// aws-msk-iam-auth (now) and in ottla (at the library's `x-amz-date`), and compares.
+fn check_java(index: usize, host: &str) {
+    let Some(peer) = java_msk_peer() else {
+        return;
+    };
+    let case = &CASES[index];
+    let what = format!("{host}, credentials of case {:?}", case.name);
+    let mut command = PeerCommand::new(&peer, "msk-iam-payload")
+        .flag("--host", host)
+        .flag("--access-key-id", case.access_key_id)
+        .flag("--secret-access-key", case.secret)
+        .flag("--region", case.region);
+    if let Some(token) = case.session_token {
+        command = command.flag("--session-token", token);
+    }
+    let out = command.run();
+    let mut java = payload_fields(&format!("{what}: aws-msk-iam-auth"), out.trim().as_bytes());
+    let field = |k: &str| -> String {
+        java.get(k)
+            .unwrap_or_else(|| panic!("{what}: aws-msk-iam-auth's payload has no {k}: {out}"))
+            .clone()
+    };
+    let date = field("x-amz-date");
+    let at = amz_date_time(&date);
+    let expires: u64 = field("x-amz-expires")
+        .parse()
+        .unwrap_or_else(|e| panic!("{what}: x-amz-expires: {e}"));
+
+    let mut signer = MskIamSigner::new(case.region).unwrap();
+    // aws-msk-iam-auth's known quirk: it fixes the expiry (Instant.now() + 15 minutes) before
+    // the AWS SDK's presigner reads the clock again to sign, and the SDK's X-Amz-Expires is
+    // the whole seconds from the signing time to that expiry: 899 when a second boundary falls
+    // between the two clock readings. Only then does ottla sign with 899 s (its lifetime is
+    // configurable); every other expiry is a difference.
+    match expires {
+        900 => assert_eq!(signer.lifetime(), Duration::from_secs(900)),
+        899 => signer = signer.with_lifetime(Duration::from_secs(899)).unwrap(),
+        other => {
+            panic!("{what}: aws-msk-iam-auth signed for {other} s, not 900 (or its 899 quirk)")
+        }
+    }
+    let creds = AwsCredentials::new(
+        case.access_key_id,
+        Secret::new(case.secret),
+        case.session_token.map(Secret::new),
+        None,
+        "reference test",
+    );
+    let payload = signer
+        .sign_payload(&creds, host, at)
+        .unwrap_or_else(|e| panic!("{what}: ottla cannot sign for {host}: {e}"));
+    let mut ours = payload_fields(&format!("{what}: ottla"), &payload.to_json());
+
+    // The user agents name their own library; nothing else may differ.
+    let java_ua = java.remove("user-agent").unwrap_or_default();
+    assert!(
+        java_ua.starts_with("aws-msk-iam-auth/"),
+        "{what}: aws-msk-iam-auth's user-agent {java_ua:?}"
+    );
+    assert_eq!(
+        ours.remove("user-agent").as_deref(),
+        Some(MskIamSigner::DEFAULT_USER_AGENT),
+        "{what}"
+    );
+    let java_keys: Vec<&String> = java.keys().collect();
+    let our_keys: Vec<&String> = ours.keys().collect();
+    assert_eq!(our_keys, java_keys, "{what}: the payload's fields");
+    for (k, v) in &java {
+        assert_eq!(&ours[k], v, "{what}: {k} (signed at {date})");
+    }
+    assert_eq!(ours["host"], host, "{what}");
+    assert_eq!(
+        ours.contains_key("x-amz-security-token"),
+        case.session_token.is_some(),
+        "{what}"
+    );
+}
+
+#[test]
+fn java_payload_long_term_keys() {
+    check_java(0, "b-1.ottla-test.a1b2c3.c2.kafka.us-east-1.amazonaws.com");
+}
+
+#[test]
+fn java_payload_session_token() {
+    check_java(1, "b-2.ottla-test.a1b2c3.c2.kafka.eu-west-1.amazonaws.com");
+}
+
+#[test]
+fn java_payload_session_token_ending_in_equals() {
+    check_java(
+        2,
+        "b-3.ottla-test.a1b2c3.c4.kafka.ap-southeast-2.amazonaws.com",
+    );
+}
+
+#[test]
+fn java_payload_china_partition() {
+    check_java(
+        3,
+        "b-1.ottla-test.a1b2c3.c2.kafka.cn-north-1.amazonaws.com.cn",
+    );
+}
+
+#[test]
+fn java_payload_gov_cloud() {
+    check_java(
+        4,
+        "b-1.ottla-test.a1b2c3.c3.kafka.us-gov-west-1.amazonaws.com",
+    );
+}
+
+/// A host that names no region: the library asks its region provider (the peer's --region).
+#[test]
+fn java_payload_host_without_region() {
+    check_java(5, "kafka-1.internal.example");
 }

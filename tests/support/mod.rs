@@ -8,6 +8,8 @@
 
 use std::path::PathBuf;
 
+pub mod peer_records;
+
 /// Whether a missing peer must fail the test.
 pub fn peers_required() -> bool {
     let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
@@ -56,6 +58,26 @@ pub fn aws_python() -> Option<PathBuf> {
 /// The reference client (`OTTLA_KCAT`: a kcat running on librdkafka ≥ 2.16).
 pub fn kcat() -> Option<PathBuf> {
     peer("OTTLA_KCAT", "kcat over librdkafka 2.16").map(PathBuf::from)
+}
+
+/// The Java reference-client peer (`OTTLA_JAVA_PEER`: the wrapper `scripts/install-java-peer.sh`
+/// prints, over kafka-clients of the broker's version).
+pub fn java_peer() -> Option<PathBuf> {
+    peer(
+        "OTTLA_JAVA_PEER",
+        "the Java client peer (scripts/install-java-peer.sh)",
+    )
+    .map(PathBuf::from)
+}
+
+/// The franz-go reference-client peer (`OTTLA_GO_PEER`: the executable
+/// `scripts/install-go-peer.sh` prints).
+pub fn go_peer() -> Option<PathBuf> {
+    peer(
+        "OTTLA_GO_PEER",
+        "the franz-go peer (scripts/install-go-peer.sh)",
+    )
+    .map(PathBuf::from)
 }
 
 /// The SSL peer (`OTTLA_TLS_BOOTSTRAP`): Kafka's SSL listener with `server.pem` (localhost,
