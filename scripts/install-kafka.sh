@@ -6,7 +6,7 @@
 #   --msk-iam     also resolve software.amazon.msk:aws-msk-iam-auth (the AWS_MSK_IAM reference)
 #                 into a separate folder; prints that folder's classpath instead
 # Jars are cached outside the repository under $OTTLA_KAFKA_CACHE (default ~/.cache/ottla/kafka),
-# one folder per version; a folder is used only once complete (a `.complete` marker).
+# one folder per version and pom; a folder is used only once complete (a `.complete` marker).
 # Needs java (17+) and mvn; installs Debian's maven and openjdk-17-jre-headless when missing.
 set -euo pipefail
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,7 +23,9 @@ while [ $# -gt 0 ]; do
 done
 
 cache="${OTTLA_KAFKA_CACHE:-$HOME/.cache/ottla/kafka}"
-dir="$cache/$flavour-$version"
+# Keyed by the pom's hash too, so a changed pom resolves again.
+pom="$OTTLA_ROOT/tests/peers/kafka/pom.xml"
+dir="$cache/$flavour-$version-$(sha256_of "$pom" | cut -c1-12)"
 if [ -f "$dir/.complete" ]; then
     echo "$dir/lib/*"
     exit 0
@@ -37,7 +39,7 @@ profile=()
 rm -rf "$dir"
 mkdir -p "$dir"
 note "resolving $flavour $version from Maven Central into $dir"
-if ! mvn -q -B -Dstyle.color=never -f "$OTTLA_ROOT/tests/peers/kafka/pom.xml" "-Dkafka.version=$version" "${profile[@]}" \
+if ! mvn -q -B -Dstyle.color=never -f "$pom" "-Dkafka.version=$version" "${profile[@]}" \
     dependency:copy-dependencies "-DoutputDirectory=$dir/lib" -DincludeScope=runtime </dev/null >&2; then
     rm -rf "$dir"
     die "mvn could not resolve Kafka $version ($flavour)"

@@ -97,9 +97,9 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 num.partitions=1
 log.flush.interval.messages=9223372036854775807
-# Small segments and logs on a small machine.
+# Test records carry old timestamps (2023): keep them, whatever their age; segments of 256 MB.
+log.retention.ms=-1
 log.segment.bytes=268435456
-log.retention.bytes=1073741824
 EOF
 }
 
