@@ -13,9 +13,9 @@
 //	ottla-go-peer perf-consume --bootstrap H:P --topic T --records N
 //	ottla-go-peer create-topic --bootstrap H:P --topic T --partitions P
 //
-// Every subcommand that talks to a broker takes -X key=value (repeatable) for the security
-// properties listed in security.go. Results go to stdout as JSON lines; errors go to stderr
-// with exit status 1 (2 for a usage error).
+// Every subcommand that talks to a broker takes -X key=value (repeatable) for client.id and
+// the security properties listed in properties.go. Results go to stdout as JSON lines; errors
+// go to stderr with exit status 1 (2 for a usage error).
 package main
 
 import (

@@ -16,6 +16,7 @@ import (
 
 // The -X keys this peer honours; any other key is rejected.
 const (
+	keyClientID         = "client.id"
 	keySecurityProtocol = "security.protocol"
 	keySaslMechanism    = "sasl.mechanism"
 	keySaslUsername     = "sasl.username"
@@ -27,8 +28,9 @@ const (
 	keySslTruststoreType     = "ssl.truststore.type"
 )
 
-// security is the validated connection security taken from the -X properties.
-type security struct {
+// connection is the validated client id and security taken from the -X properties.
+type connection struct {
+	clientID  string
 	protocol  string // PLAINTEXT, SASL_PLAINTEXT, SSL or SASL_SSL
 	mechanism string // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL protocols only)
 	username  string
@@ -36,13 +38,15 @@ type security struct {
 	caFile    string // PEM bundle of trusted CAs (SSL protocols only); system roots when empty
 }
 
-// parseSecurity reads the -X properties, rejecting unknown keys and contradictory settings.
-func parseSecurity(props properties) (security, error) {
-	s := security{protocol: "PLAINTEXT"}
+// parseConnection reads the -X properties, rejecting unknown keys and contradictory settings.
+func parseConnection(props properties) (connection, error) {
+	s := connection{clientID: "ottla-go-peer", protocol: "PLAINTEXT"}
 	var mechanismSet bool
 	truststoreType := ""
 	for _, p := range props {
 		switch p.key {
+		case keyClientID:
+			s.clientID = p.value
 		case keySecurityProtocol:
 			s.protocol = strings.ToUpper(p.value)
 			switch s.protocol {
@@ -67,8 +71,8 @@ func parseSecurity(props properties) (security, error) {
 		case keySslTruststoreType:
 			truststoreType = strings.ToUpper(p.value)
 		default:
-			return s, usagef("-X %s: not supported by the franz-go peer (supported: %s, %s, %s, %s, %s, and %s with %s=PEM)",
-				p.key, keySecurityProtocol, keySaslMechanism, keySaslUsername, keySaslPassword, keySslCaLocation,
+			return s, usagef("-X %s: not supported by the franz-go peer (supported: %s, %s, %s, %s, %s, %s, and %s with %s=PEM)",
+				p.key, keyClientID, keySecurityProtocol, keySaslMechanism, keySaslUsername, keySaslPassword, keySslCaLocation,
 				keySslTruststoreLocation, keySslTruststoreType)
 		}
 	}
@@ -93,9 +97,9 @@ func parseSecurity(props properties) (security, error) {
 	return s, nil
 }
 
-// opts turns the security settings into kgo options.
-func (s security) opts() ([]kgo.Opt, error) {
-	var opts []kgo.Opt
+// opts turns the settings into kgo options.
+func (s connection) opts() ([]kgo.Opt, error) {
+	opts := []kgo.Opt{kgo.ClientID(s.clientID)}
 	if s.protocol == "SSL" || s.protocol == "SASL_SSL" {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if s.caFile != "" {
@@ -126,19 +130,15 @@ func (s security) opts() ([]kgo.Opt, error) {
 
 // clientOpts is the seed brokers, client id and security of b, followed by extra.
 func (b *brokerFlags) clientOpts(extra ...kgo.Opt) ([]kgo.Opt, error) {
-	sec, err := parseSecurity(b.props)
+	conn, err := parseConnection(b.props)
 	if err != nil {
 		return nil, err
 	}
-	secOpts, err := sec.opts()
+	connOpts, err := conn.opts()
 	if err != nil {
 		return nil, err
 	}
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(strings.Split(b.bootstrap, ",")...),
-		kgo.ClientID("ottla-go-peer"),
-	}
-	opts = append(opts, secOpts...)
+	opts := append([]kgo.Opt{kgo.SeedBrokers(strings.Split(b.bootstrap, ",")...)}, connOpts...)
 	return append(opts, extra...), nil
 }
 
