@@ -10,7 +10,7 @@ use ottla::protocol::compression::Compression;
 use ottla::protocol::messages::ApiKey;
 use ottla::protocol::records::{Header, Record};
 use ottla::protocol::versions::client_range;
-use ottla_tests::{bootstrap, client, unique_topic};
+use ottla_tests::{bootstrap, client, create_unique_topic, unique_topic};
 
 #[tokio::test]
 async fn metadata_lists_brokers() {
@@ -122,18 +122,7 @@ const PER_BATCH: usize = 5_000;
 async fn round_trip(codec: Compression) {
     let Some(b) = bootstrap() else { return };
     let c = client(&b).await;
-    let topic = unique_topic(&format!("roundtrip-{codec}"));
-    create_topic(
-        &c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 1,
-            replication_factor: -1,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    let topic = create_unique_topic(&c, &format!("roundtrip-{codec}"), 1, &[]).await;
     let sent: Vec<Record> = (0..RECORDS).map(record).collect();
     let options = ProduceOptions {
         compression: codec,

@@ -5,12 +5,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use bytes::Bytes;
-use ottla::basic::{
-    create_topic, fetch_partition, produce_batch, FetchOptions, NewTopic, ProduceOptions,
-};
+use ottla::basic::{fetch_partition, produce_batch, FetchOptions, ProduceOptions};
 use ottla::protocol::compression::Compression;
 use ottla::protocol::records::Record;
-use ottla_tests::{bootstrap, client, kcat, unique_topic};
+use ottla_tests::{bootstrap, client, create_unique_topic, kcat};
 
 const N: usize = 2_000;
 
@@ -32,28 +30,12 @@ fn value(i: usize) -> Vec<u8> {
     v
 }
 
-async fn new_topic(c: &ottla::Client, codec: Compression, dir: &str) -> String {
-    let topic = unique_topic(&format!("kcat-{dir}-{codec}"));
-    create_topic(
-        c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 1,
-            replication_factor: -1,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    topic
-}
-
 async fn ottla_writes_kcat_reads(codec: Compression) {
     let (Some(b), Some(kcat)) = (bootstrap(), kcat()) else {
         return;
     };
     let c = client(&b).await;
-    let topic = new_topic(&c, codec, "read").await;
+    let topic = create_unique_topic(&c, &format!("kcat-read-{codec}"), 1, &[]).await;
     let records: Vec<Record> = (0..N)
         .map(|i| Record {
             key: Some(Bytes::from(key(i))),
@@ -111,7 +93,7 @@ async fn kcat_writes_ottla_reads(codec: Compression) {
         return;
     };
     let c = client(&b).await;
-    let topic = new_topic(&c, codec, "write").await;
+    let topic = create_unique_topic(&c, &format!("kcat-write-{codec}"), 1, &[]).await;
     let mut child = Command::new(&kcat)
         .args([
             "-b",
@@ -184,10 +166,4 @@ macro_rules! both_ways {
     )*};
 }
 
-both_ways! {
-    none: Compression::None,
-    gzip: Compression::Gzip,
-    snappy: Compression::Snappy,
-    lz4: Compression::Lz4,
-    zstd: Compression::Zstd,
-}
+ottla_tests::for_every_codec!(both_ways);

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use bytes::Bytes;
-use ottla::basic::{fetch_partition, produce_batch, FetchOptions, NewTopic, ProduceOptions};
+use ottla::basic::{fetch_partition, produce_batch, FetchOptions, ProduceOptions};
 use ottla::protocol::records::Record;
 use ottla_sasl::{OauthToken, SaslError, Secret, TokenProvider};
-use ottla_tests::{oauth_bootstrap, unique_topic};
+use ottla_tests::{create_unique_topic, oauth_bootstrap};
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -113,18 +113,7 @@ async fn reauthenticates_before_the_session_ends() {
         shift_ms: 0,
     });
     let client = connect(&b, provider.clone()).await.unwrap();
-    let topic = unique_topic("oauth-reauth");
-    ottla::basic::create_topic(
-        &client,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 1,
-            replication_factor: -1,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    let topic = create_unique_topic(&client, "oauth-reauth", 1, &[]).await;
     let leader = client.leader_of(&topic, 0).await.unwrap();
     let conn = client.connection(leader).await.unwrap();
     let run_for = Duration::from_millis(reauth_ms() * 5 / 2);

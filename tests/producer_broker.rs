@@ -8,25 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ottla::basic::{create_topic, fetch_partition, FetchOptions, NewTopic};
+use ottla::basic::{fetch_partition, FetchOptions};
 use ottla::producer::{GroupMetadata, Producer, ProducerConfig, ProducerRecord};
-use ottla_tests::{bootstrap, client, kcat, unique_topic};
-
-async fn topic_with(c: &ottla::Client, prefix: &str, partitions: i32) -> String {
-    let topic = unique_topic(prefix);
-    create_topic(
-        c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions,
-            replication_factor: -1,
-            configs: vec![],
-        },
-    )
-    .await
-    .expect("create topic");
-    topic
-}
+use ottla_tests::{bootstrap, client, create_unique_topic, kcat, unique_topic};
 
 fn producer_config(b: &str, pairs: &[(&str, &str)]) -> ProducerConfig {
     let mut builder = ProducerConfig::builder();
@@ -73,7 +57,7 @@ async fn million_records_over_eight_partitions_exactly_once_in_order() {
     const N: usize = 1_000_000;
     const PARTITIONS: usize = 8;
     let c = client(&b).await;
-    let topic = topic_with(&c, "producer-million", PARTITIONS as i32).await;
+    let topic = create_unique_topic(&c, "producer-million", PARTITIONS as i32, &[]).await;
     // 64 KiB batches: keyless records switch partition every 64 KiB (KIP-794), about 1,900
     // times here, so each partition's share is close to an eighth.
     let producer = Producer::new(producer_config(
@@ -199,7 +183,7 @@ async fn keyed_records_land_where_the_java_partitioner_puts_them() {
     };
     let c = client(&b).await;
     for partitions in [3, 8, 13] {
-        let topic = topic_with(&c, "producer-keys", partitions).await;
+        let topic = create_unique_topic(&c, "producer-keys", partitions, &[]).await;
         let producer = Producer::new(producer_config(&b, &[])).await.unwrap();
         let mut landed = Vec::new();
         for (key, _) in JAVA_VECTORS {
@@ -236,7 +220,7 @@ async fn explicit_partition_headers_and_timestamp_arrive() {
         return;
     };
     let c = client(&b).await;
-    let topic = topic_with(&c, "producer-explicit", 4).await;
+    let topic = create_unique_topic(&c, "producer-explicit", 4, &[]).await;
     let producer = Producer::new(producer_config(&b, &[("compression.type", "lz4")]))
         .await
         .unwrap();
@@ -288,7 +272,7 @@ async fn transactions_commit_and_abort_on_the_broker() {
         return;
     };
     let c = client(&b).await;
-    let topic = topic_with(&c, "producer-txn", 2).await;
+    let topic = create_unique_topic(&c, "producer-txn", 2, &[]).await;
     let txn_id = unique_topic("txn");
     let producer = Producer::new(producer_config(&b, &[("transactional.id", &txn_id)]))
         .await
@@ -418,7 +402,7 @@ async fn open_transaction_holds_read_committed_at_the_last_stable_offset() {
         return;
     };
     let c = client(&b).await;
-    let topic = topic_with(&c, "producer-lso", 1).await;
+    let topic = create_unique_topic(&c, "producer-lso", 1, &[]).await;
     let plain = Producer::new(producer_config(&b, &[])).await.unwrap();
     plain
         .send(ProducerRecord::new(topic.as_str(), "before"))

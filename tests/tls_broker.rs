@@ -176,24 +176,13 @@ async fn producer_over_mutual_tls_delivers_segmented_requests() {
     use std::collections::HashMap;
     use std::sync::Arc;
 
-    use ottla::basic::{create_topic, fetch_partition, FetchOptions, NewTopic};
+    use ottla::basic::{fetch_partition, FetchOptions};
     use ottla::producer::{Producer, ProducerConfig, ProducerRecord};
 
     let Some(b) = mtls_bootstrap() else { return };
     let tls = mtls("client.pem", "client.key.pkcs8.pem");
     let c = connect(&b, &tls).await.unwrap();
-    let topic = ottla_tests::unique_topic("tls-producer");
-    create_topic(
-        &c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 4,
-            replication_factor: -1,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    let topic = ottla_tests::create_unique_topic(&c, "tls-producer", 4, &[]).await;
     let mut config = ProducerConfig::builder();
     config.bootstrap_servers(&b);
     for (k, v) in FAST

@@ -184,6 +184,49 @@ pub fn unique_topic(prefix: &str) -> String {
     format!("{prefix}-{}-{nanos}", std::process::id())
 }
 
+/// Creates a topic named from `prefix` ([`unique_topic`]) with `partitions` partitions, the
+/// broker's default replication factor and `configs` set, and returns its name; panics, naming
+/// the topic, when the broker refuses.
+pub async fn create_unique_topic(
+    client: &ottla::Client,
+    prefix: &str,
+    partitions: i32,
+    configs: &[(&str, &str)],
+) -> String {
+    let topic = unique_topic(prefix);
+    ottla::basic::create_topic(
+        client,
+        &ottla::basic::NewTopic {
+            name: topic.clone(),
+            partitions,
+            replication_factor: -1,
+            configs: configs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("create topic {topic}: {e}"));
+    topic
+}
+
+/// Expands to `$tests! { none: Compression::None, gzip: Compression::Gzip, … }`: every codec,
+/// each with a name for its module, so a test file's own `$tests` macro writes one module of
+/// tests per codec (`gzip::…`) without listing the codecs again.
+#[macro_export]
+macro_rules! for_every_codec {
+    ($tests:ident) => {
+        $tests! {
+            none: ::ottla::protocol::compression::Compression::None,
+            gzip: ::ottla::protocol::compression::Compression::Gzip,
+            snappy: ::ottla::protocol::compression::Compression::Snappy,
+            lz4: ::ottla::protocol::compression::Compression::Lz4,
+            zstd: ::ottla::protocol::compression::Compression::Zstd,
+        }
+    };
+}
+
 /// A client for the broker.
 pub async fn client(bootstrap: &str) -> ottla::Client {
     let config = ottla::ClientConfig::builder()
@@ -199,18 +242,7 @@ pub async fn client(bootstrap: &str) -> ottla::Client {
 /// Creates a topic on `c`, produces `count` keyed records to it and fetches them back, checking
 /// keys and values.
 pub async fn round_trip(c: &ottla::Client, prefix: &str, count: i64) {
-    let topic = unique_topic(prefix);
-    ottla::basic::create_topic(
-        c,
-        &ottla::basic::NewTopic {
-            name: topic.clone(),
-            partitions: 1,
-            replication_factor: -1,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    let topic = create_unique_topic(c, prefix, 1, &[]).await;
     let sent: Vec<ottla::protocol::records::Record> = (0..count)
         .map(|i| ottla::protocol::records::Record {
             key: Some(bytes::Bytes::from(format!("k{i}"))),

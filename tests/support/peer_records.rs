@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use bytes::Bytes;
-use ottla::basic::{create_topic, fetch_partition, FetchOptions, NewTopic};
+use ottla::basic::{fetch_partition, FetchOptions};
 use ottla::protocol::records::{ConsumedRecord, Header, Record};
 use ottla::ProducerRecord;
 
@@ -45,25 +45,10 @@ pub const TIMESTAMP_BASE: i64 = 1_700_000_000_000;
 /// retention check (every 5 minutes): a reader then finds the log starting past them.
 pub const PEER_TOPIC_CONFIGS: &[(&str, &str)] = &[("retention.ms", "-1")];
 
-/// Creates a fresh topic (named from `prefix`, [`unique_topic`](crate::unique_topic)) with
-/// `partitions` partitions and [`PEER_TOPIC_CONFIGS`], and returns its name.
+/// Creates a fresh topic (named from `prefix`, [`create_unique_topic`](crate::create_unique_topic))
+/// with `partitions` partitions and [`PEER_TOPIC_CONFIGS`], and returns its name.
 pub async fn create_peer_topic(client: &ottla::Client, prefix: &str, partitions: i32) -> String {
-    let topic = crate::unique_topic(prefix);
-    create_topic(
-        client,
-        &NewTopic {
-            name: topic.clone(),
-            partitions,
-            replication_factor: -1,
-            configs: PEER_TOPIC_CONFIGS
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("create topic {topic}: {e}"));
-    topic
+    crate::create_unique_topic(client, prefix, partitions, PEER_TOPIC_CONFIGS).await
 }
 
 /// Record `i` of the peer record set: key `key-{i}` (null when `i % 10 == 3`), value
@@ -236,9 +221,12 @@ pub fn assert_partition_holds(what: &str, partition: i32, got: &[ConsumedRecord]
 }
 
 /// Fetches `partition` of `topic` with ottla from offset 0 until the fetch position reaches
-/// the end of the log (the high watermark; the last stable offset with read_committed), and
-/// returns what it saw (control records and, with read_committed, aborted records removed by
-/// ottla). Panics after 30 s without reaching the end.
+/// the end of the log, and returns what it saw (control records and, with read_committed,
+/// aborted records removed by ottla). The end is the high watermark; with read_committed, the
+/// last stable offset once it has caught up with the high watermark: a peer's commit returns
+/// before the coordinator has written the transaction's markers to every partition, and until
+/// then the last stable offset stops short of records already committed. So every transaction
+/// in the partition must be committed or aborted. Panics after 30 s without reaching the end.
 pub async fn fetch_to_end(
     client: &ottla::Client,
     topic: &str,
@@ -247,23 +235,22 @@ pub async fn fetch_to_end(
 ) -> Vec<ConsumedRecord> {
     let mut got = Vec::new();
     let mut offset = 0;
+    let mut ends = (-1, -1);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         assert!(
             Instant::now() < deadline,
-            "{topic}-{partition}: fetch still at offset {offset} after 30 s"
+            "{topic}-{partition}: fetch still at offset {offset} after 30 s (last stable offset, \
+             high watermark: {ends:?})"
         );
         let f = fetch_partition(client, topic, partition, offset, options)
             .await
             .unwrap_or_else(|e| panic!("fetch {topic}-{partition} at offset {offset}: {e}"));
         offset = f.next_offset;
+        ends = (f.last_stable_offset, f.high_watermark);
         got.extend(f.records);
-        let end = if options.read_committed {
-            f.last_stable_offset
-        } else {
-            f.high_watermark
-        };
-        if end >= 0 && offset >= end {
+        let decided = !options.read_committed || f.last_stable_offset == f.high_watermark;
+        if decided && f.high_watermark >= 0 && offset >= f.high_watermark {
             return got;
         }
     }
