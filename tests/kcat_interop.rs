@@ -1,5 +1,6 @@
 //! Interop with the reference client, kcat over librdkafka ≥ 2.16 (`OTTLA_KCAT`): ottla writes
-//! and kcat reads, kcat writes and ottla reads, byte for byte, with every codec.
+//! and kcat reads, kcat writes and ottla reads, byte for byte, with every codec; ottla's
+//! transactions as kcat's read_committed and read_uncommitted readers see them.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -167,3 +168,88 @@ macro_rules! both_ways {
 }
 
 ottla_tests::for_every_codec!(both_ways);
+
+/// kcat's values of `topic`, partition 0, from the beginning to the end, at `isolation`.
+fn kcat_values(kcat: &std::path::Path, b: &str, topic: &str, isolation: &str) -> Vec<String> {
+    let out = Command::new(kcat)
+        .args([
+            "-b",
+            b,
+            "-C",
+            "-t",
+            topic,
+            "-p",
+            "0",
+            "-o",
+            "beginning",
+            "-e",
+            "-q",
+        ])
+        .args(["-X", &format!("isolation.level={isolation}"), "-f", "%s\n"])
+        .output()
+        .expect("run kcat");
+    assert!(
+        out.status.success(),
+        "kcat failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8 values")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// ottla's transactional producer commits, aborts and commits 50 records each; kcat with
+/// read_committed sees the 100 committed ones in order, with read_uncommitted all 150.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ottla_transactions_read_by_kcat() {
+    use ottla::producer::{Producer, ProducerConfig, ProducerRecord};
+    let (Some(b), Some(kcat)) = (bootstrap(), kcat()) else {
+        return;
+    };
+    let c = client(&b).await;
+    let topic = create_unique_topic(&c, "kcat-txn", 1, &[]).await;
+    let mut builder = ProducerConfig::builder();
+    builder.bootstrap_servers(&b);
+    builder
+        .set(
+            "transactional.id",
+            &ottla_tests::unique_topic("kcat-txn-id"),
+        )
+        .unwrap();
+    let producer = Producer::new(builder.build().unwrap()).await.unwrap();
+    producer.init_transactions().await.unwrap();
+    for (t, commit) in [(0, true), (1, false), (2, true)] {
+        producer.begin_transaction().unwrap();
+        for i in 0..50 {
+            let _delivery = producer
+                .send(ProducerRecord::new(topic.as_str(), format!("t{t}-{i}")))
+                .await
+                .unwrap();
+        }
+        producer.flush().await.unwrap();
+        if commit {
+            producer.commit_transaction().await.unwrap();
+        } else {
+            producer.abort_transaction().await.unwrap();
+        }
+    }
+    producer
+        .close(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    let all = |ts: &[i32]| -> Vec<String> {
+        ts.iter()
+            .flat_map(|t| (0..50).map(move |i| format!("t{t}-{i}")))
+            .collect()
+    };
+    assert_eq!(
+        kcat_values(&kcat, &b, &topic, "read_committed"),
+        all(&[0, 2])
+    );
+    assert_eq!(
+        kcat_values(&kcat, &b, &topic, "read_uncommitted"),
+        all(&[0, 1, 2])
+    );
+}
