@@ -30,10 +30,35 @@ enum Inner {
     Tcp(TcpStream),
     Tls {
         stream: Box<TlsStream<TcpStream>>,
-        host: Arc<str>,
-        port: u16,
-        offered: OfferedCertificate,
+        broker: TlsBroker,
     },
+}
+
+/// The broker at the other end of a TLS session, and what we offered it: what a failure
+/// after the handshake is reported with.
+#[derive(Debug)]
+struct TlsBroker {
+    host: Arc<str>,
+    port: u16,
+    offered: OfferedCertificate,
+}
+
+impl TlsBroker {
+    /// Puts the broker's name on a TLS failure met after the handshake.
+    fn error(&self, e: io::Error) -> io::Error {
+        if rustls_error(&e).is_none() {
+            return e;
+        }
+        let kind = e.kind();
+        io::Error::new(
+            kind,
+            ConnectError::Tls {
+                host: self.host.to_string(),
+                port: self.port,
+                problem: TlsProblem::from_io(e, &self.host, false, self.offered),
+            },
+        )
+    }
 }
 
 /// The TLS protocol version of a session.
@@ -44,22 +69,6 @@ pub enum TlsVersion {
     Tls12,
     /// TLS 1.3.
     Tls13,
-}
-
-/// Puts the broker's name on TLS failures met after the handshake.
-fn tls_io_error(e: io::Error, host: &str, port: u16, offered: OfferedCertificate) -> io::Error {
-    if rustls_error(&e).is_none() {
-        return e;
-    }
-    let kind = e.kind();
-    io::Error::new(
-        kind,
-        ConnectError::Tls {
-            host: host.to_owned(),
-            port,
-            problem: TlsProblem::from_io(e, host, false, offered),
-        },
-    )
 }
 
 impl Transport {
@@ -80,9 +89,11 @@ impl Transport {
         Self {
             inner: Inner::Tls {
                 stream: Box::new(stream),
-                host: Arc::from(host),
-                port,
-                offered,
+                broker: TlsBroker {
+                    host: Arc::from(host),
+                    port,
+                    offered,
+                },
             },
             peer,
         }
@@ -143,14 +154,9 @@ impl AsyncRead for Transport {
     ) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Inner::Tls {
-                stream,
-                host,
-                port,
-                offered,
-            } => Pin::new(stream.as_mut())
+            Inner::Tls { stream, broker } => Pin::new(stream.as_mut())
                 .poll_read(cx, buf)
-                .map_err(|e| tls_io_error(e, host, *port, *offered)),
+                .map_err(|e| broker.error(e)),
         }
     }
 }
@@ -163,14 +169,9 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Inner::Tls {
-                stream,
-                host,
-                port,
-                offered,
-            } => Pin::new(stream.as_mut())
+            Inner::Tls { stream, broker } => Pin::new(stream.as_mut())
                 .poll_write(cx, buf)
-                .map_err(|e| tls_io_error(e, host, *port, *offered)),
+                .map_err(|e| broker.error(e)),
         }
     }
 
@@ -181,14 +182,9 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Inner::Tls {
-                stream,
-                host,
-                port,
-                offered,
-            } => Pin::new(stream.as_mut())
+            Inner::Tls { stream, broker } => Pin::new(stream.as_mut())
                 .poll_write_vectored(cx, bufs)
-                .map_err(|e| tls_io_error(e, host, *port, *offered)),
+                .map_err(|e| broker.error(e)),
         }
     }
 
@@ -202,28 +198,18 @@ impl AsyncWrite for Transport {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Inner::Tls {
-                stream,
-                host,
-                port,
-                offered,
-            } => Pin::new(stream.as_mut())
+            Inner::Tls { stream, broker } => Pin::new(stream.as_mut())
                 .poll_flush(cx)
-                .map_err(|e| tls_io_error(e, host, *port, *offered)),
+                .map_err(|e| broker.error(e)),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Inner::Tls {
-                stream,
-                host,
-                port,
-                offered,
-            } => Pin::new(stream.as_mut())
+            Inner::Tls { stream, broker } => Pin::new(stream.as_mut())
                 .poll_shutdown(cx)
-                .map_err(|e| tls_io_error(e, host, *port, *offered)),
+                .map_err(|e| broker.error(e)),
         }
     }
 }
