@@ -48,6 +48,24 @@ async fn read_partitions(
     out
 }
 
+/// Each partition's records as (offset, UTF-8 value).
+fn offsets_and_values(
+    parts: &[Vec<ottla::protocol::records::ConsumedRecord>],
+) -> Vec<Vec<(i64, String)>> {
+    parts
+        .iter()
+        .map(|records| {
+            records
+                .iter()
+                .map(|r| {
+                    let value = r.value.clone().expect("a value");
+                    (r.offset, String::from_utf8(value.to_vec()).unwrap())
+                })
+                .collect()
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn million_records_over_eight_partitions_exactly_once_in_order() {
     let (Some(b), Some(kcat)) = (bootstrap(), kcat()) else {
@@ -316,20 +334,7 @@ async fn transactions_commit_and_abort_on_the_broker() {
 
     // Each transaction ended with a control marker: the offsets skip one after it.
     let parts = read_partitions(&c, &topic, &[9, 8], &FetchOptions::default()).await;
-    let seen: Vec<Vec<(i64, String)>> = parts
-        .iter()
-        .map(|records| {
-            records
-                .iter()
-                .map(|r| {
-                    (
-                        r.offset,
-                        String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap(),
-                    )
-                })
-                .collect()
-        })
-        .collect();
+    let seen = offsets_and_values(&parts);
     let offsets = |p: usize| seen[p].iter().map(|(o, _)| *o).collect::<Vec<_>>();
     assert_eq!(offsets(0), vec![0, 1, 2, 3, 4, 6, 7, 8, 10], "{seen:?}");
     assert_eq!(offsets(1), vec![0, 1, 2, 3, 4, 6, 7, 8], "{seen:?}");
@@ -347,20 +352,7 @@ async fn transactions_commit_and_abort_on_the_broker() {
         },
     )
     .await;
-    let committed: Vec<Vec<(i64, String)>> = committed
-        .iter()
-        .map(|records| {
-            records
-                .iter()
-                .map(|r| {
-                    (
-                        r.offset,
-                        String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap(),
-                    )
-                })
-                .collect()
-        })
-        .collect();
+    let committed = offsets_and_values(&committed);
     let want = |p: usize| -> Vec<(i64, String)> {
         let mut v: Vec<(i64, String)> = (0..5)
             .map(|k| (k as i64, format!("committed-{}", 2 * k + p)))
