@@ -1,7 +1,6 @@
-//! `ottla consume -o end` and `-o -N` need a correct high watermark from ListOffsets. tansu's
-//! memory storage answers ListOffsets LATEST with the last batch's first offset + 1, so these
-//! run against `ottla-mock`, which answers as Kafka does (we do not bend the client to a broker
-//! bug).
+//! `ottla consume -o end` and `-o -N` against `ottla-mock`, which answers ListOffsets as Kafka
+//! does, with offsets a test fully controls. (They were moved here when the suite's broker was
+//! tansu, whose memory storage answered ListOffsets LATEST wrongly.)
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
