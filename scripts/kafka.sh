@@ -25,7 +25,9 @@
 #   scripts/kafka.sh status              list what runs
 # N defaults to `single` (or `cluster` with --cluster). Data, configs, logs and PID files live in
 # $OTTLA_TOOLS_DIR/run/kafka-N/ (default <repo>/.tools/run), made fresh at each start; a second
-# start of a running N stops it first. Each process gets -Xmx768m (controller -Xmx256m).
+# start of a running N stops it first. Each process runs with the JVM options of Kafka's own
+# kafka-server-start.sh (-Xmx1G -Xms1G, G1 with its pause target), as a user's broker does;
+# the controller of --cluster gets 256 MB. OTTLA_KAFKA_HEAP overrides the broker heap (e.g. 768m).
 # Environment: OTTLA_KAFKA_WAIT (seconds to wait for readiness, default 90),
 # OTTLA_OAUTH_REAUTH_MS (default 5000), OTTLA_TLS_FIXTURES (default
 # crates/ottla-tls/tests/fixtures).
@@ -35,6 +37,7 @@ SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 WAIT_SECONDS="${OTTLA_KAFKA_WAIT:-90}"
 REAUTH_MS="${OTTLA_OAUTH_REAUTH_MS:-5000}"
+BROKER_HEAP="${OTTLA_KAFKA_HEAP:-1g}"
 FIXTURES="${OTTLA_TLS_FIXTURES:-$OTTLA_ROOT/crates/ottla-tls/tests/fixtures}"
 
 usage() {
@@ -109,7 +112,9 @@ launch() {
     local dir="$1" name="$2" heap="$3" pid
     (
         cd "$dir"
-        exec nohup java "-Xmx$heap" -Xms128m -XX:+UseG1GC -Djava.awt.headless=true \
+        exec nohup java "-Xmx$heap" "-Xms$heap" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+            -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
+            -XX:MaxInlineLevel=15 -Djava.awt.headless=true \
             "-Dlog4j2.configurationFile=$dir/log4j2.properties" \
             "-Dlog4j.configuration=file:$dir/log4j.properties" \
             "-Dkafka.logs.dir=$dir/logs-$name" \
@@ -220,7 +225,7 @@ EOF
         --add-scram 'SCRAM-SHA-512=[name=alice,password=alice-secret]' \
         --add-scram 'SCRAM-SHA-256=[name=bob,password=bob-secret]'
     started="$(now_s)"
-    pid="$(launch "$dir" node1 768m)"
+    pid="$(launch "$dir" node1 "$BROKER_HEAP")"
     wait_metadata "$dir" "$p_plain" 1 "$pid"
     note "Kafka $VERSION (pid $pid) answers on 127.0.0.1:$p_plain after $(elapsed "$started")s, RSS $(rss_mb "$pid") MB (logs: $dir)"
     cat <<EOF
@@ -274,7 +279,7 @@ EOF
     started="$(now_s)"
     ctl_pid="$(launch "$dir" controller 256m)"
     for id in 1 2 3; do
-        pid="$(launch "$dir" "broker$id" 768m)"
+        pid="$(launch "$dir" "broker$id" "$BROKER_HEAP")"
         pids+=("$pid")
         bootstrap+="${bootstrap:+,}127.0.0.1:${ports[$((id - 1))]}"
         brokers+="${brokers:+ }$id:${ports[$((id - 1))]}:$pid"
