@@ -2,40 +2,13 @@
 //! does, with offsets a test fully controls. (They were moved here when the suite's broker was
 //! tansu, whose memory storage answered ListOffsets LATEST wrongly.)
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod support;
 
 use ottla_mock::MockCluster;
 
-fn ottla(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ottla"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run ottla");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "ottla {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Runs ottla off the async runtime (the mock cluster lives on it).
+/// Runs ottla off the async runtime; it must succeed. Its standard output.
 async fn run(args: &[&str], stdin: &str) -> String {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let stdin = stdin.to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        ottla(&args, stdin.as_bytes())
-    })
-    .await
-    .unwrap();
-    String::from_utf8(out.stdout).unwrap()
+    support::stdout_ok(&support::run(args, stdin).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

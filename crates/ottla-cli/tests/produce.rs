@@ -3,42 +3,14 @@
 //! checks run against `ottla-mock` (its stored batches are read back); a round trip runs
 //! against the real broker (`OTTLA_BOOTSTRAP`).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::process::Output;
 
 use ottla_mock::{ApiKey, ErrorTarget, Fault, MockCluster};
 use ottla_protocol::records::{decode_batches, ConsumedRecord, DecodeLimits};
 use ottla_tests::{bootstrap, unique_topic};
-
-fn ottla(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ottla"))
-        .args(args)
-        .env_remove("OTTLA_BROKERS")
-        .env_remove("OTTLA_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run ottla");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// Runs ottla off the async runtime (the mock cluster lives on it).
-async fn run(args: &[&str], stdin: &str) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let stdin = stdin.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        ottla(&args, stdin.as_bytes())
-    })
-    .await
-    .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{mock, ottla, run, stderr};
 
 fn ok(out: &Output) -> String {
     assert!(out.status.success(), "ottla failed: {}", stderr(out));
@@ -59,15 +31,6 @@ fn stored(cluster: &MockCluster, topic: &str, partition: i32) -> Vec<ConsumedRec
                 .flat_map(|b| b.records)
         })
         .collect()
-}
-
-async fn mock(partitions: i32) -> MockCluster {
-    MockCluster::builder()
-        .brokers(1)
-        .topic("t", partitions)
-        .start()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
