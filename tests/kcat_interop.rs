@@ -52,28 +52,7 @@ async fn ottla_writes_kcat_reads(codec: Compression) {
     for chunk in records.chunks(500) {
         produce_batch(&c, &topic, 0, chunk, &options).await.unwrap();
     }
-    let out = Command::new(&kcat)
-        .args([
-            "-b",
-            &b,
-            "-C",
-            "-t",
-            &topic,
-            "-p",
-            "0",
-            "-o",
-            "beginning",
-            "-e",
-            "-q",
-        ])
-        .args(["-f", "%k\t%s\n"])
-        .output()
-        .expect("run kcat");
-    assert!(
-        out.status.success(),
-        "kcat failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = kcat_read(&kcat, &b, &topic, &["-f", "%k\t%s\n"]);
     let mut expected = Vec::new();
     for i in 0..N {
         expected.extend(key(i));
@@ -81,12 +60,8 @@ async fn ottla_writes_kcat_reads(codec: Compression) {
         expected.extend(value(i));
         expected.push(b'\n');
     }
-    assert_eq!(
-        out.stdout.len(),
-        expected.len(),
-        "{codec}: kcat output length"
-    );
-    assert!(out.stdout == expected, "{codec}: kcat read different bytes");
+    assert_eq!(out.len(), expected.len(), "{codec}: kcat output length");
+    assert!(out == expected, "{codec}: kcat read different bytes");
 }
 
 async fn kcat_writes_ottla_reads(codec: Compression) {
@@ -169,8 +144,9 @@ macro_rules! both_ways {
 
 ottla_tests::for_every_codec!(both_ways);
 
-/// kcat's values of `topic`, partition 0, from the beginning to the end, at `isolation`.
-fn kcat_values(kcat: &std::path::Path, b: &str, topic: &str, isolation: &str) -> Vec<String> {
+/// kcat's output for partition 0 of `topic`, from the beginning to its end, with `extra`
+/// arguments (`-f` format, `-X` settings); kcat must succeed.
+fn kcat_read(kcat: &std::path::Path, b: &str, topic: &str, extra: &[&str]) -> Vec<u8> {
     let out = Command::new(kcat)
         .args([
             "-b",
@@ -185,7 +161,7 @@ fn kcat_values(kcat: &std::path::Path, b: &str, topic: &str, isolation: &str) ->
             "-e",
             "-q",
         ])
-        .args(["-X", &format!("isolation.level={isolation}"), "-f", "%s\n"])
+        .args(extra)
         .output()
         .expect("run kcat");
     assert!(
@@ -193,7 +169,13 @@ fn kcat_values(kcat: &std::path::Path, b: &str, topic: &str, isolation: &str) ->
         "kcat failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
+    out.stdout
+}
+
+/// kcat's values of `topic`, partition 0, from the beginning to the end, at `isolation`.
+fn kcat_values(kcat: &std::path::Path, b: &str, topic: &str, isolation: &str) -> Vec<String> {
+    let isolation = format!("isolation.level={isolation}");
+    String::from_utf8(kcat_read(kcat, b, topic, &["-X", &isolation, "-f", "%s\n"]))
         .expect("utf-8 values")
         .lines()
         .map(str::to_owned)
