@@ -118,7 +118,9 @@ pub(crate) enum Appended {
 /// Everything the producer holds behind its lock.
 #[derive(Debug)]
 pub(crate) struct Accumulator {
-    pub topics: HashMap<Arc<str>, TopicQueues>,
+    /// Looked up once per record: foldhash, not SipHash (the keys are topic names the
+    /// application chose, not input an attacker picks to collide).
+    pub topics: HashMap<Arc<str>, TopicQueues, foldhash::fast::RandomState>,
     pub buffered_bytes: usize,
     pub buffered_records: usize,
     /// Outcomes of every batch not yet completed, for `flush`.
@@ -146,7 +148,7 @@ impl Accumulator {
     pub fn new(transactional: bool) -> Self {
         use rand::SeedableRng;
         Self {
-            topics: HashMap::new(),
+            topics: HashMap::default(),
             buffered_bytes: 0,
             buffered_records: 0,
             incomplete: BTreeMap::new(),
