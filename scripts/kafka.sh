@@ -46,8 +46,17 @@ usage() {
 }
 
 
+# A random cluster id as Kafka's Uuid.randomUuid makes one: never starting with "-", which
+# kafka-storage's argument parser would take for an option (1 start in 64 failed with
+# "argument --cluster-id/-t: expected one argument").
 cluster_id() {
-    "$(pick_plain_python)" -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))'
+    "$(pick_plain_python)" -c '
+import base64, os
+while True:
+    cid = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    if not cid.startswith("-"):
+        print(cid)
+        break'
 }
 
 # tcp_accepts PORT
