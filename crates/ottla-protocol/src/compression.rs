@@ -8,7 +8,7 @@
 //! |--------|------------|------|---------------------|
 //! | gzip   | one gzip member (miniz_oxide) | any number of members | 1–9 (-1: default, 6) |
 //! | snappy | xerial framing, 32 KiB blocks, like the Java client | xerial or raw snappy | none: ignored |
-//! | lz4    | LZ4 frame, independent 64 KiB blocks, no checksums, like the Java client | any frame(s) | 1–17 accepted, ignored: lz4_flex has one level (≈ lz4 level 1) |
+//! | lz4    | LZ4 frame, independent blocks of up to 4 MiB, no checksums, like franz-go | any frame(s) | 1–17 accepted, ignored: lz4_flex has one level (≈ lz4 level 1) |
 //! | zstd   | one zstd frame with checksum | any frames, skippable frames, with or without content size | -131072–22 accepted, ignored: ruzstd has one level, `Fastest` (≈ zstd level 1) |
 //!
 //! A level outside the codec's range is an error ([`CompressionError::InvalidLevel`]).
