@@ -1,5 +1,5 @@
 //! Uniform sticky partitioning (KIP-794): keyless records stay on one partition until
-//! `batch.size` bytes went to it, then move to another chosen at random, so batches fill up
+//! `batch.size` bytes went to it or its batch is full, then move to another chosen at random, so batches fill up
 //! and every partition gets the same share over time.
 
 use rand::Rng;
@@ -52,6 +52,14 @@ impl StickyPartitioner {
         p
     }
 
+    /// The current partition's batch is full: the next record goes elsewhere.
+    pub fn batch_full(&mut self) {
+        self.produced = 0;
+        if self.current.is_some() {
+            self.previous = self.current.take();
+        }
+    }
+
     /// Counts `bytes` produced to the current partition; once `batch_size` bytes went there,
     /// the next record picks a new partition.
     pub fn produced(&mut self, bytes: usize, batch_size: usize) {
@@ -82,6 +90,18 @@ mod tests {
         s.produced(100, 1000);
         let second = s.partition(8, &[], &mut rng);
         assert_ne!(second, first);
+    }
+
+    #[test]
+    fn a_full_batch_moves_it_on_at_once() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut s = StickyPartitioner::new();
+        let first = s.partition(4, &[], &mut rng);
+        s.produced(10, 1000);
+        s.batch_full();
+        let second = s.partition(4, &[], &mut rng);
+        assert_ne!(second, first);
+        assert_eq!(s.partition(4, &[], &mut rng), second, "sticks again");
     }
 
     #[test]

@@ -220,14 +220,33 @@ impl Accumulator {
             return Ok(Appended::NeedTopic);
         }
         let mut sticky = false;
+        let mut wake = false;
         let partition = match (record.partition, chosen, &record.key) {
             (Some(p), _, _) | (None, Some(p), _) => p,
             (None, None, Some(key)) => partition_for_key(key, count),
             (None, None, None) => {
                 sticky = true;
-                topic
+                let p = topic
                     .sticky
-                    .partition(count, &topic.available, &mut self.rng)
+                    .partition(count, &topic.available, &mut self.rng);
+                // A full batch is where the sticky partition moves on (KIP-794 switches on
+                // batch boundaries): staying would start a batch of one record before the
+                // byte count moves it (99 + 1 records per batch for 10 KB records and
+                // batch.size 1 MB, the lone record sent nearly uncompressed).
+                let pq = usize::try_from(p)
+                    .ok()
+                    .and_then(|i| topic.partitions.get_mut(i));
+                match pq {
+                    Some(pq) if pq.open.as_ref().is_some_and(|b| !fits(b, size, config)) => {
+                        pq.seal();
+                        wake = true;
+                        topic.sticky.batch_full();
+                        topic
+                            .sticky
+                            .partition(count, &topic.available, &mut self.rng)
+                    }
+                    _ => p,
+                }
             }
         };
         let Some(pq) = usize::try_from(partition)
@@ -242,15 +261,10 @@ impl Accumulator {
         if !room {
             return Ok(Appended::NeedRoom { size });
         }
-        let mut wake = false;
         // Close the open batch if this record does not fit.
-        if let Some(open) = &pq.open {
-            let full = open.records >= config.batch_num_messages
-                || open.size_in_bytes() + size > config.batch_size;
-            if full {
-                pq.seal();
-                wake = true;
-            }
+        if pq.open.as_ref().is_some_and(|b| !fits(b, size, config)) {
+            pq.seal();
+            wake = true;
         }
         let batch = match &mut pq.open {
             Some(b) => b,
@@ -352,6 +366,11 @@ impl Accumulator {
     }
 }
 
+/// Whether `batch` can take one more record of `size` bytes.
+fn fits(batch: &Batch, size: usize, config: &ProducerConfig) -> bool {
+    batch.records < config.batch_num_messages && batch.size_in_bytes() + size <= config.batch_size
+}
+
 /// The bytes a record takes in a batch, at most.
 fn record_size(record: &ProducerRecord) -> usize {
     record_size_bound(
@@ -378,4 +397,36 @@ fn check_size(size: usize, config: &ProducerConfig) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keyless records fill every batch before the sticky partition moves on: no batch of
+    /// one record left behind at each switch.
+    #[test]
+    fn keyless_records_fill_each_batch() {
+        let mut config = ProducerConfig::builder();
+        config.bootstrap_servers("127.0.0.1:9092").batch_size(3_500);
+        let config = config.build().unwrap();
+        let mut acc = Accumulator::new(false);
+        acc.set_topic("t", 4, vec![0, 1, 2, 3]);
+        let topic: Arc<str> = Arc::from("t");
+        for _ in 0..40 {
+            let record = ProducerRecord::new(Arc::clone(&topic), vec![b'x'; 1_000]);
+            let appended = acc.append(&record, None, 1_000, &config, Instant::now);
+            assert!(
+                matches!(appended, Ok(Appended::Queued { .. })),
+                "{appended:?}"
+            );
+        }
+        let sealed: Vec<usize> = acc.topics["t"]
+            .partitions
+            .iter()
+            .flat_map(|q| q.queue.iter().map(|b| b.records))
+            .collect();
+        assert!(sealed.len() >= 10, "{sealed:?}");
+        assert!(sealed.iter().all(|&n| n == 3), "{sealed:?}");
+    }
 }
