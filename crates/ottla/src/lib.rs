@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 mod error;
+pub mod group;
 pub mod partitioner;
 pub mod producer;
 mod security;
