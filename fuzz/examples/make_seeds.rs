@@ -45,7 +45,7 @@ use kafka_protocol::protocol::{Encodable, HeaderVersion, Request, StrBytes};
 use ottla_fuzz::record_batches::{AS_IS, FIX_CRCS};
 use ottla_fuzz::record_batches_compressed::{self as rbc, Codec, Input};
 use ottla_fuzz::responses::input_for;
-use ottla_fuzz::{decompress, frame, record_batches, responses};
+use ottla_fuzz::{decompress, frame, group_metadata, record_batches, responses};
 use ottla_protocol::compression::{compress, Compression};
 use ottla_protocol::frame::encode_frame;
 use ottla_protocol::records::{
@@ -64,6 +64,7 @@ fn main() -> Result<()> {
     frame_seeds(&mut seeds)?;
     response_seeds(&mut seeds)?;
     compressed_seeds(&mut seeds)?;
+    group_metadata_seeds(&mut seeds)?;
     println!(
         "wrote {} seeds under {}",
         seeds.written,
@@ -86,6 +87,7 @@ impl Seeds {
             "record_batches" => record_batches::check(data),
             "decompress" => decompress::check(data),
             "record_batches_compressed" => rbc::check_bytes(data),
+            "group_metadata" => group_metadata::check(data),
             other => return Err(format!("unknown target {other}").into()),
         };
         if accepted != name.starts_with("ok-") {
@@ -777,5 +779,69 @@ fn compressed_seeds(seeds: &mut Seeds) -> Result<()> {
             return Err(format!("no seed found for {codec:?}").into());
         }
     }
+    Ok(())
+}
+
+/// Subscriptions at every version (topics, user data, owned partitions, generation, rack) and
+/// assignments, plus a truncated and a negative-version one.
+fn group_metadata_seeds(seeds: &mut Seeds) -> Result<()> {
+    use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition as Assigned;
+    use kafka_protocol::messages::consumer_protocol_subscription::TopicPartition as Owned;
+    use kafka_protocol::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription};
+    use ottla_protocol::consumer_protocol::{encode_assignment, encode_subscription};
+
+    let name = |s: &str| StrBytes::from_string(s.to_owned());
+    let subscription = ConsumerProtocolSubscription::default()
+        .with_topics(vec![name("orders"), name("payments")])
+        .with_user_data(Some(Bytes::from_static(&[0, 0, 0, 4])))
+        .with_owned_partitions(vec![Owned::default()
+            .with_topic(TopicName(name("orders")))
+            .with_partitions(vec![0, 3, 5])])
+        .with_generation_id(12)
+        .with_rack_id(Some(name("use1-az1")));
+    for version in 0..=3 {
+        let bytes = encode_subscription(&subscription, version)?;
+        seeds.write(
+            "group_metadata",
+            &format!("ok-subscription-v{version}"),
+            &group_metadata::input_for(false, &bytes),
+        )?;
+        if version == 3 {
+            let cut = bytes.get(..bytes.len() - 3).unwrap_or_default();
+            seeds.write(
+                "group_metadata",
+                "subscription-truncated",
+                &group_metadata::input_for(false, cut),
+            )?;
+        }
+    }
+    let assignment = ConsumerProtocolAssignment::default()
+        .with_assigned_partitions(vec![
+            Assigned::default()
+                .with_topic(TopicName(name("orders")))
+                .with_partitions(vec![1, 2]),
+            Assigned::default()
+                .with_topic(TopicName(name("payments")))
+                .with_partitions(vec![0]),
+        ])
+        .with_user_data(None);
+    for version in [0, 3] {
+        let bytes = encode_assignment(&assignment, version)?;
+        seeds.write(
+            "group_metadata",
+            &format!("ok-assignment-v{version}"),
+            &group_metadata::input_for(true, &bytes),
+        )?;
+    }
+    seeds.write(
+        "group_metadata",
+        "ok-assignment-empty",
+        &group_metadata::input_for(true, &[]),
+    )?;
+    seeds.write(
+        "group_metadata",
+        "assignment-negative-version",
+        &group_metadata::input_for(true, &[0xff, 0xfe, 0, 0, 0, 0]),
+    )?;
     Ok(())
 }

@@ -14,6 +14,7 @@
 pub mod aws_msk_iam_server_reply;
 pub mod decompress;
 pub mod frame;
+pub mod group_metadata;
 pub mod oauthbearer_server_reply;
 pub mod record_batches;
 pub mod record_batches_compressed;

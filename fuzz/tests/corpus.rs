@@ -71,6 +71,11 @@ fn record_batches() {
 }
 
 #[test]
+fn group_metadata() {
+    replay("group_metadata", ottla_fuzz::group_metadata::check);
+}
+
+#[test]
 fn decompress() {
     replay("decompress", ottla_fuzz::decompress::check);
 }

@@ -58,4 +58,13 @@ pub enum ProtocolError {
     /// A record batch could not be encoded or decoded.
     #[error(transparent)]
     Records(#[from] crate::records::RecordError),
+    /// A consumer group member's subscription or assignment (the "consumer" protocol's
+    /// metadata inside JoinGroup and SyncGroup) could not be encoded or decoded.
+    #[error("consumer group {what}: {message}")]
+    GroupMetadata {
+        /// `subscription` or `assignment`.
+        what: &'static str,
+        /// What went wrong.
+        message: String,
+    },
 }

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod compression;
+pub mod consumer_protocol;
 pub mod error;
 pub mod error_code;
 pub mod frame;
