@@ -2,6 +2,8 @@
 //! members of a group tell each other about themselves.
 
 pub mod assignor;
+pub mod classic;
 mod topic_partition;
 
+pub(crate) use topic_partition::expand;
 pub use topic_partition::TopicPartition;

@@ -23,6 +23,17 @@ impl TopicPartition {
     }
 }
 
+/// `topic`'s `partitions` as [`TopicPartition`]s (one name shared by all).
+pub(crate) fn expand<'a>(
+    topic: &str,
+    partitions: &'a [i32],
+) -> impl Iterator<Item = TopicPartition> + 'a {
+    let topic: Arc<str> = Arc::from(topic);
+    partitions
+        .iter()
+        .map(move |&p| TopicPartition::new(Arc::clone(&topic), p))
+}
+
 impl fmt::Display for TopicPartition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.topic, self.partition)
