@@ -207,22 +207,31 @@ impl Client {
 
     /// The connection to broker `node_id`, opened if needed.
     pub async fn connection(&self, node_id: i32) -> Result<BrokerConnection, Error> {
-        let params = self.broker_params(node_id).await?;
-        let result = self.inner.pool.get(node_id, &params).await;
-        if result.is_err() {
-            // The broker may have moved or gone: look again next time.
-            self.invalidate_metadata();
-        }
-        result
+        self.pooled(&self.inner.pool, node_id).await
     }
 
     /// The connection to broker `node_id` reserved for Produce requests, opened if needed. It
     /// is separate from [`connection`](Self::connection)'s, so produce traffic never queues
     /// behind a fetch long-poll or a group request.
     pub async fn produce_connection(&self, node_id: i32) -> Result<BrokerConnection, Error> {
+        self.pooled(&self.inner.produce_pool, node_id).await
+    }
+
+    /// A new connection to broker `node_id` that no one else uses, for a consumer group
+    /// member's requests to its coordinator. Kafka answers a connection's requests one at a
+    /// time, and a JoinGroup waits there until the whole group has joined: on a shared
+    /// connection one member's JoinGroup held back another's SyncGroup until its session
+    /// expired.
+    pub async fn open_connection(&self, node_id: i32) -> Result<BrokerConnection, Error> {
         let params = self.broker_params(node_id).await?;
-        let result = self.inner.produce_pool.get(node_id, &params).await;
+        BrokerConnection::open(&params).await
+    }
+
+    async fn pooled(&self, pool: &ConnectionPool, node_id: i32) -> Result<BrokerConnection, Error> {
+        let params = self.broker_params(node_id).await?;
+        let result = pool.get(node_id, &params).await;
         if result.is_err() {
+            // The broker may have moved or gone: look again next time.
             self.invalidate_metadata();
         }
         result

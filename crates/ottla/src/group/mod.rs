@@ -3,7 +3,9 @@
 
 pub mod assignor;
 pub mod classic;
+mod member;
 mod topic_partition;
 
+pub use member::{GroupEvent, GroupMember, RevocationDone};
 pub(crate) use topic_partition::expand;
 pub use topic_partition::TopicPartition;

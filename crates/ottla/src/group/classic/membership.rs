@@ -25,6 +25,9 @@
 //!   poll; a static member's partitions are lost and it rejoins under its instance id.
 //! - **Leave**: revokes what is owned; a dynamic member sends LeaveGroup, a static member
 //!   (KIP-345) does not, so a restart within the session timeout keeps its partitions.
+//! - After every [`Action::Revoked`] the member waits for [`Membership::revocation_done`]
+//!   before it joins again or leaves, so the application can commit the offsets of what it
+//!   gives up while they are still its own; heartbeats go on meanwhile.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -220,6 +223,9 @@ pub struct Membership {
     last_app_poll: Instant,
     /// `max.poll.interval.ms` ran out: no rejoin until the application polls.
     poll_expired: bool,
+    /// A [`Action::Revoked`] went out and the application has not said it is done with it
+    /// ([`Membership::revocation_done`]): no join or LeaveGroup before then (heartbeats go on).
+    awaiting_revocation: bool,
     fatal: Option<Error>,
 }
 
@@ -248,6 +254,7 @@ impl Membership {
             last_heartbeat_ok: None,
             last_app_poll: now,
             poll_expired: false,
+            awaiting_revocation: false,
             fatal: None,
         }
     }
@@ -255,6 +262,11 @@ impl Membership {
     /// Where the member is.
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+
+    /// The group.
+    pub fn group_id(&self) -> &str {
+        &self.config.group_id
     }
 
     /// The member id the coordinator gave (empty before the first JoinGroup answer).
@@ -369,22 +381,21 @@ impl Membership {
         }
     }
 
-    /// Leaves the group: revokes what is owned, and a dynamic member sends LeaveGroup.
+    /// Leaves the group: revokes what is owned and, once the application is done with that,
+    /// a dynamic member sends LeaveGroup.
     pub fn leave(&mut self) {
         if matches!(self.phase, Phase::Leaving | Phase::Left | Phase::Failed) {
             return;
         }
         self.revoke_all();
         self.in_flight = None;
-        let dynamic = self.config.group_instance_id.is_none();
-        if dynamic && !self.member_id.is_empty() && self.coordinator.is_some() {
-            self.phase = Phase::Leaving;
-            let request = self.build_leave("the consumer is being closed");
-            let token = self.start(Kind::Leave);
-            self.queued.push_back(Action::Send { token, request });
-        } else {
-            self.phase = Phase::Left;
-        }
+        self.phase = Phase::Leaving;
+    }
+
+    /// The application has finished with the last [`Action::Revoked`] (committed what it
+    /// wanted to): the member may now join again or leave.
+    pub fn revocation_done(&mut self) {
+        self.awaiting_revocation = false;
     }
 
     /// What to do now.
@@ -395,8 +406,11 @@ impl Membership {
         if let Some(e) = &self.fatal {
             return Action::Failed(e.clone());
         }
-        if matches!(self.phase, Phase::Left | Phase::Leaving | Phase::Failed) {
+        if matches!(self.phase, Phase::Left | Phase::Failed) {
             return Action::Wait(None);
+        }
+        if self.phase == Phase::Leaving {
+            return self.send_leave();
         }
         if self.check_poll_interval(now) || self.check_session(now) {
             return self.poll(now);
@@ -459,6 +473,7 @@ impl Membership {
     fn wants_join(&self) -> bool {
         !self.topics.is_empty()
             && !self.poll_expired
+            && !self.awaiting_revocation
             && (self.rejoin.is_some() || self.phase == Phase::Unjoined)
     }
 
@@ -499,6 +514,22 @@ impl Membership {
             token,
             request: Request::Join(request),
         }
+    }
+
+    /// LeaveGroup for a closing dynamic member, once revocation is done; a static member, or
+    /// one that never joined, is done at once.
+    fn send_leave(&mut self) -> Action {
+        if self.in_flight.is_some() || self.awaiting_revocation {
+            return Action::Wait(None);
+        }
+        let dynamic = self.config.group_instance_id.is_none();
+        if !dynamic || self.member_id.is_empty() || self.coordinator.is_none() {
+            self.phase = Phase::Left;
+            return Action::Wait(None);
+        }
+        let request = self.build_leave("the consumer is being closed");
+        let token = self.start(Kind::Leave);
+        Action::Send { token, request }
     }
 
     fn send_sync(&mut self, versions: GroupVersions) -> Action {
@@ -662,6 +693,7 @@ impl Membership {
         self.owned = new;
         if !revoked.is_empty() {
             // Cooperative: give these up, then join again so they can be handed out.
+            self.awaiting_revocation = true;
             self.queued.push_back(Action::Revoked(revoked));
             self.request_rejoin("partitions were revoked for the cooperative rebalance");
         }
@@ -789,6 +821,7 @@ impl Membership {
 
     fn revoke_all(&mut self) {
         if !self.owned.is_empty() {
+            self.awaiting_revocation = true;
             self.queued
                 .push_back(Action::Revoked(std::mem::take(&mut self.owned)));
         }

@@ -262,6 +262,11 @@ fn heartbeats_on_time_and_an_eager_member_revokes_everything_before_rejoining() 
     let (token, _) = expect_send(&mut m, at);
     m.on_response(token, at, Ok(heartbeat(ErrorCode::REBALANCE_IN_PROGRESS)));
     assert!(matches!(m.poll(at), Action::Revoked(r) if r == vec![tp(0), tp(1), tp(2)]));
+    assert!(
+        matches!(m.poll(at), Action::Wait(_)),
+        "no join before the revocation is done"
+    );
+    m.revocation_done();
     let (_, request) = expect_send(&mut m, at);
     let Request::Join(join) = request else {
         panic!("{request:?}")
@@ -298,8 +303,14 @@ fn a_cooperative_member_keeps_what_stays_and_revokes_only_what_moves() {
     assert!(matches!(m.poll(at), Action::Revoked(r) if r == vec![tp(1), tp(2)]));
     assert!(matches!(m.poll(at), Action::Assigned(a) if a.is_empty()));
     assert_eq!(m.owned(), &[tp(0)]);
-    // It joins again at once so the revoked partitions can be handed out.
-    let (_, request) = expect_send(&mut m, at);
+    // Heartbeats go on while the application finishes with the revoked partitions...
+    let later = at + HEARTBEAT;
+    let (token, request) = expect_send(&mut m, later);
+    assert!(matches!(request, Request::Heartbeat(_)));
+    m.on_response(token, later, Ok(heartbeat(ErrorCode::NONE)));
+    // ...then it joins again so they can be handed out.
+    m.revocation_done();
+    let (_, request) = expect_send(&mut m, later);
     assert!(matches!(request, Request::Join(_)));
 }
 
@@ -408,6 +419,11 @@ fn leaving_revokes_and_only_a_dynamic_member_sends_leave_group() {
     let mut m = stable_follower(false, &[0], t0);
     m.leave();
     assert!(matches!(m.poll(t0), Action::Revoked(r) if r == vec![tp(0)]));
+    assert!(
+        matches!(m.poll(t0), Action::Wait(None)),
+        "commits come first"
+    );
+    m.revocation_done();
     let (token, request) = expect_send(&mut m, t0);
     assert!(matches!(request, Request::Leave(_)));
     assert_eq!(m.phase(), Phase::Leaving);
@@ -437,6 +453,7 @@ fn leaving_revokes_and_only_a_dynamic_member_sends_leave_group() {
     let _ = m.poll(t0);
     m.leave();
     assert!(matches!(m.poll(t0), Action::Revoked(_)));
+    m.revocation_done();
     assert!(
         matches!(m.poll(t0), Action::Wait(None)),
         "a static member sends no LeaveGroup"

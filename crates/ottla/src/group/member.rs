@@ -1,0 +1,382 @@
+//! A consumer group member in its own task: it runs the classic protocol's state machine
+//! ([`Membership`](super::classic::Membership)) against the group coordinator on a
+//! connection of its own (Kafka answers a connection's requests in turn, and a JoinGroup
+//! waits there for the whole group), and hands the application what it is assigned, what it must
+//! give up, and what it lost. Heartbeats go on whatever the application does; only
+//! `max.poll.interval.ms` without a call to [`GroupMember::next_event`] or
+//! [`GroupMember::polled`] takes the member out of the group.
+//!
+//! The consumer builds on this; it is public for applications that do their own fetching.
+//!
+//! ```no_run
+//! # async fn run(client: ottla::Client, config: ottla::group::classic::MembershipConfig) {
+//! use ottla::group::{GroupEvent, GroupMember};
+//! let mut member = GroupMember::start(client, config, ["orders"]);
+//! while let Some(event) = member.next_event().await {
+//!     match event {
+//!         GroupEvent::Assigned(partitions) => println!("now reading {partitions:?}"),
+//!         GroupEvent::Revoked { partitions, done } => {
+//!             // Commit the offsets of `partitions` here; they are still ours.
+//!             done.done();
+//!         }
+//!         GroupEvent::Lost(partitions) => println!("lost {partitions:?}"),
+//!         GroupEvent::Failed(e) => eprintln!("{e}"),
+//!     }
+//! }
+//! # }
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use ottla_protocol::messages::ApiKey;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::assignor::PartitionCounts;
+use super::classic::{
+    Action, GroupVersions, Membership, MembershipConfig, Phase, Request, Response,
+};
+use super::TopicPartition;
+use crate::cluster::{find_coordinator, CoordinatorKind};
+use crate::connection::BrokerConnection;
+use crate::error::Error;
+use crate::Client;
+
+/// What happened to the member's partitions.
+#[derive(Debug)]
+pub enum GroupEvent {
+    /// These partitions are now this member's.
+    Assigned(Vec<TopicPartition>),
+    /// These partitions go elsewhere: they are still this member's until `done` is called or
+    /// dropped (commit their offsets before), and the member does not rejoin or leave before.
+    Revoked {
+        /// The partitions given up.
+        partitions: Vec<TopicPartition>,
+        /// Lets the member go on.
+        done: RevocationDone,
+    },
+    /// These partitions were taken away without a rebalance: another member may own them
+    /// already, so their offsets cannot be committed.
+    Lost(Vec<TopicPartition>),
+    /// The member cannot go on; no event follows.
+    Failed(Error),
+}
+
+/// Tells the member the application is done with a revocation (also when dropped).
+#[derive(Debug)]
+pub struct RevocationDone(Option<oneshot::Sender<()>>);
+
+impl RevocationDone {
+    /// Done: the member may rejoin or leave.
+    pub fn done(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Command {
+    Polled,
+    Leave,
+}
+
+/// A running group member (see the module doc).
+pub struct GroupMember {
+    commands: mpsc::UnboundedSender<Command>,
+    events: mpsc::Receiver<GroupEvent>,
+    /// Set while the application waits in [`next_event`](Self::next_event): waiting for the
+    /// group counts as polling.
+    waiting: Arc<AtomicBool>,
+    task: JoinHandle<()>,
+}
+
+impl fmt::Debug for GroupMember {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupMember")
+            .field("running", &!self.task.is_finished())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GroupMember {
+    /// Starts a member of `config.group_id` subscribing to `topics`.
+    pub fn start<T: Into<Arc<str>>>(
+        client: Client,
+        config: MembershipConfig,
+        topics: impl IntoIterator<Item = T>,
+    ) -> Self {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::channel(16);
+        let mut membership = Membership::new(config, Instant::now());
+        membership.subscribe(topics.into_iter().map(Into::into));
+        let waiting = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(run(
+            client,
+            membership,
+            command_rx,
+            event_tx,
+            Arc::clone(&waiting),
+        ));
+        Self {
+            commands,
+            events,
+            waiting,
+            task,
+        }
+    }
+
+    /// The next event; `None` once the member has left (or failed and said so). Counts as a
+    /// poll for `max.poll.interval.ms`.
+    pub async fn next_event(&mut self) -> Option<GroupEvent> {
+        self.polled();
+        self.waiting.store(true, Ordering::Relaxed);
+        let event = self.events.recv().await;
+        self.waiting.store(false, Ordering::Relaxed);
+        self.polled();
+        event
+    }
+
+    /// The application is alive and polling (`max.poll.interval.ms` starts again).
+    pub fn polled(&self) {
+        let _ = self.commands.send(Command::Polled);
+    }
+
+    /// Starts leaving: a [`GroupEvent::Revoked`] for what is owned follows, then the member
+    /// sends LeaveGroup (dynamic members) and the events end.
+    pub fn close(&self) {
+        let _ = self.commands.send(Command::Leave);
+    }
+
+    /// Leaves the group and waits until it has (revocations are acknowledged at once).
+    pub async fn leave(mut self) -> Result<(), Error> {
+        self.close();
+        let mut failed = None;
+        while let Some(event) = self.events.recv().await {
+            match event {
+                GroupEvent::Revoked { done, .. } => done.done(),
+                GroupEvent::Failed(e) => failed = Some(e),
+                GroupEvent::Assigned(_) | GroupEvent::Lost(_) => {}
+            }
+        }
+        let _ = (&mut self.task).await;
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for GroupMember {
+    fn drop(&mut self) {
+        // Dropped without `leave`: leave anyway, without waiting.
+        let _ = self.commands.send(Command::Leave);
+    }
+}
+
+type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// What the task is waiting for besides commands and the clock.
+#[derive(Default)]
+struct Waits {
+    lookup: Option<Pending<Result<(BrokerConnection, GroupVersions), Error>>>,
+    request: Option<(u64, Pending<Result<Response, Error>>)>,
+    revocation: Option<oneshot::Receiver<()>>,
+}
+
+async fn run(
+    client: Client,
+    mut m: Membership,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::Sender<GroupEvent>,
+    waiting: Arc<AtomicBool>,
+) {
+    let group = m_group(&m).to_owned();
+    let mut coordinator: Option<BrokerConnection> = None;
+    let mut waits = Waits::default();
+    let mut app_gone = false;
+    loop {
+        let now = Instant::now();
+        if waiting.load(Ordering::Relaxed) {
+            m.app_polled(now);
+        }
+        let action = m.poll(now);
+        tracing::debug!(group = %group, phase = ?m.phase(), ?action, "group member");
+        let deadline = match action {
+            Action::FindCoordinator => {
+                let (client, group) = (client.clone(), group.clone());
+                waits.lookup = Some(Box::pin(async move { lookup(&client, &group).await }));
+                continue;
+            }
+            Action::Send { token, request } => {
+                let Some(conn) = coordinator.clone().filter(|c| !c.is_closed()) else {
+                    m.on_response(token, now, Err(not_coordinator(&group)));
+                    continue;
+                };
+                let timeout = client.config().request_timeout;
+                waits.request = Some((
+                    token,
+                    Box::pin(async move { send(&conn, timeout, request).await }),
+                ));
+                continue;
+            }
+            Action::NeedPartitionCounts(topics) => {
+                let counts = partition_counts(&client, &topics).await;
+                m.assign(&counts);
+                continue;
+            }
+            Action::Revoked(partitions) => {
+                let (tx, rx) = oneshot::channel();
+                let done = RevocationDone(Some(tx));
+                waits.revocation = Some(rx);
+                if app_gone
+                    || events
+                        .send(GroupEvent::Revoked { partitions, done })
+                        .await
+                        .is_err()
+                {
+                    app_gone = true;
+                    waits.revocation = None;
+                    m.revocation_done();
+                }
+                continue;
+            }
+            Action::Assigned(partitions) => {
+                app_gone |= events.send(GroupEvent::Assigned(partitions)).await.is_err();
+                continue;
+            }
+            Action::Lost(partitions) => {
+                app_gone |= events.send(GroupEvent::Lost(partitions)).await.is_err();
+                continue;
+            }
+            Action::Failed(e) => {
+                let _ = events.send(GroupEvent::Failed(e)).await;
+                return;
+            }
+            Action::Wait(deadline) => deadline,
+        };
+        if m.phase() == Phase::Left {
+            return;
+        }
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(Command::Polled) => m.app_polled(Instant::now()),
+                Some(Command::Leave) | None => {
+                    app_gone |= events.is_closed();
+                    m.leave();
+                }
+            },
+            found = settle(waits.lookup.as_mut()) => {
+                waits.lookup = None;
+                match found {
+                    Ok((conn, versions)) => {
+                        coordinator = Some(conn);
+                        m.coordinator_found(versions);
+                    }
+                    Err(e) => {
+                        coordinator = None;
+                        m.coordinator_unavailable(Instant::now(), e);
+                    }
+                }
+            }
+            answer = settle(waits.request.as_mut().map(|(_, r)| r)) => {
+                if let Some((token, _)) = waits.request.take() {
+                    tracing::debug!(group = %group, ?answer, "group coordinator answered");
+                    m.on_response(token, Instant::now(), answer);
+                }
+            }
+            _ = settle(waits.revocation.as_mut()) => {
+                waits.revocation = None;
+                m.revocation_done();
+            }
+            () = sleep => {}
+        }
+    }
+}
+
+fn m_group(m: &Membership) -> &str {
+    m.group_id()
+}
+
+/// What `future` gives, or never when there is none.
+async fn settle<F: Future + Unpin>(future: Option<&mut F>) -> F::Output {
+    match future {
+        Some(f) => f.await,
+        None => std::future::pending().await,
+    }
+}
+
+fn not_coordinator(group: &str) -> Error {
+    Error::Kafka {
+        api: ApiKey::FindCoordinator,
+        code: ottla_protocol::error_code::ErrorCode::COORDINATOR_NOT_AVAILABLE,
+        context: format!("group {group}"),
+        message: None,
+    }
+}
+
+/// A connection of this member's own to the coordinator of `group`, and the group API
+/// versions it speaks.
+async fn lookup(client: &Client, group: &str) -> Result<(BrokerConnection, GroupVersions), Error> {
+    let node = find_coordinator(client, CoordinatorKind::Group, group).await?;
+    let conn = client.open_connection(node).await?;
+    let versions = GroupVersions {
+        join: conn.version_of(ApiKey::JoinGroup)?,
+        sync: conn.version_of(ApiKey::SyncGroup)?,
+        heartbeat: conn.version_of(ApiKey::Heartbeat)?,
+        leave: conn.version_of(ApiKey::LeaveGroup)?,
+    };
+    Ok((conn, versions))
+}
+
+async fn send(
+    conn: &BrokerConnection,
+    request_timeout: std::time::Duration,
+    request: Request,
+) -> Result<Response, Error> {
+    Ok(match request {
+        Request::Join(r) => {
+            // JoinGroup waits up to the rebalance timeout for the other members.
+            let wait = u64::try_from(r.rebalance_timeout_ms.max(r.session_timeout_ms)).unwrap_or(0);
+            let timeout = std::time::Duration::from_millis(wait) + request_timeout;
+            let version = conn.version_of(ApiKey::JoinGroup)?;
+            Response::Join(conn.send_with_timeout(&r, version, timeout).await?)
+        }
+        Request::Sync(r) => Response::Sync(conn.send(&r).await?),
+        Request::Heartbeat(r) => Response::Heartbeat(conn.send(&r).await?),
+        Request::Leave(r) => Response::Leave(conn.send(&r).await?),
+    })
+}
+
+/// Partition counts of `topics` from fresh metadata; a topic that does not exist (or cannot
+/// be read) is left out and gets no assignment.
+async fn partition_counts(client: &Client, topics: &BTreeSet<Arc<str>>) -> PartitionCounts {
+    let names: Vec<&str> = topics.iter().map(|t| &**t).collect();
+    let metadata = match client.refresh_topics(&names, false).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "metadata for the group's assignment failed; assigning with what is cached");
+            match client.cached() {
+                Some(m) => m,
+                None => return PartitionCounts::new(),
+            }
+        }
+    };
+    topics
+        .iter()
+        .filter_map(|t| {
+            let meta = metadata.topics.get(&**t).filter(|m| m.error.is_ok())?;
+            let count = i32::try_from(meta.partitions.len()).ok()?;
+            Some((Arc::clone(t), count))
+        })
+        .collect()
+}

@@ -1,0 +1,243 @@
+//! Classic consumer groups on Kafka's own group coordinator (`OTTLA_BOOTSTRAP`): members of
+//! one group split a topic's partitions, each partition owned by exactly one member at any
+//! time, and the split follows members joining and leaving — with the eager `range` and the
+//! cooperative `cooperative-sticky` assignor, and with a static member.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ottla::cluster::Backoff;
+use ottla::group::assignor::{Assignor, CooperativeSticky, Range};
+use ottla::group::classic::MembershipConfig;
+use ottla::group::{GroupEvent, GroupMember, TopicPartition};
+use ottla_tests::{bootstrap, client, create_unique_topic, init_logs, unique_topic};
+use tokio::task::JoinHandle;
+
+/// Who owns what, as the members' events say; any overlap fails the test at once.
+#[derive(Debug, Default)]
+struct Ownership {
+    by_member: BTreeMap<String, BTreeSet<TopicPartition>>,
+    overlaps: Vec<String>,
+    lost: usize,
+}
+
+type Shared = Arc<Mutex<Ownership>>;
+
+fn config(group: &str, assignor: Arc<dyn Assignor>, instance: Option<&str>) -> MembershipConfig {
+    MembershipConfig {
+        group_id: group.to_owned(),
+        group_instance_id: instance.map(str::to_owned),
+        session_timeout: Duration::from_secs(10),
+        rebalance_timeout: Duration::from_secs(30),
+        heartbeat_interval: Duration::from_millis(300),
+        retry_backoff: Backoff {
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        },
+        assignors: vec![assignor],
+        rack: None,
+    }
+}
+
+/// Runs `member` in a task that records its events in `shared` under `name`.
+fn track(
+    name: &str,
+    mut member: GroupMember,
+    shared: Shared,
+) -> (JoinHandle<()>, tokio::sync::oneshot::Sender<()>) {
+    let (stop_tx, mut stop) = tokio::sync::oneshot::channel::<()>();
+    let name = name.to_owned();
+    let task = tokio::spawn(async move {
+        let mut closing = false;
+        loop {
+            let event = tokio::select! {
+                e = member.next_event() => e,
+                _ = &mut stop, if !closing => {
+                    closing = true;
+                    member.close();
+                    continue;
+                }
+            };
+            let Some(event) = event else { break };
+            let mut o = shared.lock().unwrap();
+            match event {
+                GroupEvent::Assigned(parts) => {
+                    for tp in parts {
+                        let holder = o
+                            .by_member
+                            .iter()
+                            .find(|(m, held)| **m != name && held.contains(&tp))
+                            .map(|(m, _)| m.clone());
+                        if let Some(other) = holder {
+                            o.overlaps
+                                .push(format!("{tp} given to {name} while {other} owns it"));
+                        }
+                        o.by_member.entry(name.clone()).or_default().insert(tp);
+                    }
+                }
+                GroupEvent::Revoked { partitions, done } => {
+                    let held = o.by_member.entry(name.clone()).or_default();
+                    for tp in &partitions {
+                        held.remove(tp);
+                    }
+                    done.done();
+                }
+                GroupEvent::Lost(parts) => {
+                    o.lost += parts.len();
+                    let held = o.by_member.entry(name.clone()).or_default();
+                    for tp in &parts {
+                        held.remove(tp);
+                    }
+                }
+                GroupEvent::Failed(e) => panic!("{name} failed: {e}"),
+            }
+        }
+    });
+    (task, stop_tx)
+}
+
+/// Waits (up to 60 s) until the members own `sizes` partitions each (in member-name order)
+/// and together all `total`.
+async fn wait_for_split(shared: &Shared, total: usize, sizes: &[usize]) {
+    let mut last = String::new();
+    for _ in 0..600 {
+        {
+            let o = shared.lock().unwrap();
+            assert!(o.overlaps.is_empty(), "{:?}", o.overlaps);
+            let owned: Vec<usize> = o
+                .by_member
+                .values()
+                .map(BTreeSet::len)
+                .filter(|&n| n > 0)
+                .collect();
+            let union: BTreeSet<&TopicPartition> = o.by_member.values().flatten().collect();
+            let mut got = owned.clone();
+            got.sort_unstable();
+            let mut want = sizes.to_vec();
+            want.sort_unstable();
+            if union.len() == total && got == want {
+                return;
+            }
+            last = format!(
+                "{:?}",
+                o.by_member
+                    .iter()
+                    .map(|(m, h)| (m, h.len()))
+                    .collect::<Vec<_>>()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {sizes:?} split of {total} partitions within 60 s; last: {last}");
+}
+
+async fn group_of_three_then_one_leaves(assignor: Arc<dyn Assignor>) {
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let c = client(&b).await;
+    let topic = create_unique_topic(&c, "group", 12, &[]).await;
+    let group = unique_topic("ottla-group");
+    let shared: Shared = Arc::default();
+    let mut members = Vec::new();
+    for name in ["a", "b", "c"] {
+        let member = GroupMember::start(
+            c.clone(),
+            config(&group, Arc::clone(&assignor), None),
+            [topic.as_str()],
+        );
+        members.push(track(name, member, Arc::clone(&shared)));
+    }
+    wait_for_split(&shared, 12, &[4, 4, 4]).await;
+
+    // "c" leaves: its partitions are revoked, then shared by the other two.
+    let (task, stop) = members.pop().unwrap();
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .unwrap()
+        .unwrap();
+    wait_for_split(&shared, 12, &[6, 6]).await;
+    {
+        let o = shared.lock().unwrap();
+        assert!(o.by_member["c"].is_empty());
+        assert_eq!(o.lost, 0, "a clean leave loses nothing");
+    }
+    for (task, stop) in members {
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_members_split_and_resplit_the_partitions() {
+    group_of_three_then_one_leaves(Arc::new(Range)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooperative_sticky_members_split_and_resplit_the_partitions() {
+    group_of_three_then_one_leaves(Arc::new(CooperativeSticky)).await;
+}
+
+/// A static member (`group.instance.id`) that leaves without LeaveGroup and comes back under
+/// the same instance id within the session timeout gets its partitions back without the
+/// other member losing or moving any.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_static_member_comes_back_to_its_partitions() {
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let c = client(&b).await;
+    let topic = create_unique_topic(&c, "group-static", 6, &[]).await;
+    let group = unique_topic("ottla-static");
+    let shared: Shared = Arc::default();
+    let assignor: Arc<dyn Assignor> = Arc::new(CooperativeSticky);
+    let dynamic = GroupMember::start(
+        c.clone(),
+        config(&group, Arc::clone(&assignor), None),
+        [topic.as_str()],
+    );
+    let (dyn_task, dyn_stop) = track("dynamic", dynamic, Arc::clone(&shared));
+    let first = GroupMember::start(
+        c.clone(),
+        config(&group, Arc::clone(&assignor), Some("pod-1")),
+        [topic.as_str()],
+    );
+    let (task, stop) = track("static", first, Arc::clone(&shared));
+    wait_for_split(&shared, 6, &[3, 3]).await;
+    let before = shared.lock().unwrap().by_member["static"].clone();
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .unwrap()
+        .unwrap();
+    // The coordinator keeps the static member's partitions for it: nothing moves to the other.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(shared.lock().unwrap().by_member["dynamic"].len(), 3);
+
+    let again = GroupMember::start(
+        c.clone(),
+        config(&group, assignor, Some("pod-1")),
+        [topic.as_str()],
+    );
+    let (task, stop) = track("static", again, Arc::clone(&shared));
+    wait_for_split(&shared, 6, &[3, 3]).await;
+    {
+        let o = shared.lock().unwrap();
+        assert_eq!(
+            o.by_member["static"], before,
+            "the same partitions come back"
+        );
+        assert_eq!(o.lost, 0);
+    }
+    for (task, stop) in [(task, stop), (dyn_task, dyn_stop)] {
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
