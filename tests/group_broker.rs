@@ -10,7 +10,7 @@ use std::time::Duration;
 use ottla::cluster::Backoff;
 use ottla::group::assignor::{Assignor, CooperativeSticky, Range};
 use ottla::group::classic::MembershipConfig;
-use ottla::group::{GroupEvent, GroupMember, TopicPartition};
+use ottla::group::{GroupEvent, GroupMember, OffsetAndMetadata, TopicPartition};
 use ottla_tests::{bootstrap, client, create_unique_topic, init_logs, unique_topic};
 use tokio::task::JoinHandle;
 
@@ -240,4 +240,65 @@ async fn a_static_member_comes_back_to_its_partitions() {
             .unwrap()
             .unwrap();
     }
+}
+
+/// Offsets committed by a member of the group (with leader epoch and metadata) are what the
+/// next member of the group reads back, after the first one has left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn committed_offsets_outlive_the_member_that_committed_them() {
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let c = client(&b).await;
+    let topic = create_unique_topic(&c, "group-offsets", 2, &[]).await;
+    let group = unique_topic("ottla-offsets");
+    let tp = |p| TopicPartition::new(topic.as_str(), p);
+    let mut first = GroupMember::start(
+        c.clone(),
+        config(&group, Arc::new(Range), None),
+        [topic.as_str()],
+    );
+    match tokio::time::timeout(Duration::from_secs(30), first.next_event())
+        .await
+        .unwrap()
+    {
+        Some(GroupEvent::Assigned(parts)) => assert_eq!(parts, vec![tp(0), tp(1)]),
+        other => panic!("{other:?}"),
+    }
+    let none = first.committed(vec![tp(0), tp(1)]).await.unwrap();
+    assert_eq!(none.values().filter(|o| o.is_some()).count(), 0, "{none:?}");
+    let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = [
+        (
+            tp(0),
+            OffsetAndMetadata {
+                offset: 5,
+                leader_epoch: Some(0),
+                metadata: Some("batch 17".into()),
+            },
+        ),
+        (tp(1), OffsetAndMetadata::new(7)),
+    ]
+    .into_iter()
+    .collect();
+    first.commit(offsets.clone()).await.unwrap();
+    first.leave().await.unwrap();
+
+    let second = GroupMember::start(
+        c.clone(),
+        config(&group, Arc::new(Range), None),
+        [topic.as_str()],
+    );
+    let got = second.committed(vec![tp(0), tp(1)]).await;
+    // The second member may not have found its coordinator yet: ask again briefly.
+    let got = match got {
+        Ok(g) => g,
+        Err(e) if e.is_retriable() => {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            second.committed(vec![tp(0), tp(1)]).await.unwrap()
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let expected: BTreeMap<TopicPartition, Option<OffsetAndMetadata>> =
+        offsets.into_iter().map(|(k, v)| (k, Some(v))).collect();
+    assert_eq!(got, expected);
+    second.leave().await.unwrap();
 }

@@ -26,7 +26,7 @@
 //! # }
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +42,7 @@ use super::assignor::PartitionCounts;
 use super::classic::{
     Action, GroupVersions, Membership, MembershipConfig, Phase, Request, Response,
 };
+use super::offsets::{self, OffsetAndMetadata};
 use super::TopicPartition;
 use crate::cluster::{find_coordinator, CoordinatorKind};
 use crate::connection::BrokerConnection;
@@ -81,10 +82,20 @@ impl RevocationDone {
     }
 }
 
+type Committed = BTreeMap<TopicPartition, Option<OffsetAndMetadata>>;
+
 #[derive(Debug)]
 enum Command {
     Polled,
     Leave,
+    Commit {
+        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    Committed {
+        partitions: Vec<TopicPartition>,
+        reply: oneshot::Sender<Result<Committed, Error>>,
+    },
 }
 
 /// A running group member (see the module doc).
@@ -152,6 +163,31 @@ impl GroupMember {
     /// sends LeaveGroup (dynamic members) and the events end.
     pub fn close(&self) {
         let _ = self.commands.send(Command::Leave);
+    }
+
+    /// Commits `offsets` as a member of the current generation (OffsetCommit to the
+    /// coordinator). Fails with ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID or
+    /// REBALANCE_IN_PROGRESS when the group has moved on, and with a retriable error while the
+    /// coordinator is not known.
+    pub async fn commit(
+        &self,
+        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
+    ) -> Result<(), Error> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Commit { offsets, reply })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// The group's committed offsets for `partitions` (`None`: nothing committed), waiting
+    /// for offsets of open transactions to settle.
+    pub async fn committed(&self, partitions: Vec<TopicPartition>) -> Result<Committed, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Committed { partitions, reply })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
     }
 
     /// Leaves the group and waits until it has (revocations are acknowledged at once).
@@ -274,6 +310,12 @@ async fn run(
                     app_gone |= events.is_closed();
                     m.leave();
                 }
+                Some(Command::Commit { offsets, reply }) => {
+                    offsets_request(&m, coordinator.as_ref(), Offsets::Commit(offsets, reply));
+                }
+                Some(Command::Committed { partitions, reply }) => {
+                    offsets_request(&m, coordinator.as_ref(), Offsets::Fetch(partitions, reply));
+                }
             },
             found = settle(waits.lookup.as_mut()) => {
                 waits.lookup = None;
@@ -299,6 +341,57 @@ async fn run(
                 m.revocation_done();
             }
             () = sleep => {}
+        }
+    }
+}
+
+enum Offsets {
+    Commit(
+        BTreeMap<TopicPartition, OffsetAndMetadata>,
+        oneshot::Sender<Result<(), Error>>,
+    ),
+    Fetch(
+        Vec<TopicPartition>,
+        oneshot::Sender<Result<Committed, Error>>,
+    ),
+}
+
+/// Sends an OffsetCommit or OffsetFetch on the member's coordinator connection (beside its
+/// group requests) and answers the caller when it returns.
+fn offsets_request(m: &Membership, coordinator: Option<&BrokerConnection>, work: Offsets) {
+    let who = m.identity();
+    let group = who.group_id.to_owned();
+    let Some(conn) = coordinator.filter(|c| !c.is_closed()).cloned() else {
+        let e = not_coordinator(&group);
+        match work {
+            Offsets::Commit(_, reply) => drop(reply.send(Err(e))),
+            Offsets::Fetch(_, reply) => drop(reply.send(Err(e))),
+        }
+        return;
+    };
+    match work {
+        Offsets::Commit(offsets, reply) => {
+            let version = conn.version_of(ApiKey::OffsetCommit);
+            let request = version.map(|v| (v, offsets::commit_request(who, v, &offsets)));
+            tokio::spawn(async move {
+                let result = async {
+                    let (version, request) = request?;
+                    let response = conn.send_versioned(&request, version).await?;
+                    offsets::commit_result(&group, &response)
+                };
+                let _ = reply.send(result.await);
+            });
+        }
+        Offsets::Fetch(partitions, reply) => {
+            tokio::spawn(async move {
+                let result = async {
+                    let version = conn.version_of(ApiKey::OffsetFetch)?;
+                    let request = offsets::fetch_request(&group, version, &partitions, true);
+                    let response = conn.send_versioned(&request, version).await?;
+                    offsets::fetch_result(&group, version, &response)
+                };
+                let _ = reply.send(result.await);
+            });
         }
     }
 }

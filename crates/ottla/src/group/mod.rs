@@ -4,8 +4,20 @@
 pub mod assignor;
 pub mod classic;
 mod member;
+mod offsets;
 mod topic_partition;
 
 pub use member::{GroupEvent, GroupMember, RevocationDone};
+pub use offsets::OffsetAndMetadata;
 pub(crate) use topic_partition::expand;
+
+/// Who a member is in its group's requests: the group, its member id, instance id and
+/// generation (-1 and an empty id outside any generation).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identity<'a> {
+    pub group_id: &'a str,
+    pub member_id: &'a str,
+    pub instance_id: Option<&'a str>,
+    pub generation: i32,
+}
 pub use topic_partition::TopicPartition;

@@ -48,11 +48,11 @@ use ottla_protocol::StrBytes;
 use tokio::time::Instant;
 
 use super::leader;
-use super::requests::{self, Member};
+use super::requests;
 use crate::cluster::Backoff;
 use crate::error::Error;
 use crate::group::assignor::{self, Assignor, PartitionCounts, RebalanceProtocol};
-use crate::group::{expand, TopicPartition};
+use crate::group::{expand, Identity, TopicPartition};
 
 /// What a member needs to know about its group and itself.
 #[derive(Clone)]
@@ -267,6 +267,16 @@ impl Membership {
     /// The group.
     pub fn group_id(&self) -> &str {
         &self.config.group_id
+    }
+
+    /// Who this member is in its group's requests (offset commits included).
+    pub(crate) fn identity(&self) -> Identity<'_> {
+        Identity {
+            group_id: &self.config.group_id,
+            member_id: &self.member_id,
+            instance_id: self.config.group_instance_id.as_deref(),
+            generation: self.generation,
+        }
     }
 
     /// The member id the coordinator gave (empty before the first JoinGroup answer).
@@ -865,13 +875,8 @@ impl Membership {
         Request::Leave(requests::leave(self.who(), versions, reason))
     }
 
-    fn who(&self) -> Member<'_> {
-        Member {
-            group_id: &self.config.group_id,
-            member_id: &self.member_id,
-            instance_id: self.config.group_instance_id.as_deref(),
-            generation: self.generation,
-        }
+    fn who(&self) -> Identity<'_> {
+        self.identity()
     }
 
     fn kafka_error(&self, api: ApiKey, code: ErrorCode) -> Error {

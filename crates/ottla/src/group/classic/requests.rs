@@ -10,6 +10,7 @@ use kafka_protocol::messages::{
 use ottla_protocol::StrBytes;
 
 use super::membership::GroupVersions;
+use crate::group::Identity;
 
 /// The embedded protocol type of consumer groups.
 pub(super) const PROTOCOL_TYPE: &str = "consumer";
@@ -18,17 +19,8 @@ fn text(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_owned())
 }
 
-/// Who is asking: group, member, static instance, generation.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Member<'a> {
-    pub group_id: &'a str,
-    pub member_id: &'a str,
-    pub instance_id: Option<&'a str>,
-    pub generation: i32,
-}
-
 pub(super) fn join(
-    who: Member<'_>,
+    who: Identity<'_>,
     versions: GroupVersions,
     session_timeout_ms: i32,
     rebalance_timeout_ms: i32,
@@ -63,7 +55,7 @@ pub(super) fn join(
 }
 
 pub(super) fn sync(
-    who: Member<'_>,
+    who: Identity<'_>,
     versions: GroupVersions,
     protocol_name: Option<&str>,
     assignments: Vec<(String, bytes::Bytes)>,
@@ -92,7 +84,7 @@ pub(super) fn sync(
     r
 }
 
-pub(super) fn heartbeat(who: Member<'_>, versions: GroupVersions) -> HeartbeatRequest {
+pub(super) fn heartbeat(who: Identity<'_>, versions: GroupVersions) -> HeartbeatRequest {
     let mut r = HeartbeatRequest::default()
         .with_group_id(GroupId(text(who.group_id)))
         .with_generation_id(who.generation)
@@ -103,7 +95,7 @@ pub(super) fn heartbeat(who: Member<'_>, versions: GroupVersions) -> HeartbeatRe
     r
 }
 
-pub(super) fn leave(who: Member<'_>, versions: GroupVersions, reason: &str) -> LeaveGroupRequest {
+pub(super) fn leave(who: Identity<'_>, versions: GroupVersions, reason: &str) -> LeaveGroupRequest {
     let r = LeaveGroupRequest::default().with_group_id(GroupId(text(who.group_id)));
     if versions.leave < 3 {
         return r.with_member_id(text(who.member_id));
