@@ -22,7 +22,49 @@ struct Ownership {
     lost: usize,
 }
 
+impl Ownership {
+    fn assigned(&mut self, name: &str, parts: Vec<TopicPartition>) {
+        for tp in parts {
+            let holder = self
+                .by_member
+                .iter()
+                .find(|(m, held)| *m != name && held.contains(&tp))
+                .map(|(m, _)| m.clone());
+            if let Some(other) = holder {
+                self.overlaps
+                    .push(format!("{tp} given to {name} while {other} owns it"));
+            }
+            self.by_member
+                .entry(name.to_owned())
+                .or_default()
+                .insert(tp);
+        }
+    }
+
+    fn gone(&mut self, name: &str, parts: &[TopicPartition], lost: bool) {
+        if lost {
+            self.lost += parts.len();
+        }
+        let held = self.by_member.entry(name.to_owned()).or_default();
+        for tp in parts {
+            held.remove(tp);
+        }
+    }
+}
+
 type Shared = Arc<Mutex<Ownership>>;
+
+/// A tracked ottla member's task and the switch that makes it leave.
+type Tracked = (JoinHandle<()>, tokio::sync::oneshot::Sender<()>);
+
+/// Makes a tracked member leave and waits (up to 30 s) until it has.
+async fn stop((task, stop): Tracked) {
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .unwrap()
+        .unwrap();
+}
 
 fn config(group: &str, assignor: Arc<dyn Assignor>, instance: Option<&str>) -> MembershipConfig {
     MembershipConfig {
@@ -41,11 +83,7 @@ fn config(group: &str, assignor: Arc<dyn Assignor>, instance: Option<&str>) -> M
 }
 
 /// Runs `member` in a task that records its events in `shared` under `name`.
-fn track(
-    name: &str,
-    mut member: GroupMember,
-    shared: Shared,
-) -> (JoinHandle<()>, tokio::sync::oneshot::Sender<()>) {
+fn track(name: &str, mut member: GroupMember, shared: Shared) -> Tracked {
     let (stop_tx, mut stop) = tokio::sync::oneshot::channel::<()>();
     let name = name.to_owned();
     let task = tokio::spawn(async move {
@@ -62,34 +100,12 @@ fn track(
             let Some(event) = event else { break };
             let mut o = shared.lock().unwrap();
             match event {
-                GroupEvent::Assigned(parts) => {
-                    for tp in parts {
-                        let holder = o
-                            .by_member
-                            .iter()
-                            .find(|(m, held)| **m != name && held.contains(&tp))
-                            .map(|(m, _)| m.clone());
-                        if let Some(other) = holder {
-                            o.overlaps
-                                .push(format!("{tp} given to {name} while {other} owns it"));
-                        }
-                        o.by_member.entry(name.clone()).or_default().insert(tp);
-                    }
-                }
+                GroupEvent::Assigned(parts) => o.assigned(&name, parts),
                 GroupEvent::Revoked { partitions, done } => {
-                    let held = o.by_member.entry(name.clone()).or_default();
-                    for tp in &partitions {
-                        held.remove(tp);
-                    }
+                    o.gone(&name, &partitions, false);
                     done.done();
                 }
-                GroupEvent::Lost(parts) => {
-                    o.lost += parts.len();
-                    let held = o.by_member.entry(name.clone()).or_default();
-                    for tp in &parts {
-                        held.remove(tp);
-                    }
-                }
+                GroupEvent::Lost(parts) => o.gone(&name, &parts, true),
                 GroupEvent::Failed(e) => panic!("{name} failed: {e}"),
             }
         }
@@ -151,24 +167,15 @@ async fn group_of_three_then_one_leaves(assignor: Arc<dyn Assignor>) {
     wait_for_split(&shared, 12, &[4, 4, 4]).await;
 
     // "c" leaves: its partitions are revoked, then shared by the other two.
-    let (task, stop) = members.pop().unwrap();
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(30), task)
-        .await
-        .unwrap()
-        .unwrap();
+    stop(members.pop().unwrap()).await;
     wait_for_split(&shared, 12, &[6, 6]).await;
     {
         let o = shared.lock().unwrap();
         assert!(o.by_member["c"].is_empty());
         assert_eq!(o.lost, 0, "a clean leave loses nothing");
     }
-    for (task, stop) in members {
-        stop.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(30), task)
-            .await
-            .unwrap()
-            .unwrap();
+    for member in members {
+        stop(member).await;
     }
 }
 
@@ -199,21 +206,17 @@ async fn a_static_member_comes_back_to_its_partitions() {
         config(&group, Arc::clone(&assignor), None),
         [topic.as_str()],
     );
-    let (dyn_task, dyn_stop) = track("dynamic", dynamic, Arc::clone(&shared));
+    let dynamic = track("dynamic", dynamic, Arc::clone(&shared));
     let first = GroupMember::start(
         c.clone(),
         config(&group, Arc::clone(&assignor), Some("pod-1")),
         [topic.as_str()],
     );
-    let (task, stop) = track("static", first, Arc::clone(&shared));
+    let first = track("static", first, Arc::clone(&shared));
     wait_for_split(&shared, 6, &[3, 3]).await;
     let before = shared.lock().unwrap().by_member["static"].clone();
 
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(30), task)
-        .await
-        .unwrap()
-        .unwrap();
+    stop(first).await;
     // The coordinator keeps the static member's partitions for it: nothing moves to the other.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(shared.lock().unwrap().by_member["dynamic"].len(), 3);
@@ -223,7 +226,7 @@ async fn a_static_member_comes_back_to_its_partitions() {
         config(&group, assignor, Some("pod-1")),
         [topic.as_str()],
     );
-    let (task, stop) = track("static", again, Arc::clone(&shared));
+    let again = track("static", again, Arc::clone(&shared));
     wait_for_split(&shared, 6, &[3, 3]).await;
     {
         let o = shared.lock().unwrap();
@@ -233,12 +236,8 @@ async fn a_static_member_comes_back_to_its_partitions() {
         );
         assert_eq!(o.lost, 0);
     }
-    for (task, stop) in [(task, stop), (dyn_task, dyn_stop)] {
-        stop.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(30), task)
-            .await
-            .unwrap()
-            .unwrap();
+    for member in [again, dynamic] {
+        stop(member).await;
     }
 }
 
@@ -301,4 +300,140 @@ async fn committed_offsets_outlive_the_member_that_committed_them() {
         offsets.into_iter().map(|(k, v)| (k, Some(v))).collect();
     assert_eq!(got, expected);
     second.leave().await.unwrap();
+}
+
+/// A reference client's group member (`tests/peers/` `group-member`: the Java consumer or
+/// franz-go), its rebalance callbacks recorded in `shared` under `name`. Closing its stdin
+/// makes it leave.
+struct PeerMember {
+    child: std::process::Child,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl PeerMember {
+    fn start(
+        peer: &std::path::Path,
+        bootstrap: &str,
+        topic: &str,
+        group: &str,
+        assignor: &str,
+        name: &str,
+        shared: Shared,
+    ) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(peer)
+            .args([
+                "group-member",
+                "--bootstrap",
+                bootstrap,
+                "--topic",
+                topic,
+                "--group",
+                group,
+                "--assignor",
+                assignor,
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the peer");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (name, topic) = (name.to_owned(), topic.to_owned());
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let line = line.expect("peer output");
+                let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+                let parts: Vec<TopicPartition> = v["partitions"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|p| p.as_i64())
+                            .map(|p| TopicPartition::new(topic.as_str(), p as i32))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut o = shared.lock().unwrap();
+                match v["event"].as_str() {
+                    Some("assigned") => o.assigned(&name, parts),
+                    Some("revoked") => o.gone(&name, &parts, false),
+                    Some("lost") => o.gone(&name, &parts, true),
+                    _ => {}
+                }
+            }
+        });
+        Self { child, reader }
+    }
+
+    /// Leaves the group (end of stdin) and waits for the process.
+    fn leave(mut self) {
+        drop(self.child.stdin.take());
+        let status = self.child.wait().expect("wait for the peer");
+        assert!(status.success(), "the peer exited with {status}");
+        self.reader.join().expect("reader thread");
+    }
+}
+
+/// ottla members with a Java consumer, and with a franz-go consumer, in one group (the
+/// classic protocol, with the cooperative-sticky and with the range assignor): each partition
+/// has one owner at a time, the split follows members leaving on either side, and nothing is
+/// lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ottla_members_share_a_group_with_java_and_franz_go() {
+    init_logs();
+    let (Some(b), Some(java), Some(go)) = (
+        bootstrap(),
+        ottla_tests::java_peer(),
+        ottla_tests::go_peer(),
+    ) else {
+        return;
+    };
+    let c = client(&b).await;
+    for (peer_name, peer) in [("java", java), ("franz-go", go)] {
+        for (assignor, ours) in [
+            (
+                "cooperative-sticky",
+                Arc::new(CooperativeSticky) as Arc<dyn Assignor>,
+            ),
+            ("range", Arc::new(Range) as Arc<dyn Assignor>),
+        ] {
+            let topic = create_unique_topic(&c, "group-mixed", 12, &[]).await;
+            let group = unique_topic("ottla-mixed");
+            let shared: Shared = Arc::default();
+            let peer_member = PeerMember::start(
+                &peer,
+                &b,
+                &topic,
+                &group,
+                assignor,
+                peer_name,
+                Arc::clone(&shared),
+            );
+            let mut ottla_members = Vec::new();
+            for name in ["ottla-a", "ottla-b"] {
+                let member = GroupMember::start(
+                    c.clone(),
+                    config(&group, Arc::clone(&ours), None),
+                    [topic.as_str()],
+                );
+                ottla_members.push(track(name, member, Arc::clone(&shared)));
+            }
+            wait_for_split(&shared, 12, &[4, 4, 4]).await;
+            // An ottla member leaves: ottla and the peer share its partitions.
+            stop(ottla_members.pop().unwrap()).await;
+            wait_for_split(&shared, 12, &[6, 6]).await;
+            // The peer leaves: ottla takes everything.
+            tokio::task::spawn_blocking(move || peer_member.leave())
+                .await
+                .unwrap();
+            wait_for_split(&shared, 12, &[12]).await;
+            assert_eq!(
+                shared.lock().unwrap().lost,
+                0,
+                "{peer_name}, {assignor}: clean leaves lose nothing"
+            );
+            for member in ottla_members {
+                stop(member).await;
+            }
+        }
+    }
 }

@@ -12,6 +12,7 @@
 //	                           [--partitions-hint P]
 //	ottla-go-peer perf-consume --bootstrap H:P --topic T --records N
 //	ottla-go-peer create-topic --bootstrap H:P --topic T --partitions P
+//	ottla-go-peer group-member --bootstrap H:P --topic T --group G [--assignor A]
 //
 // Every subcommand that talks to a broker takes -X key=value (repeatable) for client.id and
 // the security properties listed in properties.go. Results go to stdout as JSON lines; errors
@@ -32,9 +33,10 @@ var subcommands = map[string]func(args []string) error{
 	"perf-produce": runPerfProduce,
 	"perf-consume": runPerfConsume,
 	"create-topic": runCreateTopic,
+	"group-member": runGroupMember,
 }
 
-const usage = "usage: ottla-go-peer produce|consume|partition|perf-produce|perf-consume|create-topic [flags] (see tests/peers/README.md)"
+const usage = "usage: ottla-go-peer produce|consume|partition|perf-produce|perf-consume|create-topic|group-member [flags] (see tests/peers/README.md)"
 
 func main() {
 	if len(os.Args) < 2 {

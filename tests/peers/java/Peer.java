@@ -19,6 +19,8 @@ import java.util.TreeMap;
  *                                 --compression C --acks A --linger-ms L --idempotence true|false
  *                                 [--partitions-hint P]
  * ottla-java-peer perf-consume    --bootstrap H:P --topic T --records N
+ * ottla-java-peer group-member    --bootstrap H:P --topic T --group G
+ *                                 [--assignor A] [--protocol classic|consumer]
  * ottla-java-peer msk-iam-payload --host H --access-key-id A --secret-access-key S
  *                                 [--session-token T] --region R
  * </pre>
@@ -69,6 +71,7 @@ public final class Peer {
         m.put("partition", Partition::run);
         m.put("perf-produce", Perf::produce);
         m.put("perf-consume", Perf::consume);
+        m.put("group-member", GroupMember::run);
         m.put("msk-iam-payload", Peer::mskIamPayload);
         return m;
     }
