@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ottla::cluster::Backoff;
 use ottla::group::assignor::{Assignor, CooperativeSticky, Range};
 use ottla::group::classic::MembershipConfig;
 use ottla::group::{GroupEvent, GroupMember, OffsetAndMetadata, TopicPartition};
@@ -67,19 +66,7 @@ async fn stop((task, stop): Tracked) {
 }
 
 fn config(group: &str, assignor: Arc<dyn Assignor>, instance: Option<&str>) -> MembershipConfig {
-    MembershipConfig {
-        group_id: group.to_owned(),
-        group_instance_id: instance.map(str::to_owned),
-        session_timeout: Duration::from_secs(10),
-        rebalance_timeout: Duration::from_secs(30),
-        heartbeat_interval: Duration::from_millis(300),
-        retry_backoff: Backoff {
-            base: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-        },
-        assignors: vec![assignor],
-        rack: None,
-    }
+    ottla_tests::group_config(group, assignor, instance)
 }
 
 /// Runs `member` in a task that records its events in `shared` under `name`.
@@ -436,4 +423,76 @@ async fn ottla_members_share_a_group_with_java_and_franz_go() {
             }
         }
     }
+}
+
+/// The admin view of a group: listed with its type, described with its member and that
+/// member's partitions, and its lag per partition (committed against the high watermark).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_is_listed_described_and_its_lag_measured() {
+    use ottla::basic::{produce_batch, ProduceOptions};
+    use ottla::group::admin::{describe_group, group_lag, list_groups};
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let c = client(&b).await;
+    let topic = create_unique_topic(&c, "group-lag", 2, &[]).await;
+    for (partition, count) in [(0, 6), (1, 4)] {
+        let records: Vec<ottla::protocol::records::Record> = (0..count)
+            .map(|i| ottla::protocol::records::Record {
+                value: Some(bytes::Bytes::from(format!("v{i}"))),
+                ..Default::default()
+            })
+            .collect();
+        produce_batch(&c, &topic, partition, &records, &ProduceOptions::default())
+            .await
+            .unwrap();
+    }
+    let group = unique_topic("ottla-lag");
+    let tp = |p| TopicPartition::new(topic.as_str(), p);
+    let mut member = GroupMember::start(
+        c.clone(),
+        config(&group, Arc::new(Range), None),
+        [topic.as_str()],
+    );
+    match tokio::time::timeout(Duration::from_secs(30), member.next_event())
+        .await
+        .unwrap()
+    {
+        Some(GroupEvent::Assigned(parts)) => assert_eq!(parts, vec![tp(0), tp(1)]),
+        other => panic!("{other:?}"),
+    }
+    member
+        .commit([(tp(0), OffsetAndMetadata::new(4))].into_iter().collect())
+        .await
+        .unwrap();
+
+    let listed = list_groups(&c).await.unwrap();
+    let ours = listed
+        .iter()
+        .find(|g| g.group_id == group)
+        .expect("the group is listed");
+    assert_eq!(ours.protocol_type, "consumer");
+    let described = describe_group(&c, &group).await.unwrap();
+    assert_eq!(
+        (described.state.as_str(), described.assignor.as_str()),
+        ("Stable", "range")
+    );
+    assert_eq!(described.members.len(), 1);
+    assert_eq!(described.members[0].assignment, vec![tp(0), tp(1)]);
+    assert_eq!(described.members[0].client_id, "ottla-tests");
+
+    let lag = group_lag(&c, &group).await.unwrap();
+    let owner = Some(described.members[0].member_id.clone());
+    type Row = (i32, Option<i64>, i64, Option<i64>, Option<String>);
+    let rows: Vec<Row> = lag
+        .into_iter()
+        .map(|l| (l.partition.partition, l.committed, l.end, l.lag, l.owner))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (0, Some(4), 6, Some(2), owner.clone()),
+            (1, None, 4, None, owner)
+        ]
+    );
+    member.leave().await.unwrap();
 }

@@ -372,3 +372,26 @@ pub fn init_logs() {
             .try_init();
     }
 }
+
+/// A consumer group member's settings for tests: 10 s sessions, 300 ms heartbeats, 30 s
+/// max.poll.interval.ms, one assignor, and `instance` as group.instance.id.
+pub fn group_config(
+    group: &str,
+    assignor: std::sync::Arc<dyn ottla::group::assignor::Assignor>,
+    instance: Option<&str>,
+) -> ottla::group::classic::MembershipConfig {
+    use std::time::Duration;
+    ottla::group::classic::MembershipConfig {
+        group_id: group.to_owned(),
+        group_instance_id: instance.map(str::to_owned),
+        session_timeout: Duration::from_secs(10),
+        rebalance_timeout: Duration::from_secs(30),
+        heartbeat_interval: Duration::from_millis(300),
+        retry_backoff: ottla::cluster::Backoff {
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        },
+        assignors: vec![assignor],
+        rack: None,
+    }
+}

@@ -113,6 +113,29 @@ pub enum Command {
     /// Benchmarks: ottla side by side with a reference client on the same broker.
     #[command(subcommand)]
     Perf(PerfCommand),
+    /// Consumer groups: list, describe, lag.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+}
+
+/// `ottla groups …`.
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Every group of the cluster: id, type, state and coordinator.
+    List,
+    /// A group's state, assignor and members with their partitions.
+    Describe {
+        /// The group id.
+        group: String,
+    },
+    /// A group's committed offset, end offset and lag per partition, and the total.
+    Lag {
+        /// The group id.
+        group: String,
+        /// One JSON object per partition, then one with the total.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `ottla metadata`.

@@ -2,6 +2,7 @@
 
 mod consume;
 mod delivery_window;
+mod groups;
 // A failed check returns its report line (`Result<_, Step>`): large, but made once per step.
 #[allow(clippy::result_large_err)]
 pub mod doctor;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> CmdResult {
     match cli.command {
         Command::Metadata(a) => metadata::run(&props, a).await,
         Command::Topics(t) => topics::run(&props, t).await,
+        Command::Groups(g) => groups::run(&props, g).await,
         Command::Produce(a) => produce::run(&props, a, cli.verbose > 0).await,
         Command::Consume(a) => consume::run(&props, a).await,
         Command::Doctor(a) => doctor::run(&props, a).await,

@@ -1,6 +1,14 @@
-//! Consumer groups: the partition assignors a group leader runs (`assignor/`), and what the
-//! members of a group tell each other about themselves.
+//! Consumer groups.
+//!
+//! | module | what |
+//! |---|---|
+//! | `assignor/` | the partition assignors a group leader runs: range, roundrobin, cooperative-sticky |
+//! | `classic/` | the classic group protocol as a sans-IO state machine |
+//! | `member.rs` | [`GroupMember`]: that machine against the coordinator, in a task of its own |
+//! | `offsets.rs` | OffsetCommit and OffsetFetch |
+//! | `admin` | groups from outside: list, describe, lag |
 
+pub mod admin;
 pub mod assignor;
 pub mod classic;
 mod member;

@@ -1,0 +1,104 @@
+//! `ottla groups list|describe|lag` against the real broker (`OTTLA_BOOTSTRAP`), on a group
+//! whose member committed an offset on one of its two partitions.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ottla::basic::{produce_batch, ProduceOptions};
+use ottla::group::assignor::Range;
+use ottla::group::{GroupEvent, GroupMember, OffsetAndMetadata, TopicPartition};
+use ottla::protocol::records::Record;
+use ottla_tests::{bootstrap, client, create_unique_topic, unique_topic};
+use support::{run, stdout_ok};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_list_describe_and_lag() {
+    let Some(b) = bootstrap() else { return };
+    let c = client(&b).await;
+    let topic = create_unique_topic(&c, "cli-groups", 2, &[]).await;
+    let records: Vec<Record> = (0..5)
+        .map(|i| Record {
+            value: Some(bytes::Bytes::from(format!("v{i}"))),
+            ..Default::default()
+        })
+        .collect();
+    produce_batch(&c, &topic, 0, &records, &ProduceOptions::default())
+        .await
+        .unwrap();
+    let group = unique_topic("cli-group");
+    let config = ottla_tests::group_config(&group, Arc::new(Range), None);
+    let mut member = GroupMember::start(c.clone(), config, [topic.as_str()]);
+    match tokio::time::timeout(Duration::from_secs(30), member.next_event())
+        .await
+        .unwrap()
+    {
+        Some(GroupEvent::Assigned(parts)) => assert_eq!(parts.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    let tp0 = TopicPartition::new(topic.as_str(), 0);
+    member
+        .commit([(tp0, OffsetAndMetadata::new(3))].into_iter().collect())
+        .await
+        .unwrap();
+
+    let listed = stdout_ok(&run(&["-b", &b, "groups", "list"], "").await);
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with(&group))
+        .unwrap_or_else(|| panic!("{group} not in:\n{listed}"));
+    assert!(
+        line.contains(" consumer ") && line.contains(" Stable "),
+        "{line}"
+    );
+
+    let described = stdout_ok(&run(&["-b", &b, "groups", "describe", &group], "").await);
+    assert!(
+        described.starts_with(&format!(
+            "group {group} (consumer), state Stable, assignor range"
+        )),
+        "{described}"
+    );
+    assert!(
+        described.contains(&format!("{topic}-0, {topic}-1")),
+        "{described}"
+    );
+
+    let lag = stdout_ok(&run(&["-b", &b, "groups", "lag", &group, "--json"], "").await);
+    let rows: Vec<serde_json::Value> = lag
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3, "{lag}");
+    assert_eq!(
+        (
+            &rows[0]["partition"],
+            &rows[0]["committed"],
+            &rows[0]["end"],
+            &rows[0]["lag"]
+        ),
+        (
+            &serde_json::json!(0),
+            &serde_json::json!(3),
+            &serde_json::json!(5),
+            &serde_json::json!(2)
+        )
+    );
+    assert_eq!(
+        (
+            &rows[1]["partition"],
+            &rows[1]["committed"],
+            &rows[1]["lag"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::Value::Null,
+            &serde_json::Value::Null
+        )
+    );
+    assert_eq!(rows[2]["total_lag"], 2);
+    let text = stdout_ok(&run(&["-b", &b, "groups", "lag", &group], "").await);
+    assert!(text.trim_end().ends_with("total lag 2"), "{text}");
+    member.leave().await.unwrap();
+}
