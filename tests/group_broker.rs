@@ -429,22 +429,13 @@ async fn ottla_members_share_a_group_with_java_and_franz_go() {
 /// member's partitions, and its lag per partition (committed against the high watermark).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_is_listed_described_and_its_lag_measured() {
-    use ottla::basic::{produce_batch, ProduceOptions};
     use ottla::group::admin::{describe_group, group_lag, list_groups};
     init_logs();
     let Some(b) = bootstrap() else { return };
     let c = client(&b).await;
     let topic = create_unique_topic(&c, "group-lag", 2, &[]).await;
     for (partition, count) in [(0, 6), (1, 4)] {
-        let records: Vec<ottla::protocol::records::Record> = (0..count)
-            .map(|i| ottla::protocol::records::Record {
-                value: Some(bytes::Bytes::from(format!("v{i}"))),
-                ..Default::default()
-            })
-            .collect();
-        produce_batch(&c, &topic, partition, &records, &ProduceOptions::default())
-            .await
-            .unwrap();
+        ottla_tests::produce_values(&c, &topic, partition, count).await;
     }
     let group = unique_topic("ottla-lag");
     let tp = |p| TopicPartition::new(topic.as_str(), p);

@@ -395,3 +395,34 @@ pub fn group_config(
         rack: None,
     }
 }
+
+/// Writes one batch of `count` records (values `v0`, `v1`, …) to `topic`/`partition`,
+/// retrying while the new topic's leader is not ready (NOT_LEADER_OR_FOLLOWER and other
+/// retriable errors) for up to 10 s.
+pub async fn produce_values(client: &ottla::Client, topic: &str, partition: i32, count: usize) {
+    use ottla::basic::{produce_batch, ProduceOptions};
+    let records: Vec<ottla::protocol::records::Record> = (0..count)
+        .map(|i| ottla::protocol::records::Record {
+            value: Some(bytes::Bytes::from(format!("v{i}"))),
+            ..Default::default()
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match produce_batch(
+            client,
+            topic,
+            partition,
+            &records,
+            &ProduceOptions::default(),
+        )
+        .await
+        {
+            Ok(_) => return,
+            Err(e) if e.is_retriable() && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("produce to {topic}-{partition}: {e}"),
+        }
+    }
+}

@@ -6,10 +6,8 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ottla::basic::{produce_batch, ProduceOptions};
 use ottla::group::assignor::Range;
 use ottla::group::{GroupEvent, GroupMember, OffsetAndMetadata, TopicPartition};
-use ottla::protocol::records::Record;
 use ottla_tests::{bootstrap, client, create_unique_topic, unique_topic};
 use support::{run, stdout_ok};
 
@@ -18,15 +16,7 @@ async fn groups_list_describe_and_lag() {
     let Some(b) = bootstrap() else { return };
     let c = client(&b).await;
     let topic = create_unique_topic(&c, "cli-groups", 2, &[]).await;
-    let records: Vec<Record> = (0..5)
-        .map(|i| Record {
-            value: Some(bytes::Bytes::from(format!("v{i}"))),
-            ..Default::default()
-        })
-        .collect();
-    produce_batch(&c, &topic, 0, &records, &ProduceOptions::default())
-        .await
-        .unwrap();
+    ottla_tests::produce_values(&c, &topic, 0, 5).await;
     let group = unique_topic("cli-group");
     let config = ottla_tests::group_config(&group, Arc::new(Range), None);
     let mut member = GroupMember::start(c.clone(), config, [topic.as_str()]);

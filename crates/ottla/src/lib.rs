@@ -6,6 +6,7 @@ mod client;
 pub mod cluster;
 pub mod config;
 pub mod connection;
+pub mod consumer;
 mod error;
 pub mod group;
 pub mod partitioner;

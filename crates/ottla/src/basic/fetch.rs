@@ -1,8 +1,9 @@
-//! Fetch from one partition.
+//! Fetch from one partition, or from several partitions of one leader in one request.
 
 use std::time::Duration;
 
 use ottla_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use ottla_protocol::messages::fetch_response::PartitionData;
 use ottla_protocol::messages::{ApiKey, BrokerId, FetchRequest, TopicName};
 use ottla_protocol::records::{
     decode_batches, filter_aborted, AbortedTransaction, ConsumedRecord, DecodeLimits,
@@ -10,6 +11,7 @@ use ottla_protocol::records::{
 use ottla_protocol::StrBytes;
 
 use super::partition_result;
+use crate::connection::BrokerConnection;
 use crate::{Client, ConfigError, Error};
 
 /// The fetch settings [`FetchOptions::set`] takes by their Kafka names.
@@ -97,7 +99,64 @@ pub async fn fetch_partition(
     offset: i64,
     options: &FetchOptions,
 ) -> Result<FetchedPartition, Error> {
+    let leader = client.leader_of(topic, partition).await?;
+    let conn = client.connection(leader).await?;
+    let wanted = [FetchPosition {
+        topic: topic.to_owned(),
+        partition,
+        offset,
+    }];
+    let mut results = fetch_positions(client, &conn, &wanted, options).await?;
+    results.pop().map_or_else(
+        || {
+            Err(Error::UnknownTopicOrPartition {
+                topic: topic.to_owned(),
+                partition: Some(partition),
+            })
+        },
+        |(_, r)| r,
+    )
+}
+
+/// Where to fetch one partition from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchPosition {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The offset to read from.
+    pub offset: i64,
+}
+
+/// One Fetch request on `conn` (the leader of every partition in `wanted`) for all of
+/// `wanted`; each partition's result (records or its own error) in the order asked. A
+/// request-level failure is the `Err`.
+pub async fn fetch_positions(
+    client: &Client,
+    conn: &BrokerConnection,
+    wanted: &[FetchPosition],
+    options: &FetchOptions,
+) -> Result<Vec<(FetchPosition, Result<FetchedPartition, Error>)>, Error> {
     let max_wait_ms = i32::try_from(options.max_wait.as_millis()).unwrap_or(i32::MAX);
+    let mut topics: Vec<FetchTopic> = Vec::new();
+    for w in wanted {
+        let partition = FetchPartition::default()
+            .with_partition(w.partition)
+            .with_current_leader_epoch(-1)
+            .with_fetch_offset(w.offset)
+            .with_last_fetched_epoch(-1)
+            .with_log_start_offset(-1)
+            .with_partition_max_bytes(options.partition_max_bytes);
+        match topics.last_mut() {
+            Some(t) if t.topic.0.as_str() == w.topic => t.partitions.push(partition),
+            _ => topics.push(
+                FetchTopic::default()
+                    .with_topic(TopicName(StrBytes::from_string(w.topic.clone())))
+                    .with_partitions(vec![partition]),
+            ),
+        }
+    }
     let request = FetchRequest::default()
         .with_replica_id(BrokerId(-1))
         .with_max_wait_ms(max_wait_ms)
@@ -106,17 +165,7 @@ pub async fn fetch_partition(
         .with_isolation_level(i8::from(options.read_committed))
         .with_session_id(0)
         .with_session_epoch(-1)
-        .with_topics(vec![FetchTopic::default()
-            .with_topic(TopicName(StrBytes::from_string(topic.to_owned())))
-            .with_partitions(vec![FetchPartition::default()
-                .with_partition(partition)
-                .with_current_leader_epoch(-1)
-                .with_fetch_offset(offset)
-                .with_last_fetched_epoch(-1)
-                .with_log_start_offset(-1)
-                .with_partition_max_bytes(options.partition_max_bytes)])]);
-    let leader = client.leader_of(topic, partition).await?;
-    let conn = client.connection(leader).await?;
+        .with_topics(topics);
     let version = conn.version_of(ApiKey::Fetch)?;
     let timeout = client.config().request_timeout + options.max_wait;
     let response = conn
@@ -131,19 +180,36 @@ pub async fn fetch_partition(
         client,
         ApiKey::Fetch,
         response.error_code,
-        || format!("{topic}-{partition}"),
+        || format!("fetch from broker {}", conn.broker()),
         None,
     )?;
-    let p = partition_result::find(
-        response
-            .responses
-            .iter()
-            .filter(|t| t.topic.0.as_str() == topic)
-            .flat_map(|t| t.partitions.iter()),
-        |p| p.partition_index,
-        topic,
-        partition,
-    )?;
+    Ok(wanted
+        .iter()
+        .map(|w| {
+            let result = partition_result::find(
+                response
+                    .responses
+                    .iter()
+                    .filter(|t| t.topic.0.as_str() == w.topic)
+                    .flat_map(|t| t.partitions.iter()),
+                |p| p.partition_index,
+                &w.topic,
+                w.partition,
+            )
+            .and_then(|p| decode_partition(client, w, p, options));
+            (w.clone(), result)
+        })
+        .collect())
+}
+
+/// One partition's part of a Fetch response: its error, or its records from `w.offset` on.
+fn decode_partition(
+    client: &Client,
+    w: &FetchPosition,
+    p: &PartitionData,
+    options: &FetchOptions,
+) -> Result<FetchedPartition, Error> {
+    let (topic, partition, offset) = (&w.topic, w.partition, w.offset);
     partition_result::check(
         client,
         ApiKey::Fetch,

@@ -8,7 +8,9 @@ mod partition_result;
 mod produce;
 mod topics;
 
-pub use fetch::{fetch_partition, FetchOptions, FetchedPartition, FETCH_KEYS};
+pub use fetch::{
+    fetch_partition, fetch_positions, FetchOptions, FetchPosition, FetchedPartition, FETCH_KEYS,
+};
 pub use offsets::{list_offset, OffsetSpec};
 pub use produce::{produce_batch, Acks, ProduceOptions, Produced};
 pub use topics::{create_topic, delete_topic, NewTopic};

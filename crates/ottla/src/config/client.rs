@@ -6,6 +6,7 @@ use std::time::Duration;
 use ottla_sasl::aws::{AwsEnv, ProvideAwsCredentials};
 use ottla_sasl::TokenProvider;
 
+use super::parse::parse_u64;
 use super::{ConfigError, Properties, SecuritySettings};
 
 /// A validated client configuration. Build it with [`ClientConfig::builder`].
@@ -112,17 +113,6 @@ pub const CLIENT_KEYS: &[&str] = &[
 /// Whether `key` is a property [`ClientConfigBuilder::set`] accepts.
 pub fn is_client_key(key: &str) -> bool {
     CLIENT_KEYS.contains(&key) || super::SECURITY_KEYS.contains(&key)
-}
-
-fn parse_u64(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    match value.trim().parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ConfigError::invalid(
-            key,
-            value,
-            format!("an integer from {min} to {max}"),
-        )),
-    }
 }
 
 impl ClientConfigBuilder {

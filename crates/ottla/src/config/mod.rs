@@ -2,6 +2,7 @@
 
 mod client;
 mod error;
+pub(crate) mod parse;
 mod properties;
 mod security;
 

@@ -98,6 +98,26 @@ enum Command {
     },
 }
 
+/// Tells a [`GroupMember`] the application polls (see [`GroupMember::poll_handle`]).
+#[derive(Debug, Clone)]
+pub(crate) struct PollHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    waiting: Arc<AtomicBool>,
+}
+
+impl PollHandle {
+    /// The application polled.
+    pub fn polled(&self) {
+        let _ = self.commands.send(Command::Polled);
+    }
+
+    /// The application is waiting for records (that counts as polling) or not.
+    pub fn waiting(&self, waiting: bool) {
+        self.waiting.store(waiting, Ordering::Relaxed);
+        self.polled();
+    }
+}
+
 /// A running group member (see the module doc).
 pub struct GroupMember {
     commands: mpsc::UnboundedSender<Command>,
@@ -157,6 +177,20 @@ impl GroupMember {
     /// The application is alive and polling (`max.poll.interval.ms` starts again).
     pub fn polled(&self) {
         let _ = self.commands.send(Command::Polled);
+    }
+
+    /// A handle that tells the member the application polls, for a consumer whose
+    /// application reads records elsewhere than [`next_event`](Self::next_event).
+    pub(crate) fn poll_handle(&self) -> PollHandle {
+        PollHandle {
+            commands: self.commands.clone(),
+            waiting: Arc::clone(&self.waiting),
+        }
+    }
+
+    /// The next event, without counting as a poll (the consumer's task reads them).
+    pub(crate) async fn event(&mut self) -> Option<GroupEvent> {
+        self.events.recv().await
     }
 
     /// Starts leaving: a [`GroupEvent::Revoked`] for what is owned follows, then the member

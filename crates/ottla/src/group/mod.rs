@@ -15,6 +15,7 @@ mod member;
 mod offsets;
 mod topic_partition;
 
+pub(crate) use member::PollHandle;
 pub use member::{GroupEvent, GroupMember, RevocationDone};
 pub use offsets::OffsetAndMetadata;
 pub(crate) use topic_partition::expand;

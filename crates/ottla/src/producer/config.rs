@@ -7,6 +7,7 @@ use std::time::Duration;
 use ottla_protocol::compression::Compression;
 
 use crate::basic::Acks;
+use crate::config::parse::{parse_bool, parse_u64};
 use crate::config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
 use crate::partitioner::Partitioner;
 
@@ -151,23 +152,6 @@ impl Default for ProducerConfigBuilder {
 }
 
 const DAY_MS: u64 = 86_400_000;
-
-fn parse_u64(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    value
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|v| (min..=max).contains(v))
-        .ok_or_else(|| ConfigError::invalid(key, value, format!("an integer from {min} to {max}")))
-}
-
-fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(ConfigError::invalid(key, value, "true or false")),
-    }
-}
 
 fn parse_acks(key: &str, value: &str) -> Result<Acks, ConfigError> {
     match value.trim() {

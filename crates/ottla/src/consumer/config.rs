@@ -1,0 +1,363 @@
+//! The consumer's settings, by the Java client's and librdkafka's names.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::basic::FetchOptions;
+use crate::cluster::Backoff;
+use crate::config::parse::{parse_bool, parse_u64};
+use crate::config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
+use crate::group::assignor::{self, Assignor};
+use crate::group::classic::MembershipConfig;
+
+/// Where to start in a partition the group has no committed offset for
+/// (`auto.offset.reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// The log start.
+    Earliest,
+    /// The end: only records written from now on.
+    Latest,
+    /// Fail: the application must seek.
+    None,
+}
+
+/// The consumer's own property names; every client key is accepted too.
+pub const CONSUMER_KEYS: &[&str] = &[
+    "group.id",
+    "group.instance.id",
+    "auto.offset.reset",
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "partition.assignment.strategy",
+    "isolation.level",
+    "fetch.min.bytes",
+    "fetch.max.bytes",
+    "fetch.max.wait.ms",
+    "fetch.wait.max.ms",
+    "max.partition.fetch.bytes",
+    "client.rack",
+    "retry.backoff.ms",
+    "retry.backoff.max.ms",
+];
+
+/// A consumer's configuration; build it with [`ConsumerConfig::builder`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConsumerConfig {
+    /// Connection, security and timeouts.
+    pub client: ClientConfig,
+    /// `group.id`.
+    pub group_id: Option<String>,
+    /// `group.instance.id` (static membership).
+    pub group_instance_id: Option<String>,
+    /// `auto.offset.reset` (default latest, as the Java client).
+    pub auto_offset_reset: OffsetReset,
+    /// `enable.auto.commit` (default true with a group).
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms` (default 5 s).
+    pub auto_commit_interval: Duration,
+    /// `session.timeout.ms` (default 45 s).
+    pub session_timeout: Duration,
+    /// `heartbeat.interval.ms` (default 3 s).
+    pub heartbeat_interval: Duration,
+    /// `max.poll.interval.ms` (default 5 min).
+    pub max_poll_interval: Duration,
+    /// `partition.assignment.strategy` (default range, cooperative-sticky: the Java client's).
+    pub assignors: Vec<Arc<dyn Assignor>>,
+    /// Fetch sizes, wait and `isolation.level`.
+    pub fetch: FetchOptions,
+    /// `client.rack`.
+    pub client_rack: Option<String>,
+    /// `retry.backoff.ms` … `retry.backoff.max.ms`.
+    pub retry_backoff: Backoff,
+}
+
+impl ConsumerConfig {
+    /// A builder with the defaults above.
+    pub fn builder() -> ConsumerConfigBuilder {
+        ConsumerConfigBuilder::default()
+    }
+
+    /// Builds a configuration from Kafka properties (client and consumer keys).
+    pub fn from_properties(props: &Properties) -> Result<Self, ConfigError> {
+        let mut b = Self::builder();
+        for (k, v) in props.iter() {
+            b.set(k, v)?;
+        }
+        b.build()
+    }
+
+    /// The group member's settings, when there is a group.
+    pub(crate) fn membership(&self) -> Option<MembershipConfig> {
+        Some(MembershipConfig {
+            group_id: self.group_id.clone()?,
+            group_instance_id: self.group_instance_id.clone(),
+            session_timeout: self.session_timeout,
+            rebalance_timeout: self.max_poll_interval,
+            heartbeat_interval: self.heartbeat_interval,
+            retry_backoff: self.retry_backoff,
+            assignors: self.assignors.clone(),
+            rack: self.client_rack.clone(),
+        })
+    }
+}
+
+/// Builds a [`ConsumerConfig`]; checked at [`build`](Self::build).
+#[derive(Debug, Clone)]
+pub struct ConsumerConfigBuilder {
+    client: ClientConfigBuilder,
+    group_id: Option<String>,
+    group_instance_id: Option<String>,
+    auto_offset_reset: OffsetReset,
+    enable_auto_commit: Option<bool>,
+    auto_commit_interval_ms: u64,
+    session_timeout_ms: u64,
+    heartbeat_interval_ms: u64,
+    max_poll_interval_ms: u64,
+    assignors: Vec<Arc<dyn Assignor>>,
+    fetch: FetchOptions,
+    client_rack: Option<String>,
+    retry_backoff_ms: u64,
+    retry_backoff_max_ms: u64,
+}
+
+impl Default for ConsumerConfigBuilder {
+    fn default() -> Self {
+        Self {
+            client: ClientConfig::builder(),
+            group_id: None,
+            group_instance_id: None,
+            auto_offset_reset: OffsetReset::Latest,
+            enable_auto_commit: None,
+            auto_commit_interval_ms: 5_000,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3_000,
+            max_poll_interval_ms: 300_000,
+            assignors: vec![
+                Arc::new(assignor::Range),
+                Arc::new(assignor::CooperativeSticky),
+            ],
+            fetch: FetchOptions::default(),
+            client_rack: None,
+            retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
+        }
+    }
+}
+
+const DAY_MS: u64 = 86_400_000;
+
+fn non_empty(key: &str, value: &str) -> Result<String, ConfigError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ConfigError::invalid(key, value, "a non-empty string"));
+    }
+    Ok(v.to_owned())
+}
+
+impl ConsumerConfigBuilder {
+    /// Sets one property by its Kafka name (consumer keys above, else client keys); an
+    /// unknown key or a bad value is a [`ConfigError`] naming the key.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
+        let i32_max = i32::MAX as u64;
+        match key {
+            "group.id" => self.group_id = Some(non_empty(key, value)?),
+            "group.instance.id" => self.group_instance_id = Some(non_empty(key, value)?),
+            "auto.offset.reset" => {
+                self.auto_offset_reset = match value.trim().to_ascii_lowercase().as_str() {
+                    "earliest" | "smallest" | "beginning" => OffsetReset::Earliest,
+                    "latest" | "largest" | "end" => OffsetReset::Latest,
+                    "none" | "error" => OffsetReset::None,
+                    _ => return Err(ConfigError::invalid(key, value, "earliest, latest or none")),
+                }
+            }
+            "enable.auto.commit" => self.enable_auto_commit = Some(parse_bool(key, value)?),
+            "auto.commit.interval.ms" => {
+                self.auto_commit_interval_ms = parse_u64(key, value, 1, DAY_MS)?
+            }
+            "session.timeout.ms" => self.session_timeout_ms = parse_u64(key, value, 1, i32_max)?,
+            "heartbeat.interval.ms" => {
+                self.heartbeat_interval_ms = parse_u64(key, value, 1, i32_max)?
+            }
+            "max.poll.interval.ms" => {
+                self.max_poll_interval_ms = parse_u64(key, value, 1, i32_max)?
+            }
+            "partition.assignment.strategy" => {
+                let mut assignors = Vec::new();
+                for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    assignors.push(Arc::from(assignor::by_name(name).ok_or_else(|| {
+                        ConfigError::invalid(key, value, "range, roundrobin or cooperative-sticky (or the Java class names), comma-separated")
+                    })?));
+                }
+                if assignors.is_empty() {
+                    return Err(ConfigError::invalid(key, value, "at least one assignor"));
+                }
+                self.assignors = assignors;
+            }
+            "isolation.level" => {
+                self.fetch.set(key, value)?;
+            }
+            "fetch.min.bytes" => self.fetch.min_bytes = parse_u64(key, value, 0, i32_max)? as i32,
+            "fetch.max.bytes" => self.fetch.max_bytes = parse_u64(key, value, 1, i32_max)? as i32,
+            "fetch.max.wait.ms" | "fetch.wait.max.ms" => {
+                self.fetch.max_wait = Duration::from_millis(parse_u64(key, value, 0, 300_000)?)
+            }
+            "max.partition.fetch.bytes" => {
+                self.fetch.partition_max_bytes = parse_u64(key, value, 1, i32_max)? as i32
+            }
+            "client.rack" => self.client_rack = Some(non_empty(key, value)?),
+            "retry.backoff.ms" => self.retry_backoff_ms = parse_u64(key, value, 1, DAY_MS)?,
+            "retry.backoff.max.ms" => self.retry_backoff_max_ms = parse_u64(key, value, 1, DAY_MS)?,
+            _ => {
+                self.client.set(key, value)?;
+            }
+        }
+        Ok(self)
+    }
+
+    /// `bootstrap.servers`.
+    pub fn bootstrap_servers(&mut self, servers: impl Into<String>) -> &mut Self {
+        self.client.bootstrap_servers(servers);
+        self
+    }
+
+    /// `group.id`.
+    pub fn group_id(&mut self, group: impl Into<String>) -> &mut Self {
+        self.group_id = Some(group.into());
+        self
+    }
+
+    /// The client settings (bootstrap servers, security, timeouts).
+    pub fn client(&mut self) -> &mut ClientConfigBuilder {
+        &mut self.client
+    }
+
+    /// Checks the settings together and builds the configuration.
+    pub fn build(&self) -> Result<ConsumerConfig, ConfigError> {
+        let client = self.client.build()?;
+        if self.heartbeat_interval_ms >= self.session_timeout_ms {
+            return Err(ConfigError::invalid(
+                "heartbeat.interval.ms",
+                &self.heartbeat_interval_ms.to_string(),
+                format!("less than session.timeout.ms ({})", self.session_timeout_ms),
+            ));
+        }
+        if self.group_id.is_none() {
+            if let Some(instance) = &self.group_instance_id {
+                return Err(ConfigError::invalid(
+                    "group.instance.id",
+                    instance,
+                    "a group.id set too",
+                ));
+            }
+            if self.enable_auto_commit == Some(true) {
+                return Err(ConfigError::invalid(
+                    "enable.auto.commit",
+                    "true",
+                    "a group.id to commit to (set group.id, or enable.auto.commit=false)",
+                ));
+            }
+        }
+        Ok(ConsumerConfig {
+            client,
+            group_id: self.group_id.clone(),
+            group_instance_id: self.group_instance_id.clone(),
+            auto_offset_reset: self.auto_offset_reset,
+            enable_auto_commit: self.enable_auto_commit.unwrap_or(self.group_id.is_some()),
+            auto_commit_interval: Duration::from_millis(self.auto_commit_interval_ms),
+            session_timeout: Duration::from_millis(self.session_timeout_ms),
+            heartbeat_interval: Duration::from_millis(self.heartbeat_interval_ms),
+            max_poll_interval: Duration::from_millis(self.max_poll_interval_ms),
+            assignors: self.assignors.clone(),
+            fetch: self.fetch.clone(),
+            client_rack: self.client_rack.clone(),
+            retry_backoff: Backoff {
+                base: Duration::from_millis(self.retry_backoff_ms),
+                max: Duration::from_millis(self.retry_backoff_max_ms.max(self.retry_backoff_ms)),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(props: &[(&str, &str)]) -> Result<ConsumerConfig, ConfigError> {
+        let mut b = ConsumerConfig::builder();
+        b.bootstrap_servers("127.0.0.1:9092");
+        for (k, v) in props {
+            b.set(k, v)?;
+        }
+        b.build()
+    }
+
+    /// The confluent-kafka consumer config of Amazon MSK's guide works unchanged.
+    #[test]
+    fn an_msk_guide_consumer_config_works_as_it_is() {
+        let c = build(&[
+            ("group.id", "orders"),
+            ("client.id", "svc-1"),
+            ("auto.offset.reset", "earliest"),
+            ("enable.auto.commit", "true"),
+            ("auto.commit.interval.ms", "5000"),
+            ("session.timeout.ms", "30000"),
+            ("heartbeat.interval.ms", "10000"),
+        ])
+        .unwrap();
+        assert_eq!(c.group_id.as_deref(), Some("orders"));
+        assert_eq!(c.auto_offset_reset, OffsetReset::Earliest);
+        assert!(c.enable_auto_commit);
+        assert_eq!(c.session_timeout, Duration::from_secs(30));
+        assert_eq!(c.heartbeat_interval, Duration::from_secs(10));
+        let names: Vec<&str> = c.assignors.iter().map(|a| a.name()).collect();
+        assert_eq!(names, ["range", "cooperative-sticky"]);
+        let m = c.membership().unwrap();
+        assert_eq!(m.rebalance_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (props, key) in [
+            (
+                vec![("auto.offset.reset", "sometimes")],
+                "auto.offset.reset",
+            ),
+            (
+                vec![("partition.assignment.strategy", "range,sticky-ish")],
+                "partition.assignment.strategy",
+            ),
+            (
+                vec![
+                    ("session.timeout.ms", "3000"),
+                    ("heartbeat.interval.ms", "3000"),
+                ],
+                "heartbeat.interval.ms",
+            ),
+            (vec![("enable.auto.commit", "true")], "enable.auto.commit"),
+            (vec![("group.instance.id", "pod-1")], "group.instance.id"),
+            (vec![("isolation.level", "dirty")], "isolation.level"),
+        ] {
+            let e = build(&props).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::InvalidValue { key: k, .. } if k == key),
+                "{props:?}: {e}"
+            );
+        }
+        assert!(matches!(
+            build(&[("group.idd", "x")]),
+            Err(ConfigError::UnknownKey { .. })
+        ));
+        let c = build(&[(
+            "partition.assignment.strategy",
+            "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+        )])
+        .unwrap();
+        assert_eq!(c.assignors[0].name(), "cooperative-sticky");
+        assert!(!c.enable_auto_commit, "no group, no auto commit");
+    }
+}

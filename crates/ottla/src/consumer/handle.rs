@@ -1,0 +1,202 @@
+//! The consumer handle: subscribe, receive, commit, close.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use ottla_protocol::records::ConsumedRecord;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::config::ConsumerConfig;
+use super::record::ConsumerRecord;
+use super::task::{self, Item, TaskCommand};
+use crate::error::Error;
+use crate::group::{GroupMember, PollHandle, TopicPartition};
+use crate::Client;
+
+/// What the handle and its task share.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Partitions owned now, each with the number of the assignment that gave it: records
+    /// fetched under an earlier one are dropped, not handed out.
+    pub assigned: Mutex<HashMap<TopicPartition, u64>>,
+    /// The next offset after the last record the application received, per partition (what
+    /// a commit commits).
+    pub consumed: Mutex<BTreeMap<TopicPartition, i64>>,
+}
+
+impl Shared {
+    pub fn assigned(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, u64>> {
+        self.assigned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn consumed(&self) -> std::sync::MutexGuard<'_, BTreeMap<TopicPartition, i64>> {
+        self.consumed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Marks the application as waiting for records until dropped.
+struct Waiting<'a>(&'a PollHandle);
+
+impl<'a> Waiting<'a> {
+    fn start(poll: &'a PollHandle) -> Self {
+        poll.waiting(true);
+        Self(poll)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting(false);
+    }
+}
+
+/// A consumer in a consumer group (see the module doc). Records of one partition come in
+/// offset order; with `enable.auto.commit` the offsets of records handed out are committed
+/// every `auto.commit.interval.ms`, before partitions are revoked, and on close.
+#[derive(Debug)]
+pub struct Consumer {
+    client: Client,
+    config: ConsumerConfig,
+    shared: Arc<Shared>,
+    running: Option<Running>,
+    /// The batch being handed out: its partition, assignment number and records.
+    current: Option<(TopicPartition, u64, std::vec::IntoIter<ConsumedRecord>)>,
+}
+
+#[derive(Debug)]
+struct Running {
+    items: mpsc::Receiver<Item>,
+    commands: mpsc::UnboundedSender<TaskCommand>,
+    poll: PollHandle,
+    task: JoinHandle<()>,
+}
+
+impl Consumer {
+    /// Connects (bootstrap and metadata); nothing is read before [`subscribe`](Self::subscribe).
+    pub async fn new(config: ConsumerConfig) -> Result<Self, Error> {
+        let client = Client::connect(config.client.clone()).await?;
+        Ok(Self {
+            client,
+            config,
+            shared: Arc::default(),
+            running: None,
+            current: None,
+        })
+    }
+
+    /// Joins the group (`group.id`) subscribing to `topics`. One subscription per consumer.
+    pub fn subscribe<T: Into<Arc<str>>>(
+        &mut self,
+        topics: impl IntoIterator<Item = T>,
+    ) -> Result<(), Error> {
+        if self.running.is_some() {
+            return Err(Error::Config(crate::ConfigError::invalid(
+                "subscribe",
+                "a second subscription",
+                "one subscription per consumer",
+            )));
+        }
+        let membership = self.config.membership().ok_or_else(|| {
+            Error::Config(crate::ConfigError::invalid(
+                "group.id",
+                "",
+                "a group id to subscribe with",
+            ))
+        })?;
+        let member = GroupMember::start(self.client.clone(), membership, topics);
+        let poll = member.poll_handle();
+        let (items_tx, items) = mpsc::channel(64);
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(task::run(
+            self.client.clone(),
+            self.config.clone(),
+            member,
+            Arc::clone(&self.shared),
+            items_tx,
+            command_rx,
+        ));
+        self.running = Some(Running {
+            items,
+            commands,
+            poll,
+            task,
+        });
+        Ok(())
+    }
+
+    /// The partitions assigned now.
+    pub fn assignment(&self) -> Vec<TopicPartition> {
+        let mut v: Vec<TopicPartition> = self.shared.assigned().keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// The next record. Waiting here counts as polling (`max.poll.interval.ms`).
+    pub async fn recv(&mut self) -> Result<ConsumerRecord, Error> {
+        let running = self.running.as_mut().ok_or(Error::Closed)?;
+        running.poll.polled();
+        loop {
+            if let Some((tp, number, records)) = &mut self.current {
+                let current = self.shared.assigned().get(tp) == Some(number);
+                if let Some(r) = records.next().filter(|_| current) {
+                    self.shared.consumed().insert(tp.clone(), r.offset + 1);
+                    return Ok(ConsumerRecord {
+                        topic: Arc::clone(&tp.topic),
+                        partition: tp.partition,
+                        offset: r.offset,
+                        timestamp: r.timestamp,
+                        key: r.key,
+                        value: r.value,
+                        headers: r.headers,
+                    });
+                }
+                self.current = None;
+            }
+            let item = {
+                // Waiting counts as polling, also when this future is dropped mid-wait.
+                let _waiting = Waiting::start(&running.poll);
+                running.items.recv().await
+            };
+            match item {
+                Some(Item::Records {
+                    partition,
+                    assignment,
+                    records,
+                }) => self.current = Some((partition, assignment, records.into_iter())),
+                Some(Item::Failed(e)) => return Err(e),
+                None => return Err(Error::Closed),
+            }
+        }
+    }
+
+    /// Commits the offsets of the records received so far (OffsetCommit, waiting for it).
+    pub async fn commit(&self) -> Result<(), Error> {
+        let running = self.running.as_ref().ok_or(Error::Closed)?;
+        let (reply, rx) = oneshot::channel();
+        running
+            .commands
+            .send(TaskCommand::Commit(reply))
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Commits (with auto commit on) and leaves the group; records not yet received are
+    /// dropped (their offsets are not committed).
+    pub async fn close(mut self) -> Result<(), Error> {
+        let Some(running) = self.running.take() else {
+            return Ok(());
+        };
+        // The task may be waiting to hand over fetched records: dropping the receiver frees it.
+        drop(running.items);
+        let (reply, rx) = oneshot::channel();
+        let sent = running.commands.send(TaskCommand::Close(reply)).is_ok();
+        let result = if sent {
+            rx.await.unwrap_or(Err(Error::Closed))
+        } else {
+            Ok(())
+        };
+        let _ = running.task.await;
+        result
+    }
+}

@@ -1,0 +1,31 @@
+//! The consumer: a group member that reads the partitions it is assigned.
+//!
+//! | file | what |
+//! |---|---|
+//! | `config.rs` | [`ConsumerConfig`] by the Java client's and librdkafka's property names |
+//! | `handle.rs` | [`Consumer`]: subscribe, receive records, commit, close |
+//! | `task.rs` | the task behind it: group events, positions, one Fetch per leader at a time, auto commit |
+//! | `record.rs` | [`ConsumerRecord`] |
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), ottla::Error> {
+//! use ottla::consumer::{Consumer, ConsumerConfig};
+//! let mut config = ConsumerConfig::builder();
+//! config.bootstrap_servers("localhost:9092");
+//! config.set("group.id", "orders")?.set("auto.offset.reset", "earliest")?;
+//! let mut consumer = Consumer::new(config.build()?).await?;
+//! consumer.subscribe(["orders"])?;
+//! let record = consumer.recv().await?;
+//! println!("{}-{} @ {}", record.topic, record.partition, record.offset);
+//! consumer.close().await?;
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod handle;
+mod record;
+mod task;
+
+pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset, CONSUMER_KEYS};
+pub use handle::Consumer;
+pub use record::ConsumerRecord;

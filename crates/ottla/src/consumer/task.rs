@@ -1,0 +1,368 @@
+//! The task behind a [`Consumer`](super::Consumer): it follows the group's events, knows each
+//! owned partition's position, keeps one Fetch in flight per partition leader, hands the
+//! records over (waiting while the application is behind: the hand-over channel is bounded),
+//! and commits.
+//!
+//! - **Assigned**: positions come from the group's committed offsets, else from
+//!   `auto.offset.reset` (earliest or latest: ListOffsets; none: an error to the application).
+//! - **Revoked**: with auto commit, the received offsets of the revoked partitions are
+//!   committed before the revocation is acknowledged; their positions are dropped.
+//! - **Lost**: positions dropped, nothing committed (another member may own them).
+//! - A partition's OFFSET_OUT_OF_RANGE resets it by `auto.offset.reset`; a leader change or
+//!   a failed request makes the client look at metadata again and that leader wait
+//!   `retry.backoff.ms`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use ottla_protocol::error_code::ErrorCode;
+use ottla_protocol::records::ConsumedRecord;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::config::{ConsumerConfig, OffsetReset};
+use super::handle::Shared;
+use crate::basic::{fetch_positions, list_offset, FetchPosition, FetchedPartition, OffsetSpec};
+use crate::error::Error;
+use crate::group::{GroupEvent, GroupMember, OffsetAndMetadata, TopicPartition};
+use crate::Client;
+
+/// What the task hands the application.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// Records of one partition, in offset order, fetched under assignment number
+    /// `assignment`.
+    Records {
+        partition: TopicPartition,
+        assignment: u64,
+        records: Vec<ConsumedRecord>,
+    },
+    /// The consumer cannot go on (the group failed, or a position could not be set).
+    Failed(Error),
+}
+
+/// What the handle asks of the task.
+#[derive(Debug)]
+pub(crate) enum TaskCommand {
+    Commit(oneshot::Sender<Result<(), Error>>),
+    Close(oneshot::Sender<Result<(), Error>>),
+}
+
+type FetchResult = Result<Vec<(FetchPosition, Result<FetchedPartition, Error>)>, Error>;
+type Fetching = Pin<Box<dyn Future<Output = (i32, FetchResult)> + Send>>;
+
+struct State {
+    client: Client,
+    config: ConsumerConfig,
+    shared: Arc<Shared>,
+    items: mpsc::Sender<Item>,
+    /// The next offset to fetch per owned partition.
+    positions: BTreeMap<TopicPartition, i64>,
+    /// Received offsets as last committed.
+    committed: BTreeMap<TopicPartition, i64>,
+    next_assignment: u64,
+    /// Leaders with a Fetch in flight.
+    in_flight: HashSet<i32>,
+    /// Leaders waiting `retry.backoff.ms` after a failure.
+    retry_at: HashMap<i32, Instant>,
+    app_gone: bool,
+}
+
+pub(crate) async fn run(
+    client: Client,
+    config: ConsumerConfig,
+    mut group: GroupMember,
+    shared: Arc<Shared>,
+    items: mpsc::Sender<Item>,
+    mut commands: mpsc::UnboundedReceiver<TaskCommand>,
+) {
+    let mut auto_commit = tokio::time::interval(config.auto_commit_interval);
+    auto_commit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut s = State {
+        client,
+        config,
+        shared,
+        items,
+        positions: BTreeMap::new(),
+        committed: BTreeMap::new(),
+        next_assignment: 0,
+        in_flight: HashSet::new(),
+        retry_at: HashMap::new(),
+        app_gone: false,
+    };
+    let mut fetches: FuturesUnordered<Fetching> = FuturesUnordered::new();
+    let mut handle_open = true;
+    loop {
+        for fetch in s.start_fetches().await {
+            fetches.push(fetch);
+        }
+        let next_retry = s.retry_at.values().min().copied();
+        tokio::select! {
+            event = group.event() => match event {
+                Some(event) => {
+                    if let Err(e) = s.on_group_event(&group, event).await {
+                        s.fail(e).await;
+                    }
+                }
+                None => break,
+            },
+            Some((node, result)) = fetches.next(), if !fetches.is_empty() => {
+                s.in_flight.remove(&node);
+                s.on_fetched(node, result).await;
+            }
+            _ = auto_commit.tick(), if s.config.enable_auto_commit => {
+                if let Err(e) = s.commit_consumed(&group, None).await {
+                    tracing::debug!(error = %e, "auto commit failed; the next one tries again");
+                }
+            }
+            () = sleep_until(next_retry), if next_retry.is_some() => {
+                let now = Instant::now();
+                s.retry_at.retain(|_, at| *at > now);
+            }
+            command = commands.recv(), if handle_open => match command {
+                Some(TaskCommand::Commit(reply)) => {
+                    let _ = reply.send(s.commit_consumed(&group, None).await);
+                }
+                Some(TaskCommand::Close(reply)) => {
+                    s.app_gone = true;
+                    let committed = if s.config.enable_auto_commit {
+                        s.commit_consumed(&group, None).await
+                    } else {
+                        Ok(())
+                    };
+                    if let Err(e) = &committed {
+                        tracing::warn!(error = %e, "commit on close failed");
+                    }
+                    group.close();
+                    let _ = reply.send(committed);
+                    // Go on until the group member has left (its events end).
+                    while let Some(event) = group.event().await {
+                        let _ = s.on_group_event(&group, event).await;
+                    }
+                    break;
+                }
+                None => {
+                    // Dropped without close: leave without committing.
+                    handle_open = false;
+                    s.app_gone = true;
+                    group.close();
+                }
+            },
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl State {
+    /// A Fetch for every leader of owned, positioned partitions that has none in flight.
+    async fn start_fetches(&mut self) -> Vec<Fetching> {
+        let now = Instant::now();
+        let mut by_leader: BTreeMap<i32, Vec<FetchPosition>> = BTreeMap::new();
+        for (tp, &offset) in &self.positions {
+            let leader = match self.client.leader_of(&tp.topic, tp.partition).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::debug!(partition = %tp, error = %e, "no leader yet");
+                    continue;
+                }
+            };
+            if self.in_flight.contains(&leader)
+                || self.retry_at.get(&leader).is_some_and(|at| *at > now)
+            {
+                continue;
+            }
+            by_leader.entry(leader).or_default().push(FetchPosition {
+                topic: tp.topic.to_string(),
+                partition: tp.partition,
+                offset,
+            });
+        }
+        let mut out: Vec<Fetching> = Vec::new();
+        for (node, wanted) in by_leader {
+            self.in_flight.insert(node);
+            let client = self.client.clone();
+            let options = self.config.fetch.clone();
+            out.push(Box::pin(async move {
+                let result = async {
+                    let conn = client.connection(node).await?;
+                    fetch_positions(&client, &conn, &wanted, &options).await
+                };
+                (node, result.await)
+            }));
+        }
+        out
+    }
+
+    async fn on_fetched(&mut self, node: i32, result: FetchResult) {
+        let results = match result {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(broker = node, error = %e, "fetch failed; backing off");
+                self.client.invalidate_metadata();
+                self.retry_at
+                    .insert(node, Instant::now() + self.config.retry_backoff.base);
+                return;
+            }
+        };
+        for (asked, result) in results {
+            let tp = TopicPartition::new(asked.topic.as_str(), asked.partition);
+            // Moved on meanwhile (revoked, or reset): this answer is stale.
+            if self.positions.get(&tp) != Some(&asked.offset) {
+                continue;
+            }
+            match result {
+                Ok(fetched) => {
+                    self.positions.insert(tp.clone(), fetched.next_offset);
+                    if fetched.records.is_empty() {
+                        continue;
+                    }
+                    let assignment = self.shared.assigned().get(&tp).copied();
+                    if let Some(assignment) = assignment {
+                        self.hand_over(Item::Records {
+                            partition: tp,
+                            assignment,
+                            records: fetched.records,
+                        })
+                        .await;
+                    }
+                }
+                Err(e) if e.kafka_code() == Some(ErrorCode::OFFSET_OUT_OF_RANGE) => {
+                    tracing::info!(partition = %tp, offset = asked.offset, "offset out of range: resetting by auto.offset.reset");
+                    match self.reset(&tp).await {
+                        Ok(offset) => {
+                            self.positions.insert(tp, offset);
+                        }
+                        Err(e) => self.fail(e).await,
+                    }
+                }
+                Err(e) if e.is_retriable() => {
+                    tracing::debug!(partition = %tp, error = %e, "fetch error; looking at metadata again");
+                    self.client.invalidate_metadata();
+                    self.retry_at
+                        .insert(node, Instant::now() + self.config.retry_backoff.base);
+                }
+                Err(e) => self.fail(e).await,
+            }
+        }
+    }
+
+    async fn on_group_event(
+        &mut self,
+        group: &GroupMember,
+        event: GroupEvent,
+    ) -> Result<(), Error> {
+        match event {
+            GroupEvent::Assigned(partitions) => {
+                if partitions.is_empty() {
+                    return Ok(());
+                }
+                self.next_assignment += 1;
+                let number = self.next_assignment;
+                let committed = group.committed(partitions.clone()).await?;
+                for tp in partitions {
+                    let offset = match committed.get(&tp).cloned().flatten() {
+                        Some(o) => o.offset,
+                        None => self.reset(&tp).await?,
+                    };
+                    self.committed.insert(tp.clone(), offset);
+                    self.positions.insert(tp.clone(), offset);
+                    self.shared.assigned().insert(tp, number);
+                }
+            }
+            GroupEvent::Revoked { partitions, done } => {
+                if self.config.enable_auto_commit {
+                    if let Err(e) = self.commit_consumed(group, Some(&partitions)).await {
+                        tracing::warn!(error = %e, "commit before revocation failed");
+                    }
+                }
+                self.forget(&partitions);
+                done.done();
+            }
+            GroupEvent::Lost(partitions) => self.forget(&partitions),
+            GroupEvent::Failed(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self, partitions: &[TopicPartition]) {
+        let mut assigned = self.shared.assigned();
+        let mut consumed = self.shared.consumed();
+        for tp in partitions {
+            self.positions.remove(tp);
+            self.committed.remove(tp);
+            assigned.remove(tp);
+            consumed.remove(tp);
+        }
+    }
+
+    /// Where `tp` starts without a committed offset (`auto.offset.reset`).
+    async fn reset(&self, tp: &TopicPartition) -> Result<i64, Error> {
+        let spec = match self.config.auto_offset_reset {
+            OffsetReset::Earliest => OffsetSpec::Earliest,
+            OffsetReset::Latest => OffsetSpec::Latest,
+            OffsetReset::None => {
+                return Err(Error::Config(crate::ConfigError::invalid(
+                    "auto.offset.reset",
+                    "none",
+                    format!("a committed offset for {tp}, which the group does not have"),
+                )))
+            }
+        };
+        list_offset(&self.client, &tp.topic, tp.partition, spec).await
+    }
+
+    /// Commits what the application received (of `only`, when given) that changed since the
+    /// last commit.
+    async fn commit_consumed(
+        &mut self,
+        group: &GroupMember,
+        only: Option<&[TopicPartition]>,
+    ) -> Result<(), Error> {
+        let changed: BTreeMap<TopicPartition, i64> = {
+            let assigned = self.shared.assigned();
+            self.shared
+                .consumed()
+                .iter()
+                .filter(|(tp, _)| assigned.contains_key(*tp))
+                .filter(|(tp, _)| only.is_none_or(|o| o.contains(tp)))
+                .filter(|(tp, offset)| self.committed.get(*tp) != Some(offset))
+                .map(|(tp, &o)| (tp.clone(), o))
+                .collect()
+        };
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let offsets = changed
+            .iter()
+            .map(|(tp, &o)| (tp.clone(), OffsetAndMetadata::new(o)))
+            .collect();
+        group.commit(offsets).await?;
+        self.committed.extend(changed);
+        Ok(())
+    }
+
+    async fn hand_over(&mut self, item: Item) {
+        if self.app_gone {
+            return;
+        }
+        if self.items.send(item).await.is_err() {
+            self.app_gone = true;
+        }
+    }
+
+    async fn fail(&mut self, e: Error) {
+        tracing::warn!(error = %e, "consumer failed");
+        self.positions.clear();
+        self.hand_over(Item::Failed(e)).await;
+    }
+}

@@ -1,0 +1,164 @@
+//! The consumer against Kafka (`OTTLA_BOOTSTRAP`): a group reads every record once, in order
+//! per partition; its committed offsets carry over to the next consumer of the group; and two
+//! consumers of one group share the records with none read twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ottla::consumer::{Consumer, ConsumerConfig, ConsumerRecord};
+use ottla::producer::{Producer, ProducerConfig, ProducerRecord};
+use ottla_tests::{bootstrap, create_unique_topic, init_logs, unique_topic};
+
+async fn produce(b: &str, topic: &str, from: usize, to: usize) {
+    let mut config = ProducerConfig::builder();
+    config.bootstrap_servers(b);
+    let producer = Producer::new(config.build().unwrap()).await.unwrap();
+    let topic: Arc<str> = Arc::from(topic);
+    let mut deliveries = Vec::new();
+    for i in from..to {
+        let record =
+            ProducerRecord::new(Arc::clone(&topic), format!("v{i}")).with_key(format!("k{i}"));
+        deliveries.push(producer.send(record).await.unwrap());
+    }
+    for d in deliveries {
+        d.await.unwrap();
+    }
+    producer.close(Duration::from_secs(10)).await.unwrap();
+}
+
+async fn consumer(b: &str, group: &str, topic: &str) -> Consumer {
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(b);
+    for (k, v) in [
+        ("group.id", group),
+        ("client.id", "ottla-tests"),
+        ("auto.offset.reset", "earliest"),
+        ("enable.auto.commit", "true"),
+        ("auto.commit.interval.ms", "200"),
+        ("session.timeout.ms", "10000"),
+        ("heartbeat.interval.ms", "300"),
+        ("fetch.max.wait.ms", "100"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+    c.subscribe([topic]).unwrap();
+    c
+}
+
+/// Receives `n` records (60 s at most).
+async fn receive(c: &mut Consumer, n: usize) -> Vec<ConsumerRecord> {
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let r = tokio::time::timeout(Duration::from_secs(60), c.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {n} records in 60 s", out.len()))
+            .unwrap();
+        out.push(r);
+    }
+    out
+}
+
+fn values(records: &[ConsumerRecord]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
+        .collect()
+}
+
+fn expected(from: usize, to: usize) -> BTreeSet<String> {
+    (from..to).map(|i| format!("v{i}")).collect()
+}
+
+/// Offsets strictly increase within each partition.
+fn in_order(records: &[ConsumerRecord]) {
+    let mut last: BTreeMap<i32, i64> = BTreeMap::new();
+    for r in records {
+        if let Some(prev) = last.insert(r.partition, r.offset) {
+            assert!(
+                r.offset > prev,
+                "partition {}: {} after {prev}",
+                r.partition,
+                r.offset
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_reads_everything_once_and_resumes_from_its_commits() {
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let client = ottla_tests::client(&b).await;
+    let topic = create_unique_topic(&client, "consumer", 6, &[]).await;
+    let group = unique_topic("ottla-consumer");
+    produce(&b, &topic, 0, 3_000).await;
+
+    let mut first = consumer(&b, &group, &topic).await;
+    let got = receive(&mut first, 3_000).await;
+    assert_eq!(values(&got), expected(0, 3_000), "every record once");
+    in_order(&got);
+    assert_eq!(first.assignment().len(), 6);
+    first.close().await.unwrap();
+
+    // The next consumer of the group starts where the first one stopped.
+    produce(&b, &topic, 3_000, 3_500).await;
+    let mut second = consumer(&b, &group, &topic).await;
+    let got = receive(&mut second, 500).await;
+    assert_eq!(values(&got), expected(3_000, 3_500), "only the new records");
+    // Nothing more arrives.
+    assert!(tokio::time::timeout(Duration::from_secs(2), second.recv())
+        .await
+        .is_err());
+    second.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_consumers_share_a_topic_without_reading_a_record_twice() {
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let client = ottla_tests::client(&b).await;
+    let topic = create_unique_topic(&client, "consumer-pair", 6, &[]).await;
+    let group = unique_topic("ottla-pair");
+    let mut a = consumer(&b, &group, &topic).await;
+    let mut c = consumer(&b, &group, &topic).await;
+    // Both in the group before the records come.
+    for _ in 0..100 {
+        if a.assignment().len() + c.assignment().len() == 6
+            && !a.assignment().is_empty()
+            && !c.assignment().is_empty()
+        {
+            break;
+        }
+        // recv drives nothing here; the group runs in its own tasks.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        a.assignment().len() + c.assignment().len(),
+        6,
+        "{:?} {:?}",
+        a.assignment(),
+        c.assignment()
+    );
+    produce(&b, &topic, 0, 2_000).await;
+    let mut all = Vec::new();
+    let mut seen = BTreeSet::new();
+    while seen.len() < 2_000 {
+        let r = tokio::select! {
+            r = a.recv() => r.unwrap(),
+            r = c.recv() => r.unwrap(),
+            _ = tokio::time::sleep(Duration::from_secs(60)) => panic!("only {} of 2000", seen.len()),
+        };
+        assert!(
+            seen.insert((r.partition, r.offset)),
+            "read twice: {}-{}",
+            r.partition,
+            r.offset
+        );
+        all.push(r);
+    }
+    assert_eq!(values(&all), expected(0, 2_000));
+    a.close().await.unwrap();
+    c.close().await.unwrap();
+}
