@@ -162,3 +162,59 @@ async fn two_consumers_share_a_topic_without_reading_a_record_twice() {
     a.close().await.unwrap();
     c.close().await.unwrap();
 }
+
+/// seek, pause and resume, position and committed on a consumer that owns the topic's only
+/// partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seek_pause_resume_position_and_committed() {
+    use ottla::group::TopicPartition;
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let client = ottla_tests::client(&b).await;
+    let topic = create_unique_topic(&client, "consumer-seek", 1, &[]).await;
+    let group = unique_topic("ottla-seek");
+    produce(&b, &topic, 0, 100).await;
+    let tp = TopicPartition::new(topic.as_str(), 0);
+    let mut c = consumer(&b, &group, &topic).await;
+    let first = receive(&mut c, 100).await;
+    assert_eq!(first.last().map(|r| r.offset), Some(99));
+    assert_eq!(c.position(&tp), Some(100));
+    c.commit().await.unwrap();
+    let committed = c.committed(vec![tp.clone()]).await.unwrap();
+    assert_eq!(committed[&tp].as_ref().map(|o| o.offset), Some(100));
+
+    // Back to offset 40: records 40.. come again, in order.
+    c.seek(tp.clone(), 40).await.unwrap();
+    assert_eq!(c.position(&tp), Some(40));
+    let again = receive(&mut c, 60).await;
+    assert_eq!(again.first().map(|r| r.offset), Some(40));
+    assert_eq!(again.last().map(|r| r.offset), Some(99));
+
+    // Paused: new records do not arrive until the resume.
+    c.pause(vec![tp.clone()]).await.unwrap();
+    produce(&b, &topic, 100, 110).await;
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), c.recv())
+            .await
+            .is_err(),
+        "nothing while paused"
+    );
+    c.resume(vec![tp.clone()]).await.unwrap();
+    let resumed = receive(&mut c, 10).await;
+    assert_eq!(values(&resumed), expected(100, 110));
+
+    // Seeking a partition the consumer does not own is an error naming it.
+    let other = TopicPartition::new(topic.as_str(), 7);
+    let e = c.seek(other, 0).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ottla::Error::UnknownTopicOrPartition {
+                partition: Some(7),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    c.close().await.unwrap();
+}

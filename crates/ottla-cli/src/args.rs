@@ -315,6 +315,11 @@ pub struct ConsumeArgs {
     /// Print keys too, separated from the value by this delimiter.
     #[arg(short = 'K', long = "key-delimiter")]
     pub key_delimiter: Option<String>,
+    /// Read as a member of this consumer group: the group assigns the partitions, -o
+    /// beginning|end says where to start without a committed offset, offsets are committed
+    /// as records are printed (every auto.commit.interval.ms) and on exit (-c or Ctrl-C).
+    #[arg(short = 'G', long = "group")]
+    pub group: Option<String>,
 }
 
 /// `ottla doctor`.

@@ -92,3 +92,37 @@ async fn groups_list_describe_and_lag() {
     assert!(text.trim_end().ends_with("total lag 2"), "{text}");
     member.leave().await.unwrap();
 }
+
+/// `ottla consume -G`: the group's member prints every record once, commits on exit, and the
+/// group's lag is then 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consume_as_a_group_member_commits_what_it_printed() {
+    let Some(b) = bootstrap() else { return };
+    let c = client(&b).await;
+    let topic = create_unique_topic(&c, "cli-consume-group", 2, &[]).await;
+    ottla_tests::produce_values(&c, &topic, 0, 10).await;
+    ottla_tests::produce_values(&c, &topic, 1, 10).await;
+    let group = unique_topic("cli-consume-group");
+    let out = stdout_ok(
+        &run(
+            &["-b", &b, "consume", "-t", &topic, "-G", &group, "-c", "20"],
+            "",
+        )
+        .await,
+    );
+    let mut values: Vec<&str> = out.lines().collect();
+    values.sort_unstable();
+    let mut expected: Vec<String> = (0..10)
+        .flat_map(|i| [format!("v{i}"), format!("v{i}")])
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(values, expected);
+    let lag = stdout_ok(&run(&["-b", &b, "groups", "lag", &group, "--json"], "").await);
+    assert!(lag.trim_end().ends_with(r#""total_lag":0}"#), "{lag}");
+    let refused = run(
+        &["-b", &b, "consume", "-t", &topic, "-G", &group, "-o", "42"],
+        "",
+    )
+    .await;
+    support::fails_with(&refused, "with -G, -o takes beginning or end");
+}

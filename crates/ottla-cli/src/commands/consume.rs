@@ -57,6 +57,9 @@ fn fetch_options(
 }
 
 pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
+    if let Some(group) = args.group.clone() {
+        return super::consume_group::run(props, args, &group).await;
+    }
     let start = parse_start(&args.offset)?;
     let options = fetch_options(props, args.exit_at_end)?;
     // A read_committed reader ends at the last stable offset: records of a transaction still
@@ -112,12 +115,7 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
                     if printed >= limit {
                         break;
                     }
-                    if let Some(d) = &args.key_delimiter {
-                        out.write_all(r.key.as_deref().unwrap_or_default())?;
-                        out.write_all(d.as_bytes())?;
-                    }
-                    out.write_all(r.value.as_deref().unwrap_or_default())?;
-                    out.write_all(b"\n")?;
+                    write_record(&mut out, r.key.as_deref(), r.value.as_deref(), args.key_delimiter.as_deref())?;
                     printed += 1;
                 }
                 pos.offset = fetched.next_offset;
@@ -143,6 +141,22 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
             Ok(())
         }
     }
+}
+
+/// One record as a line: the key and `key_delimiter` first when a delimiter is given, then
+/// the value (null keys and values print as nothing).
+pub(super) fn write_record(
+    out: &mut impl Write,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    key_delimiter: Option<&str>,
+) -> std::io::Result<()> {
+    if let Some(d) = key_delimiter {
+        out.write_all(key.unwrap_or_default())?;
+        out.write_all(d.as_bytes())?;
+    }
+    out.write_all(value.unwrap_or_default())?;
+    out.write_all(b"\n")
 }
 
 fn is_broken_pipe(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod consume;
+mod consume_group;
 mod delivery_window;
 mod groups;
 // A failed check returns its report line (`Result<_, Step>`): large, but made once per step.

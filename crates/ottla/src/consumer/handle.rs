@@ -1,6 +1,6 @@
 //! The consumer handle: subscribe, receive, commit, close.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use ottla_protocol::records::ConsumedRecord;
@@ -21,8 +21,10 @@ pub(crate) struct Shared {
     /// fetched under an earlier one are dropped, not handed out.
     pub assigned: Mutex<HashMap<TopicPartition, u64>>,
     /// The next offset after the last record the application received, per partition (what
-    /// a commit commits).
+    /// a commit commits); the starting position until a record arrives.
     pub consumed: Mutex<BTreeMap<TopicPartition, i64>>,
+    /// Partitions not fetched (pause); forgotten when a partition is revoked or lost.
+    pub paused: Mutex<HashSet<TopicPartition>>,
 }
 
 impl Shared {
@@ -32,6 +34,10 @@ impl Shared {
 
     pub fn consumed(&self) -> std::sync::MutexGuard<'_, BTreeMap<TopicPartition, i64>> {
         self.consumed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn paused(&self) -> std::sync::MutexGuard<'_, HashSet<TopicPartition>> {
+        self.paused.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -172,11 +178,84 @@ impl Consumer {
 
     /// Commits the offsets of the records received so far (OffsetCommit, waiting for it).
     pub async fn commit(&self) -> Result<(), Error> {
+        self.ask(TaskCommand::Commit).await
+    }
+
+    /// The offset of the next record [`recv`](Self::recv) returns from `partition` (`None`
+    /// when it is not assigned).
+    pub fn position(&self, partition: &TopicPartition) -> Option<i64> {
+        self.shared.consumed().get(partition).copied()
+    }
+
+    /// Reads `partition` (assigned to this consumer) from `offset` next; records already
+    /// fetched from it are dropped. A commit then commits `offset`.
+    pub async fn seek(&self, partition: TopicPartition, offset: i64) -> Result<(), Error> {
+        self.ask(|reply| TaskCommand::Seek {
+            partition,
+            offset,
+            reply,
+        })
+        .await
+    }
+
+    /// Seeks `partition` to the first record at or after `timestamp` (ms since the epoch), or
+    /// to its end when there is none.
+    pub async fn seek_to_timestamp(
+        &self,
+        partition: TopicPartition,
+        timestamp: i64,
+    ) -> Result<(), Error> {
+        use crate::basic::{list_offset, OffsetSpec};
+        let (topic, p) = (&partition.topic, partition.partition);
+        let mut offset =
+            list_offset(&self.client, topic, p, OffsetSpec::Timestamp(timestamp)).await?;
+        if offset < 0 {
+            offset = list_offset(&self.client, topic, p, OffsetSpec::Latest).await?;
+        }
+        self.seek(partition, offset).await
+    }
+
+    /// Stops fetching `partitions` (assigned to this consumer); what was fetched and not yet
+    /// received comes again after [`resume`](Self::resume). A partition stays paused across
+    /// rebalances while this consumer keeps it.
+    pub async fn pause(&self, partitions: Vec<TopicPartition>) -> Result<(), Error> {
+        self.ask(|reply| TaskCommand::Pause {
+            partitions,
+            paused: true,
+            reply,
+        })
+        .await
+    }
+
+    /// Fetches `partitions` again.
+    pub async fn resume(&self, partitions: Vec<TopicPartition>) -> Result<(), Error> {
+        self.ask(|reply| TaskCommand::Pause {
+            partitions,
+            paused: false,
+            reply,
+        })
+        .await
+    }
+
+    /// The group's committed offsets for `partitions` (`None`: nothing committed).
+    pub async fn committed(
+        &self,
+        partitions: Vec<TopicPartition>,
+    ) -> Result<BTreeMap<TopicPartition, Option<crate::group::OffsetAndMetadata>>, Error> {
+        self.ask(|reply| TaskCommand::Committed { partitions, reply })
+            .await
+    }
+
+    /// Sends a command to the task and waits for its answer.
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> TaskCommand,
+    ) -> Result<T, Error> {
         let running = self.running.as_ref().ok_or(Error::Closed)?;
         let (reply, rx) = oneshot::channel();
         running
             .commands
-            .send(TaskCommand::Commit(reply))
+            .send(command(reply))
             .map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
     }

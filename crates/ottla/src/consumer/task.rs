@@ -50,6 +50,22 @@ pub(crate) enum Item {
 pub(crate) enum TaskCommand {
     Commit(oneshot::Sender<Result<(), Error>>),
     Close(oneshot::Sender<Result<(), Error>>),
+    /// Read `partition` from `offset` next (records fetched before are dropped).
+    Seek {
+        partition: TopicPartition,
+        offset: i64,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    /// Stop (true) or start again (false) fetching these partitions.
+    Pause {
+        partitions: Vec<TopicPartition>,
+        paused: bool,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    Committed {
+        partitions: Vec<TopicPartition>,
+        reply: oneshot::Sender<Result<BTreeMap<TopicPartition, Option<OffsetAndMetadata>>, Error>>,
+    },
 }
 
 type FetchResult = Result<Vec<(FetchPosition, Result<FetchedPartition, Error>)>, Error>;
@@ -127,6 +143,15 @@ pub(crate) async fn run(
                 Some(TaskCommand::Commit(reply)) => {
                     let _ = reply.send(s.commit_consumed(&group, None).await);
                 }
+                Some(TaskCommand::Seek { partition, offset, reply }) => {
+                    let _ = reply.send(s.seek(partition, offset));
+                }
+                Some(TaskCommand::Pause { partitions, paused, reply }) => {
+                    let _ = reply.send(s.pause(partitions, paused));
+                }
+                Some(TaskCommand::Committed { partitions, reply }) => {
+                    let _ = reply.send(group.committed(partitions).await);
+                }
                 Some(TaskCommand::Close(reply)) => {
                     s.app_gone = true;
                     let committed = if s.config.enable_auto_commit {
@@ -156,6 +181,13 @@ pub(crate) async fn run(
     }
 }
 
+fn not_assigned(tp: &TopicPartition) -> Error {
+    Error::UnknownTopicOrPartition {
+        topic: tp.topic.to_string(),
+        partition: Some(tp.partition),
+    }
+}
+
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -168,7 +200,12 @@ impl State {
     async fn start_fetches(&mut self) -> Vec<Fetching> {
         let now = Instant::now();
         let mut by_leader: BTreeMap<i32, Vec<FetchPosition>> = BTreeMap::new();
-        for (tp, &offset) in &self.positions {
+        let paused = self.shared.paused().clone();
+        for (tp, &offset) in self
+            .positions
+            .iter()
+            .filter(|(tp, _)| !paused.contains(*tp))
+        {
             let leader = match self.client.leader_of(&tp.topic, tp.partition).await {
                 Ok(l) => l,
                 Err(e) => {
@@ -216,8 +253,10 @@ impl State {
         };
         for (asked, result) in results {
             let tp = TopicPartition::new(asked.topic.as_str(), asked.partition);
-            // Moved on meanwhile (revoked, or reset): this answer is stale.
-            if self.positions.get(&tp) != Some(&asked.offset) {
+            // Moved on meanwhile (revoked, reset, sought) or paused: this answer is stale; a
+            // paused partition is fetched again from the same position after the resume.
+            if self.positions.get(&tp) != Some(&asked.offset) || self.shared.paused().contains(&tp)
+            {
                 continue;
             }
             match result {
@@ -268,14 +307,17 @@ impl State {
                 }
                 self.next_assignment += 1;
                 let number = self.next_assignment;
-                let committed = group.committed(partitions.clone()).await?;
+                let committed = self
+                    .retrying(|| group.committed(partitions.clone()))
+                    .await?;
                 for tp in partitions {
                     let offset = match committed.get(&tp).cloned().flatten() {
                         Some(o) => o.offset,
-                        None => self.reset(&tp).await?,
+                        None => self.retrying(|| self.reset(&tp)).await?,
                     };
                     self.committed.insert(tp.clone(), offset);
                     self.positions.insert(tp.clone(), offset);
+                    self.shared.consumed().insert(tp.clone(), offset);
                     self.shared.assigned().insert(tp, number);
                 }
             }
@@ -297,11 +339,73 @@ impl State {
     fn forget(&mut self, partitions: &[TopicPartition]) {
         let mut assigned = self.shared.assigned();
         let mut consumed = self.shared.consumed();
+        let mut paused = self.shared.paused();
         for tp in partitions {
             self.positions.remove(tp);
             self.committed.remove(tp);
             assigned.remove(tp);
             consumed.remove(tp);
+            paused.remove(tp);
+        }
+    }
+
+    /// The next record of `tp` handed out is the one at `offset`; what was fetched before is
+    /// dropped (its assignment number changes).
+    fn seek(&mut self, tp: TopicPartition, offset: i64) -> Result<(), Error> {
+        let mut assigned = self.shared.assigned();
+        let Some(number) = assigned.get_mut(&tp) else {
+            return Err(not_assigned(&tp));
+        };
+        self.next_assignment += 1;
+        *number = self.next_assignment;
+        self.positions.insert(tp.clone(), offset);
+        self.shared.consumed().insert(tp, offset);
+        Ok(())
+    }
+
+    /// Pausing also rewinds each partition to what the application has received, so records
+    /// fetched but not handed out come again after the resume.
+    fn pause(&mut self, partitions: Vec<TopicPartition>, pause: bool) -> Result<(), Error> {
+        if let Some(tp) = partitions
+            .iter()
+            .find(|tp| !self.positions.contains_key(*tp))
+        {
+            return Err(not_assigned(tp));
+        }
+        for tp in partitions {
+            if pause {
+                let position = self.shared.consumed().get(&tp).copied();
+                if let Some(offset) = position {
+                    self.seek(tp.clone(), offset)?;
+                }
+                self.shared.paused().insert(tp);
+            } else {
+                self.shared.paused().remove(&tp);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `op` until it succeeds, fails for good, or a minute (the Java client's
+    /// `default.api.timeout.ms`) has passed: a new topic's leader, or a coordinator still
+    /// loading, answers with retriable errors for a moment.
+    async fn retrying<T, F, Fut>(&self, mut op: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        let mut failures = 0u32;
+        loop {
+            match op().await {
+                Err(e) if e.is_retriable() && Instant::now() < deadline => {
+                    failures += 1;
+                    tracing::debug!(error = %e, "retrying");
+                    self.client.invalidate_metadata();
+                    tokio::time::sleep(self.config.retry_backoff.delay_with(failures, 1.0)).await;
+                }
+                result => return result,
+            }
         }
     }
 
