@@ -218,3 +218,75 @@ async fn seek_pause_resume_position_and_committed() {
     );
     c.close().await.unwrap();
 }
+
+async fn assigned(
+    b: &str,
+    group: Option<&str>,
+    partitions: Vec<ottla::group::TopicPartition>,
+) -> Consumer {
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(b);
+    config.set("auto.offset.reset", "earliest").unwrap();
+    config.set("fetch.max.wait.ms", "100").unwrap();
+    if let Some(g) = group {
+        config.set("group.id", g).unwrap();
+        config.set("enable.auto.commit", "false").unwrap();
+    }
+    let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+    c.assign(partitions).unwrap();
+    c
+}
+
+/// assign: the partitions given and no others; without a group nothing can be committed;
+/// with one, commits made outside any generation are where the next assigned consumer starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assigned_partitions_with_and_without_a_group() {
+    use ottla::basic::{list_offset, OffsetSpec};
+    use ottla::group::TopicPartition;
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let client = ottla_tests::client(&b).await;
+    let topic = create_unique_topic(&client, "consumer-assign", 3, &[]).await;
+    produce(&b, &topic, 0, 300).await;
+    let tp = |p| TopicPartition::new(topic.as_str(), p);
+    let mut ends = Vec::new();
+    for p in 0..3 {
+        ends.push(
+            list_offset(&client, &topic, p, OffsetSpec::Latest)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(ends.iter().sum::<i64>(), 300);
+
+    let mut c = assigned(&b, None, vec![tp(0), tp(2)]).await;
+    let got = receive(&mut c, (ends[0] + ends[2]) as usize).await;
+    assert!(got.iter().all(|r| r.partition != 1));
+    in_order(&got);
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), c.recv())
+            .await
+            .is_err(),
+        "nothing more"
+    );
+    let e = c.commit().await.unwrap_err();
+    assert!(e.to_string().contains("group.id"), "{e}");
+    c.close().await.unwrap();
+
+    let group = unique_topic("ottla-assign");
+    let mut first = assigned(&b, Some(&group), vec![tp(1)]).await;
+    receive(&mut first, ends[1] as usize).await;
+    first.commit().await.unwrap();
+    let committed = first.committed(vec![tp(1)]).await.unwrap();
+    assert_eq!(committed[&tp(1)].as_ref().map(|o| o.offset), Some(ends[1]));
+    first.close().await.unwrap();
+    let mut second = assigned(&b, Some(&group), vec![tp(1)]).await;
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), second.recv())
+            .await
+            .is_err(),
+        "starts after the committed offset"
+    );
+    assert_eq!(second.position(&tp(1)), Some(ends[1]));
+    second.close().await.unwrap();
+}

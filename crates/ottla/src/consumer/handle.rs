@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::config::ConsumerConfig;
+use super::owner::Owner;
 use super::record::ConsumerRecord;
 use super::task::{self, Item, TaskCommand};
 use crate::error::Error;
@@ -74,7 +75,8 @@ pub struct Consumer {
 struct Running {
     items: mpsc::Receiver<Item>,
     commands: mpsc::UnboundedSender<TaskCommand>,
-    poll: PollHandle,
+    /// The group member's, when there is a group.
+    poll: Option<PollHandle>,
     task: JoinHandle<()>,
 }
 
@@ -91,18 +93,13 @@ impl Consumer {
         })
     }
 
-    /// Joins the group (`group.id`) subscribing to `topics`. One subscription per consumer.
+    /// Joins the group (`group.id`) subscribing to `topics`. One subscription (or
+    /// [`assign`](Self::assign)) per consumer.
     pub fn subscribe<T: Into<Arc<str>>>(
         &mut self,
         topics: impl IntoIterator<Item = T>,
     ) -> Result<(), Error> {
-        if self.running.is_some() {
-            return Err(Error::Config(crate::ConfigError::invalid(
-                "subscribe",
-                "a second subscription",
-                "one subscription per consumer",
-            )));
-        }
+        self.not_started()?;
         let membership = self.config.membership().ok_or_else(|| {
             Error::Config(crate::ConfigError::invalid(
                 "group.id",
@@ -112,12 +109,43 @@ impl Consumer {
         })?;
         let member = GroupMember::start(self.client.clone(), membership, topics);
         let poll = member.poll_handle();
+        self.start(Owner::Group(member), Some(poll));
+        Ok(())
+    }
+
+    /// Reads `partitions` without joining a group: from the offsets committed for `group.id`
+    /// when one is set (commits go there too, outside any generation), else from
+    /// `auto.offset.reset`.
+    pub fn assign(&mut self, partitions: Vec<TopicPartition>) -> Result<(), Error> {
+        self.not_started()?;
+        let owner = Owner::Assigned {
+            client: self.client.clone(),
+            group_id: self.config.group_id.clone(),
+            pending: Some(partitions),
+            closed: false,
+        };
+        self.start(owner, None);
+        Ok(())
+    }
+
+    fn not_started(&self) -> Result<(), Error> {
+        if self.running.is_some() {
+            return Err(Error::Config(crate::ConfigError::invalid(
+                "subscribe",
+                "a second subscription or assignment",
+                "one subscription or assignment per consumer",
+            )));
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, owner: Owner, poll: Option<PollHandle>) {
         let (items_tx, items) = mpsc::channel(64);
         let (commands, command_rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(task::run(
             self.client.clone(),
             self.config.clone(),
-            member,
+            owner,
             Arc::clone(&self.shared),
             items_tx,
             command_rx,
@@ -128,7 +156,6 @@ impl Consumer {
             poll,
             task,
         });
-        Ok(())
     }
 
     /// The partitions assigned now.
@@ -141,7 +168,9 @@ impl Consumer {
     /// The next record. Waiting here counts as polling (`max.poll.interval.ms`).
     pub async fn recv(&mut self) -> Result<ConsumerRecord, Error> {
         let running = self.running.as_mut().ok_or(Error::Closed)?;
-        running.poll.polled();
+        if let Some(poll) = &running.poll {
+            poll.polled();
+        }
         loop {
             if let Some((tp, number, records)) = &mut self.current {
                 let current = self.shared.assigned().get(tp) == Some(number);
@@ -161,7 +190,7 @@ impl Consumer {
             }
             let item = {
                 // Waiting counts as polling, also when this future is dropped mid-wait.
-                let _waiting = Waiting::start(&running.poll);
+                let _waiting = running.poll.as_ref().map(Waiting::start);
                 running.items.recv().await
             };
             match item {

@@ -5,6 +5,7 @@
 //! | `config.rs` | [`ConsumerConfig`] by the Java client's and librdkafka's property names |
 //! | `handle.rs` | [`Consumer`]: subscribe, receive records, commit, close |
 //! | `task.rs` | the task behind it: group events, positions, one Fetch per leader at a time, auto commit |
+//! | `owner.rs` | where the partitions come from: a group (subscribe) or the application (assign) |
 //! | `record.rs` | [`ConsumerRecord`] |
 //!
 //! ```no_run
@@ -23,6 +24,7 @@
 
 mod config;
 mod handle;
+mod owner;
 mod record;
 mod task;
 

@@ -26,9 +26,10 @@ use tokio::time::Instant;
 
 use super::config::{ConsumerConfig, OffsetReset};
 use super::handle::Shared;
+use super::owner::Owner;
 use crate::basic::{fetch_positions, list_offset, FetchPosition, FetchedPartition, OffsetSpec};
 use crate::error::Error;
-use crate::group::{GroupEvent, GroupMember, OffsetAndMetadata, TopicPartition};
+use crate::group::{GroupEvent, OffsetAndMetadata, TopicPartition};
 use crate::Client;
 
 /// What the task hands the application.
@@ -91,7 +92,7 @@ struct State {
 pub(crate) async fn run(
     client: Client,
     config: ConsumerConfig,
-    mut group: GroupMember,
+    mut group: Owner,
     shared: Arc<Shared>,
     items: mpsc::Sender<Item>,
     mut commands: mpsc::UnboundedReceiver<TaskCommand>,
@@ -295,11 +296,7 @@ impl State {
         }
     }
 
-    async fn on_group_event(
-        &mut self,
-        group: &GroupMember,
-        event: GroupEvent,
-    ) -> Result<(), Error> {
+    async fn on_group_event(&mut self, group: &Owner, event: GroupEvent) -> Result<(), Error> {
         match event {
             GroupEvent::Assigned(partitions) => {
                 if partitions.is_empty() {
@@ -429,7 +426,7 @@ impl State {
     /// last commit.
     async fn commit_consumed(
         &mut self,
-        group: &GroupMember,
+        group: &Owner,
         only: Option<&[TopicPartition]>,
     ) -> Result<(), Error> {
         let changed: BTreeMap<TopicPartition, i64> = {

@@ -12,7 +12,7 @@ pub mod admin;
 pub mod assignor;
 pub mod classic;
 mod member;
-mod offsets;
+pub(crate) mod offsets;
 mod topic_partition;
 
 pub(crate) use member::PollHandle;

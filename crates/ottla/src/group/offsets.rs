@@ -225,6 +225,49 @@ pub(crate) fn fetch_result(
     Ok(out)
 }
 
+/// Commits `offsets` for `group` outside any generation (a consumer with assigned
+/// partitions, not a member: generation -1, no member id), at the group's coordinator.
+pub(crate) async fn commit_standalone(
+    client: &crate::Client,
+    group: &str,
+    offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+) -> Result<(), Error> {
+    let conn = coordinator_connection(client, group).await?;
+    let version = conn.version_of(ApiKey::OffsetCommit)?;
+    let who = Identity {
+        group_id: group,
+        member_id: "",
+        instance_id: None,
+        generation: -1,
+    };
+    let response = conn
+        .send_versioned(&commit_request(who, version, offsets), version)
+        .await?;
+    commit_result(group, &response)
+}
+
+/// `group`'s committed offsets for `partitions`, asked of its coordinator.
+pub(crate) async fn committed_standalone(
+    client: &crate::Client,
+    group: &str,
+    partitions: &[TopicPartition],
+) -> Result<BTreeMap<TopicPartition, Option<OffsetAndMetadata>>, Error> {
+    let conn = coordinator_connection(client, group).await?;
+    let version = conn.version_of(ApiKey::OffsetFetch)?;
+    let request = fetch_request(group, version, partitions, true);
+    let response = conn.send_versioned(&request, version).await?;
+    fetch_result(group, version, &response)
+}
+
+async fn coordinator_connection(
+    client: &crate::Client,
+    group: &str,
+) -> Result<crate::connection::BrokerConnection, Error> {
+    use crate::cluster::{find_coordinator, CoordinatorKind};
+    let node = find_coordinator(client, CoordinatorKind::Group, group).await?;
+    client.connection(node).await
+}
+
 #[cfg(test)]
 mod tests {
     use kafka_protocol::messages::offset_commit_response::{
