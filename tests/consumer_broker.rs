@@ -290,3 +290,80 @@ async fn assigned_partitions_with_and_without_a_group() {
     assert_eq!(second.position(&tp(1)), Some(ends[1]));
     second.close().await.unwrap();
 }
+
+/// A rebalance listener hears the assignment and the revocation on close, and commits the
+/// received positions from the revocation callback (auto commit off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebalance_listener_commits_revoked_partitions() {
+    use ottla::consumer::{Rebalance, RebalanceListener};
+    use ottla::group::{OffsetAndMetadata, TopicPartition};
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct CommitOnRevoke {
+        events: Mutex<Vec<String>>,
+    }
+    impl RebalanceListener for CommitOnRevoke {
+        fn on_assigned<'a>(
+            &'a self,
+            _: &'a Rebalance<'a>,
+            partitions: &'a [TopicPartition],
+        ) -> futures::future::BoxFuture<'a, ()> {
+            Box::pin(async move {
+                self.events
+                    .lock()
+                    .unwrap()
+                    .push(format!("assigned {}", partitions.len()))
+            })
+        }
+        fn on_revoked<'a>(
+            &'a self,
+            r: &'a Rebalance<'a>,
+            partitions: &'a [TopicPartition],
+        ) -> futures::future::BoxFuture<'a, ()> {
+            Box::pin(async move {
+                let offsets = partitions
+                    .iter()
+                    .filter_map(|tp| Some((tp.clone(), OffsetAndMetadata::new(r.position(tp)?))))
+                    .collect();
+                r.commit(offsets).await.unwrap();
+                self.events
+                    .lock()
+                    .unwrap()
+                    .push(format!("revoked {}", partitions.len()));
+            })
+        }
+    }
+
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let client = ottla_tests::client(&b).await;
+    let topic = create_unique_topic(&client, "consumer-listener", 2, &[]).await;
+    let group = unique_topic("ottla-listener");
+    produce(&b, &topic, 0, 50).await;
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(&b);
+    for (k, v) in [
+        ("group.id", group.as_str()),
+        ("auto.offset.reset", "earliest"),
+        ("enable.auto.commit", "false"),
+        ("fetch.max.wait.ms", "100"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    let listener = Arc::new(CommitOnRevoke::default());
+    let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+    c.set_rebalance_listener(Arc::clone(&listener) as Arc<dyn RebalanceListener>);
+    c.subscribe([topic.as_str()]).unwrap();
+    receive(&mut c, 50).await;
+    c.close().await.unwrap();
+    assert_eq!(
+        *listener.events.lock().unwrap(),
+        ["assigned 2", "revoked 2"]
+    );
+    let committed = ottla::group::admin::committed_offsets(&client, &group)
+        .await
+        .unwrap();
+    let total: i64 = committed.values().flatten().map(|o| o.offset).sum();
+    assert_eq!(total, 50, "{committed:?}");
+}

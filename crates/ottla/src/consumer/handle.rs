@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::config::ConsumerConfig;
+use super::listener::RebalanceListener;
 use super::owner::Owner;
 use super::record::ConsumerRecord;
 use super::task::{self, Item, TaskCommand};
@@ -42,6 +43,15 @@ impl Shared {
     }
 }
 
+/// The rebalance listener, if any (shown in `Debug` as whether there is one).
+struct Listener(Option<Arc<dyn RebalanceListener>>);
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
+}
+
 /// Marks the application as waiting for records until dropped.
 struct Waiting<'a>(&'a PollHandle);
 
@@ -67,6 +77,7 @@ pub struct Consumer {
     config: ConsumerConfig,
     shared: Arc<Shared>,
     running: Option<Running>,
+    listener: Listener,
     /// The batch being handed out: its partition, assignment number and records.
     current: Option<(TopicPartition, u64, std::vec::IntoIter<ConsumedRecord>)>,
 }
@@ -89,8 +100,15 @@ impl Consumer {
             config,
             shared: Arc::default(),
             running: None,
+            listener: Listener(None),
             current: None,
         })
+    }
+
+    /// Calls `listener` on every rebalance from the next [`subscribe`](Self::subscribe) or
+    /// [`assign`](Self::assign) on.
+    pub fn set_rebalance_listener(&mut self, listener: Arc<dyn RebalanceListener>) {
+        self.listener = Listener(Some(listener));
     }
 
     /// Joins the group (`group.id`) subscribing to `topics`. One subscription (or
@@ -145,6 +163,7 @@ impl Consumer {
         let task = tokio::spawn(task::run(
             self.client.clone(),
             self.config.clone(),
+            self.listener.0.clone(),
             owner,
             Arc::clone(&self.shared),
             items_tx,

@@ -5,6 +5,7 @@
 //! | `config.rs` | [`ConsumerConfig`] by the Java client's and librdkafka's property names |
 //! | `handle.rs` | [`Consumer`]: subscribe, receive records, commit, close |
 //! | `task.rs` | the task behind it: group events, positions, one Fetch per leader at a time, auto commit |
+//! | `listener.rs` | [`RebalanceListener`]: callbacks on assigned, revoked and lost |
 //! | `owner.rs` | where the partitions come from: a group (subscribe) or the application (assign) |
 //! | `record.rs` | [`ConsumerRecord`] |
 //!
@@ -24,10 +25,12 @@
 
 mod config;
 mod handle;
+mod listener;
 mod owner;
 mod record;
 mod task;
 
 pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset, CONSUMER_KEYS};
 pub use handle::Consumer;
+pub use listener::{Rebalance, RebalanceListener};
 pub use record::ConsumerRecord;

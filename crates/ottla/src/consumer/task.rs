@@ -26,6 +26,7 @@ use tokio::time::Instant;
 
 use super::config::{ConsumerConfig, OffsetReset};
 use super::handle::Shared;
+use super::listener::{Rebalance, RebalanceListener};
 use super::owner::Owner;
 use crate::basic::{fetch_positions, list_offset, FetchPosition, FetchedPartition, OffsetSpec};
 use crate::error::Error;
@@ -87,11 +88,13 @@ struct State {
     /// Leaders waiting `retry.backoff.ms` after a failure.
     retry_at: HashMap<i32, Instant>,
     app_gone: bool,
+    listener: Option<Arc<dyn RebalanceListener>>,
 }
 
 pub(crate) async fn run(
     client: Client,
     config: ConsumerConfig,
+    listener: Option<Arc<dyn RebalanceListener>>,
     mut group: Owner,
     shared: Arc<Shared>,
     items: mpsc::Sender<Item>,
@@ -110,6 +113,7 @@ pub(crate) async fn run(
         in_flight: HashSet::new(),
         retry_at: HashMap::new(),
         app_gone: false,
+        listener,
     };
     let mut fetches: FuturesUnordered<Fetching> = FuturesUnordered::new();
     let mut handle_open = true;
@@ -307,6 +311,7 @@ impl State {
                 let committed = self
                     .retrying(|| group.committed(partitions.clone()))
                     .await?;
+                let partitions_copy = partitions.clone();
                 for tp in partitions {
                     let offset = match committed.get(&tp).cloned().flatten() {
                         Some(o) => o.offset,
@@ -317,6 +322,13 @@ impl State {
                     self.shared.consumed().insert(tp.clone(), offset);
                     self.shared.assigned().insert(tp, number);
                 }
+                if let Some(l) = &self.listener {
+                    let rebalance = Rebalance {
+                        owner: group,
+                        shared: &self.shared,
+                    };
+                    l.on_assigned(&rebalance, &partitions_copy).await;
+                }
             }
             GroupEvent::Revoked { partitions, done } => {
                 if self.config.enable_auto_commit {
@@ -324,10 +336,26 @@ impl State {
                         tracing::warn!(error = %e, "commit before revocation failed");
                     }
                 }
+                if let Some(l) = &self.listener {
+                    let rebalance = Rebalance {
+                        owner: group,
+                        shared: &self.shared,
+                    };
+                    l.on_revoked(&rebalance, &partitions).await;
+                }
                 self.forget(&partitions);
                 done.done();
             }
-            GroupEvent::Lost(partitions) => self.forget(&partitions),
+            GroupEvent::Lost(partitions) => {
+                if let Some(l) = &self.listener {
+                    let rebalance = Rebalance {
+                        owner: group,
+                        shared: &self.shared,
+                    };
+                    l.on_lost(&rebalance, &partitions).await;
+                }
+                self.forget(&partitions);
+            }
             GroupEvent::Failed(e) => return Err(e),
         }
         Ok(())
