@@ -183,10 +183,20 @@ async fn seek_pause_resume_position_and_committed() {
     let committed = c.committed(vec![tp.clone()]).await.unwrap();
     assert_eq!(committed[&tp].as_ref().map(|o| o.offset), Some(100));
 
-    // Back to offset 40: records 40.. come again, in order.
+    assert_eq!(c.lag(&tp), Some(0));
+
+    // Back to offset 40: records 40.. come again, in order, in batches.
     c.seek(tp.clone(), 40).await.unwrap();
     assert_eq!(c.position(&tp), Some(40));
-    let again = receive(&mut c, 60).await;
+    assert_eq!(c.lag(&tp), Some(60));
+    let mut again = Vec::new();
+    while again.len() < 60 {
+        let batch = c.recv_batch(25, Duration::from_secs(30)).await.unwrap();
+        assert!(!batch.is_empty() && batch.len() <= 25, "{}", batch.len());
+        again.extend(batch);
+    }
+    assert_eq!(again.len(), 60);
+    assert_eq!(c.lag(&tp), Some(0));
     assert_eq!(again.first().map(|r| r.offset), Some(40));
     assert_eq!(again.last().map(|r| r.offset), Some(99));
 

@@ -27,6 +27,9 @@ pub(crate) struct Shared {
     pub consumed: Mutex<BTreeMap<TopicPartition, i64>>,
     /// Partitions not fetched (pause); forgotten when a partition is revoked or lost.
     pub paused: Mutex<HashSet<TopicPartition>>,
+    /// The high watermark (last stable offset with read_committed) each partition's last
+    /// Fetch answer gave.
+    pub ends: Mutex<HashMap<TopicPartition, i64>>,
 }
 
 impl Shared {
@@ -40,6 +43,10 @@ impl Shared {
 
     pub fn paused(&self) -> std::sync::MutexGuard<'_, HashSet<TopicPartition>> {
         self.paused.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn ends(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, i64>> {
+        self.ends.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -186,41 +193,21 @@ impl Consumer {
 
     /// The next record. Waiting here counts as polling (`max.poll.interval.ms`).
     pub async fn recv(&mut self) -> Result<ConsumerRecord, Error> {
-        let running = self.running.as_mut().ok_or(Error::Closed)?;
+        let running = self.running.as_ref().ok_or(Error::Closed)?;
         if let Some(poll) = &running.poll {
             poll.polled();
         }
         loop {
-            if let Some((tp, number, records)) = &mut self.current {
-                let current = self.shared.assigned().get(tp) == Some(number);
-                if let Some(r) = records.next().filter(|_| current) {
-                    self.shared.consumed().insert(tp.clone(), r.offset + 1);
-                    return Ok(ConsumerRecord {
-                        topic: Arc::clone(&tp.topic),
-                        partition: tp.partition,
-                        offset: r.offset,
-                        timestamp: r.timestamp,
-                        key: r.key,
-                        value: r.value,
-                        headers: r.headers,
-                    });
-                }
-                self.current = None;
+            if let Some(r) = self.next_buffered() {
+                return Ok(r);
             }
+            let running = self.running.as_mut().ok_or(Error::Closed)?;
             let item = {
                 // Waiting counts as polling, also when this future is dropped mid-wait.
                 let _waiting = running.poll.as_ref().map(Waiting::start);
                 running.items.recv().await
             };
-            match item {
-                Some(Item::Records {
-                    partition,
-                    assignment,
-                    records,
-                }) => self.current = Some((partition, assignment, records.into_iter())),
-                Some(Item::Failed(e)) => return Err(e),
-                None => return Err(Error::Closed),
-            }
+            self.take(item.ok_or(Error::Closed)?)?;
         }
     }
 
@@ -233,6 +220,91 @@ impl Consumer {
     /// when it is not assigned).
     pub fn position(&self, partition: &TopicPartition) -> Option<i64> {
         self.shared.consumed().get(partition).copied()
+    }
+
+    /// Records in `partition` after the position: its end (high watermark, or last stable
+    /// offset with read_committed) at the last Fetch answer minus the position; `None` before
+    /// the first answer or when the partition is not assigned.
+    pub fn lag(&self, partition: &TopicPartition) -> Option<i64> {
+        let end = *self.shared.ends().get(partition)?;
+        Some((end - self.position(partition)?).max(0))
+    }
+
+    /// Up to `max_records` records: waits up to `timeout` for the first, then takes what has
+    /// arrived without waiting more (an empty batch when nothing came in time).
+    pub async fn recv_batch(
+        &mut self,
+        max_records: usize,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<ConsumerRecord>, Error> {
+        let mut batch = Vec::new();
+        if max_records == 0 {
+            return Ok(batch);
+        }
+        match tokio::time::timeout(timeout, self.recv()).await {
+            Ok(r) => batch.push(r?),
+            Err(_) => return Ok(batch),
+        }
+        while batch.len() < max_records {
+            match self.try_recv()? {
+                Some(r) => batch.push(r),
+                None => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    /// The next record if one is here already.
+    fn try_recv(&mut self) -> Result<Option<ConsumerRecord>, Error> {
+        loop {
+            if let Some(r) = self.next_buffered() {
+                return Ok(Some(r));
+            }
+            let running = self.running.as_mut().ok_or(Error::Closed)?;
+            match running.items.try_recv() {
+                Ok(item) => self.take(item)?,
+                Err(_) => return Ok(None),
+            }
+        }
+    }
+
+    /// The next record of the batch at hand, if it is still this consumer's.
+    fn next_buffered(&mut self) -> Option<ConsumerRecord> {
+        let (tp, number, records) = self.current.as_mut()?;
+        let current = self.shared.assigned().get(tp) == Some(number);
+        match records.next().filter(|_| current) {
+            Some(r) => {
+                self.shared.consumed().insert(tp.clone(), r.offset + 1);
+                Some(ConsumerRecord {
+                    topic: Arc::clone(&tp.topic),
+                    partition: tp.partition,
+                    offset: r.offset,
+                    timestamp: r.timestamp,
+                    key: r.key,
+                    value: r.value,
+                    headers: r.headers,
+                })
+            }
+            None => {
+                self.current = None;
+                None
+            }
+        }
+    }
+
+    /// Makes `item` the batch at hand (or returns its error).
+    fn take(&mut self, item: Item) -> Result<(), Error> {
+        match item {
+            Item::Records {
+                partition,
+                assignment,
+                records,
+            } => {
+                self.current = Some((partition, assignment, records.into_iter()));
+                Ok(())
+            }
+            Item::Failed(e) => Err(e),
+        }
     }
 
     /// Reads `partition` (assigned to this consumer) from `offset` next; records already

@@ -267,6 +267,11 @@ impl State {
             match result {
                 Ok(fetched) => {
                     self.positions.insert(tp.clone(), fetched.next_offset);
+                    let end = match fetched.last_stable_offset {
+                        lso if self.config.fetch.read_committed && lso >= 0 => lso,
+                        _ => fetched.high_watermark,
+                    };
+                    self.shared.ends().insert(tp.clone(), end);
                     if fetched.records.is_empty() {
                         continue;
                     }
@@ -371,6 +376,7 @@ impl State {
             assigned.remove(tp);
             consumed.remove(tp);
             paused.remove(tp);
+            self.shared.ends().remove(tp);
         }
     }
 
