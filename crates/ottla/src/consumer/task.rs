@@ -70,6 +70,9 @@ pub(crate) enum TaskCommand {
     },
 }
 
+/// The key of [`State::retry_at`] for partitions whose leader is not known yet.
+const NO_LEADER: i32 = i32::MIN;
+
 type FetchResult = Result<Vec<(FetchPosition, Result<FetchedPartition, Error>)>, Error>;
 type Fetching = Pin<Box<dyn Future<Output = (i32, FetchResult)> + Send>>;
 
@@ -214,7 +217,11 @@ impl State {
             let leader = match self.client.leader_of(&tp.topic, tp.partition).await {
                 Ok(l) => l,
                 Err(e) => {
+                    // Look again after the backoff even if nothing else wakes the task.
                     tracing::debug!(partition = %tp, error = %e, "no leader yet");
+                    self.retry_at
+                        .entry(NO_LEADER)
+                        .or_insert(now + self.config.retry_backoff.base);
                     continue;
                 }
             };
