@@ -154,15 +154,7 @@ mod tests {
     use super::*;
 
     fn scenario() -> Scenario {
-        Scenario {
-            records: 20,
-            record_size: 100,
-            partitions: 2,
-            compression: "lz4",
-            acks: "all",
-            linger_ms: 5,
-            idempotence: true,
-        }
+        super::super::plan::sample_scenario()
     }
 
     fn props() -> ottla::Properties {

@@ -134,7 +134,7 @@ mod tests {
 
     use super::super::command_line::{peer, Job};
     use super::super::launch::measure;
-    use super::super::plan::Scenario;
+    use super::super::plan::sample_scenario;
     use super::*;
     use PerfClient::{FranzGo, Java, Kcat, KcatNoidem, Ottla, OttlaFile};
 
@@ -248,15 +248,7 @@ esac
         let mut props = ottla::Properties::new();
         props.set("bootstrap.servers", "h:1");
         props.set("client.id", "x");
-        let scenario = Scenario {
-            records: 20,
-            record_size: 100,
-            partitions: 2,
-            compression: "lz4",
-            acks: "all",
-            linger_ms: 5,
-            idempotence: true,
-        };
+        let scenario = sample_scenario();
         let run = |client, topic| {
             let job = Job {
                 props: &props,

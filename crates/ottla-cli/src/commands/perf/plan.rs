@@ -92,6 +92,20 @@ pub fn scenarios(args: &PerfProduceArgs) -> Result<Vec<Scenario>, String> {
     )])
 }
 
+/// The small scenario the unit tests of the perf modules share.
+#[cfg(test)]
+pub fn sample_scenario() -> Scenario {
+    Scenario {
+        records: 20,
+        record_size: 100,
+        partitions: 2,
+        compression: "lz4",
+        acks: "all",
+        linger_ms: 5,
+        idempotence: true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
