@@ -10,6 +10,29 @@ use ottla::consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 use ottla::producer::{Producer, ProducerConfig, ProducerRecord};
 use ottla_tests::{bootstrap, create_unique_topic, init_logs, unique_topic};
 
+/// What each test starts from: the broker, a client, a fresh topic and a fresh group name.
+struct Setup {
+    b: String,
+    client: ottla::Client,
+    topic: String,
+    group: String,
+}
+
+/// A fresh topic of `partitions` partitions named from `prefix`, and a group name from
+/// `group_prefix`; `None` (the test skips) without a broker.
+async fn setup(prefix: &str, partitions: i32, group_prefix: &str) -> Option<Setup> {
+    init_logs();
+    let b = bootstrap()?;
+    let client = ottla_tests::client(&b).await;
+    let topic = create_unique_topic(&client, prefix, partitions, &[]).await;
+    Some(Setup {
+        b,
+        client,
+        topic,
+        group: unique_topic(group_prefix),
+    })
+}
+
 async fn produce(b: &str, topic: &str, from: usize, to: usize) {
     let mut config = ProducerConfig::builder();
     config.bootstrap_servers(b);
@@ -88,11 +111,15 @@ fn in_order(records: &[ConsumerRecord]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_reads_everything_once_and_resumes_from_its_commits() {
-    init_logs();
-    let Some(b) = bootstrap() else { return };
-    let client = ottla_tests::client(&b).await;
-    let topic = create_unique_topic(&client, "consumer", 6, &[]).await;
-    let group = unique_topic("ottla-consumer");
+    let Some(Setup {
+        b,
+        client: _,
+        topic,
+        group,
+    }) = setup("consumer", 6, "ottla-consumer").await
+    else {
+        return;
+    };
     produce(&b, &topic, 0, 3_000).await;
 
     let mut first = consumer(&b, &group, &topic).await;
@@ -116,11 +143,15 @@ async fn a_group_reads_everything_once_and_resumes_from_its_commits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_consumers_share_a_topic_without_reading_a_record_twice() {
-    init_logs();
-    let Some(b) = bootstrap() else { return };
-    let client = ottla_tests::client(&b).await;
-    let topic = create_unique_topic(&client, "consumer-pair", 6, &[]).await;
-    let group = unique_topic("ottla-pair");
+    let Some(Setup {
+        b,
+        client: _,
+        topic,
+        group,
+    }) = setup("consumer-pair", 6, "ottla-pair").await
+    else {
+        return;
+    };
     let mut a = consumer(&b, &group, &topic).await;
     let mut c = consumer(&b, &group, &topic).await;
     // Both in the group before the records come.
@@ -168,11 +199,15 @@ async fn two_consumers_share_a_topic_without_reading_a_record_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seek_pause_resume_position_and_committed() {
     use ottla::group::TopicPartition;
-    init_logs();
-    let Some(b) = bootstrap() else { return };
-    let client = ottla_tests::client(&b).await;
-    let topic = create_unique_topic(&client, "consumer-seek", 1, &[]).await;
-    let group = unique_topic("ottla-seek");
+    let Some(Setup {
+        b,
+        client: _,
+        topic,
+        group,
+    }) = setup("consumer-seek", 1, "ottla-seek").await
+    else {
+        return;
+    };
     produce(&b, &topic, 0, 100).await;
     let tp = TopicPartition::new(topic.as_str(), 0);
     let mut c = consumer(&b, &group, &topic).await;
@@ -253,10 +288,15 @@ async fn assigned(
 async fn assigned_partitions_with_and_without_a_group() {
     use ottla::basic::{list_offset, OffsetSpec};
     use ottla::group::TopicPartition;
-    init_logs();
-    let Some(b) = bootstrap() else { return };
-    let client = ottla_tests::client(&b).await;
-    let topic = create_unique_topic(&client, "consumer-assign", 3, &[]).await;
+    let Some(Setup {
+        b,
+        client,
+        topic,
+        group,
+    }) = setup("consumer-assign", 3, "ottla-assign").await
+    else {
+        return;
+    };
     produce(&b, &topic, 0, 300).await;
     let tp = |p| TopicPartition::new(topic.as_str(), p);
     let mut ends = Vec::new();
@@ -283,7 +323,6 @@ async fn assigned_partitions_with_and_without_a_group() {
     assert!(e.to_string().contains("group.id"), "{e}");
     c.close().await.unwrap();
 
-    let group = unique_topic("ottla-assign");
     let mut first = assigned(&b, Some(&group), vec![tp(1)]).await;
     receive(&mut first, ends[1] as usize).await;
     first.commit().await.unwrap();
@@ -345,11 +384,15 @@ async fn a_rebalance_listener_commits_revoked_partitions() {
         }
     }
 
-    init_logs();
-    let Some(b) = bootstrap() else { return };
-    let client = ottla_tests::client(&b).await;
-    let topic = create_unique_topic(&client, "consumer-listener", 2, &[]).await;
-    let group = unique_topic("ottla-listener");
+    let Some(Setup {
+        b,
+        client,
+        topic,
+        group,
+    }) = setup("consumer-listener", 2, "ottla-listener").await
+    else {
+        return;
+    };
     produce(&b, &topic, 0, 50).await;
     let mut config = ConsumerConfig::builder();
     config.bootstrap_servers(&b);

@@ -180,15 +180,20 @@ fn python_token(python: &Path, case: &Case) -> (String, i64) {
     (token, expiry)
 }
 
-fn ours(case: &Case) -> (String, i64) {
-    let at = SystemTime::from(OffsetDateTime::parse(case.at, &Rfc3339).expect("RFC 3339 time"));
-    let creds = AwsCredentials::new(
+/// The case's credentials, as the signer takes them.
+fn credentials(case: &Case) -> AwsCredentials {
+    AwsCredentials::new(
         case.access_key_id,
         Secret::new(case.secret),
         case.session_token.map(Secret::new),
         None,
         "reference test",
-    );
+    )
+}
+
+fn ours(case: &Case) -> (String, i64) {
+    let at = SystemTime::from(OffsetDateTime::parse(case.at, &Rfc3339).expect("RFC 3339 time"));
+    let creds = credentials(case);
     let signer = MskIamSigner::new(case.region)
         .unwrap()
         .with_host_suffix(case.host_suffix)
@@ -372,13 +377,7 @@ fn check_java(index: usize, host: &str) {
             panic!("{what}: aws-msk-iam-auth signed for {other} s, not 900 (or its 899 quirk)")
         }
     }
-    let creds = AwsCredentials::new(
-        case.access_key_id,
-        Secret::new(case.secret),
-        case.session_token.map(Secret::new),
-        None,
-        "reference test",
-    );
+    let creds = credentials(case);
     let payload = signer
         .sign_payload(&creds, host, at)
         .unwrap_or_else(|e| panic!("{what}: ottla cannot sign for {host}: {e}"));

@@ -20,23 +20,28 @@ fn names_no_library_call(err: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn transactional_produce_commits_the_whole_input() {
-    let cluster = mock(2).await;
-    let b = cluster.bootstrap();
-    let out = run(
+/// `ottla produce -t t` with `transactional.id=cli-tx`, `input` on stdin.
+async fn produce_in_txn(b: &str, input: &str) -> std::process::Output {
+    run(
         &[
             "-b",
-            &b,
+            b,
             "-X",
             "transactional.id=cli-tx",
             "produce",
             "-t",
             "t",
         ],
-        &lines(12, "v"),
+        input,
     )
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactional_produce_commits_the_whole_input() {
+    let cluster = mock(2).await;
+    let b = cluster.bootstrap();
+    let out = produce_in_txn(&b, &lines(12, "v")).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("produced 12 record(s) to t"),
@@ -70,19 +75,7 @@ async fn a_failed_record_aborts_the_transaction_and_exits_1() {
             .always()
             .error(ErrorTarget::AllEntries, 87), // INVALID_RECORD, not retriable
     );
-    let out = run(
-        &[
-            "-b",
-            &b,
-            "-X",
-            "transactional.id=cli-tx",
-            "produce",
-            "-t",
-            "t",
-        ],
-        &lines(5, "v"),
-    )
-    .await;
+    let out = produce_in_txn(&b, &lines(5, "v")).await;
     let err = fails_with(&out, "was aborted: nothing of this input is committed");
     assert!(err.contains("INVALID_RECORD"), "{err}");
     names_no_library_call(&err);
