@@ -14,7 +14,7 @@
 #                         validator, sessions end after OTTLA_OAUTH_REAUTH_MS (KIP-368)
 #       SCRAM users (created at format time): alice/alice-secret (SCRAM-SHA-512) and
 #       bob/bob-secret (SCRAM-SHA-256); PLAIN users: alice/alice-secret, bob/bob-secret.
-#       Prints those variables as NAME=VALUE lines, and OTTLA_KAFKA_PID.
+#       Prints those variables as NAME=VALUE lines, OTTLA_KAFKA_PID and OTTLA_KAFKA_VERSION.
 #   scripts/kafka.sh start --cluster [--name N] [--version V]
 #       a 3-broker cluster: one controller process and three broker processes (node ids 1-3,
 #       broker.rack rack-1..rack-3, PLAINTEXT only, default replication factor 3,
@@ -106,6 +106,10 @@ share.coordinator.state.topic.min.isr=$isr
 default.replication.factor=$rf
 min.insync.replicas=$isr
 group.initial.rebalance.delay.ms=0
+# KIP-848 groups: members hear of a new assignment within 500 ms (default 5 s), so the group
+# tests move at the pace of the classic ones (300 ms heartbeats).
+group.consumer.heartbeat.interval.ms=500
+group.consumer.min.heartbeat.interval.ms=500
 auto.create.topics.enable=true
 num.partitions=1
 log.flush.interval.messages=9223372036854775807
@@ -247,6 +251,7 @@ OTTLA_SASL_SSL_BOOTSTRAP=127.0.0.1:$p_sasl_ssl
 OTTLA_OAUTH_BOOTSTRAP=127.0.0.1:$p_oauth
 OTTLA_OAUTH_REAUTH_MS=$REAUTH_MS
 OTTLA_KAFKA_PID=$pid
+OTTLA_KAFKA_VERSION=$VERSION
 EOF
 }
 

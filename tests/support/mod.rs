@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+pub mod group_members;
 pub mod peer_records;
 
 /// Whether a missing peer must fail the test.

@@ -68,6 +68,9 @@ pub fn client_range(api: ApiKey) -> Option<VersionRange> {
         DescribeConfigs => (0, 4),
         SaslAuthenticate => (0, 2),
         DescribeCluster => (0, 1),
+        // KIP-848 (v0: the coordinator names the member; v1, Kafka 4.0: the member does).
+        ConsumerGroupHeartbeat => (0, 1),
+        ConsumerGroupDescribe => (0, 1),
         _ => return None,
     };
     Some(VersionRange::new(min, max))

@@ -26,8 +26,13 @@ pub async fn run(props: &ottla::Properties, cmd: GroupsCommand) -> CmdResult {
         }
         GroupsCommand::Describe { group } => {
             let d = describe_group(&client, &group).await?;
+            let kip848 = if d.group_protocol == "consumer" {
+                ", group.protocol=consumer"
+            } else {
+                ""
+            };
             println!(
-                "group {} ({}), state {}, assignor {}",
+                "group {} ({}{kip848}), state {}, assignor {}",
                 d.group_id,
                 d.protocol_type,
                 d.state,

@@ -8,7 +8,7 @@ use crate::cluster::Backoff;
 use crate::config::parse::{parse_bool, parse_u64};
 use crate::config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
 use crate::group::assignor::{self, Assignor};
-use crate::group::classic::MembershipConfig;
+use crate::group::{classic, kip848, GroupConfig};
 
 /// Where to start in a partition the group has no committed offset for
 /// (`auto.offset.reset`).
@@ -22,9 +22,29 @@ pub enum OffsetReset {
     None,
 }
 
+/// Which consumer group protocol a member speaks (`group.protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupProtocol {
+    /// JoinGroup, SyncGroup and Heartbeat; the client's assignor (the default, as in the
+    /// Java client and librdkafka).
+    Classic,
+    /// KIP-848's ConsumerGroupHeartbeat; the coordinator assigns (Kafka 4.0+).
+    Consumer,
+}
+
+/// Keys only the classic protocol uses: with `group.protocol=consumer` the coordinator owns
+/// them, and setting one is an error (librdkafka's and the Java client's rule).
+const CLASSIC_ONLY: [&str; 3] = [
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "partition.assignment.strategy",
+];
+
 /// The consumer's own property names; every client key is accepted too.
 pub const CONSUMER_KEYS: &[&str] = &[
     "group.id",
+    "group.protocol",
+    "group.remote.assignor",
     "group.instance.id",
     "auto.offset.reset",
     "enable.auto.commit",
@@ -74,6 +94,11 @@ pub struct ConsumerConfig {
     pub client_rack: Option<String>,
     /// `retry.backoff.ms` … `retry.backoff.max.ms`.
     pub retry_backoff: Backoff,
+    /// `group.protocol` (default classic).
+    pub group_protocol: GroupProtocol,
+    /// `group.remote.assignor` (`group.protocol=consumer` only; the coordinator's default
+    /// when unset).
+    pub group_remote_assignor: Option<String>,
 }
 
 impl ConsumerConfig {
@@ -92,16 +117,27 @@ impl ConsumerConfig {
     }
 
     /// The group member's settings, when there is a group.
-    pub(crate) fn membership(&self) -> Option<MembershipConfig> {
-        Some(MembershipConfig {
-            group_id: self.group_id.clone()?,
-            group_instance_id: self.group_instance_id.clone(),
-            session_timeout: self.session_timeout,
-            rebalance_timeout: self.max_poll_interval,
-            heartbeat_interval: self.heartbeat_interval,
-            retry_backoff: self.retry_backoff,
-            assignors: self.assignors.clone(),
-            rack: self.client_rack.clone(),
+    pub(crate) fn membership(&self) -> Option<GroupConfig> {
+        let group_id = self.group_id.clone()?;
+        Some(match self.group_protocol {
+            GroupProtocol::Classic => GroupConfig::Classic(classic::MembershipConfig {
+                group_id,
+                group_instance_id: self.group_instance_id.clone(),
+                session_timeout: self.session_timeout,
+                rebalance_timeout: self.max_poll_interval,
+                heartbeat_interval: self.heartbeat_interval,
+                retry_backoff: self.retry_backoff,
+                assignors: self.assignors.clone(),
+                rack: self.client_rack.clone(),
+            }),
+            GroupProtocol::Consumer => GroupConfig::Consumer(kip848::MembershipConfig {
+                group_id,
+                group_instance_id: self.group_instance_id.clone(),
+                rebalance_timeout: self.max_poll_interval,
+                retry_backoff: self.retry_backoff,
+                remote_assignor: self.group_remote_assignor.clone(),
+                rack: self.client_rack.clone(),
+            }),
         })
     }
 }
@@ -123,6 +159,10 @@ pub struct ConsumerConfigBuilder {
     client_rack: Option<String>,
     retry_backoff_ms: u64,
     retry_backoff_max_ms: u64,
+    group_protocol: GroupProtocol,
+    group_remote_assignor: Option<String>,
+    /// Classic-only keys set, with their values (an error with `group.protocol=consumer`).
+    classic_only: Vec<(&'static str, String)>,
 }
 
 impl Default for ConsumerConfigBuilder {
@@ -145,6 +185,9 @@ impl Default for ConsumerConfigBuilder {
             client_rack: None,
             retry_backoff_ms: 100,
             retry_backoff_max_ms: 1_000,
+            group_protocol: GroupProtocol::Classic,
+            group_remote_assignor: None,
+            classic_only: Vec::new(),
         }
     }
 }
@@ -164,8 +207,20 @@ impl ConsumerConfigBuilder {
     /// unknown key or a bad value is a [`ConfigError`] naming the key.
     pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
         let i32_max = i32::MAX as u64;
+        if let Some(k) = CLASSIC_ONLY.iter().find(|k| **k == key) {
+            self.classic_only.retain(|(set, _)| set != k);
+            self.classic_only.push((k, value.to_owned()));
+        }
         match key {
             "group.id" => self.group_id = Some(non_empty(key, value)?),
+            "group.protocol" => {
+                self.group_protocol = match value.trim().to_ascii_lowercase().as_str() {
+                    "classic" => GroupProtocol::Classic,
+                    "consumer" => GroupProtocol::Consumer,
+                    _ => return Err(ConfigError::invalid(key, value, "classic or consumer")),
+                }
+            }
+            "group.remote.assignor" => self.group_remote_assignor = Some(non_empty(key, value)?),
             "group.instance.id" => self.group_instance_id = Some(non_empty(key, value)?),
             "auto.offset.reset" => {
                 self.auto_offset_reset = match value.trim().to_ascii_lowercase().as_str() {
@@ -239,6 +294,26 @@ impl ConsumerConfigBuilder {
     /// Checks the settings together and builds the configuration.
     pub fn build(&self) -> Result<ConsumerConfig, ConfigError> {
         let client = self.client.build()?;
+        match self.group_protocol {
+            GroupProtocol::Consumer => {
+                if let Some((key, value)) = self.classic_only.first() {
+                    return Err(ConfigError::invalid(
+                        key,
+                        value,
+                        "nothing with group.protocol=consumer: the group coordinator sets it (group.consumer.* broker configs; group.remote.assignor picks the assignor); remove it or use group.protocol=classic",
+                    ));
+                }
+            }
+            GroupProtocol::Classic => {
+                if let Some(assignor) = &self.group_remote_assignor {
+                    return Err(ConfigError::invalid(
+                        "group.remote.assignor",
+                        assignor,
+                        "group.protocol=consumer (with classic, partition.assignment.strategy picks the assignor)",
+                    ));
+                }
+            }
+        }
         if self.heartbeat_interval_ms >= self.session_timeout_ms {
             return Err(ConfigError::invalid(
                 "heartbeat.interval.ms",
@@ -279,6 +354,8 @@ impl ConsumerConfigBuilder {
                 base: Duration::from_millis(self.retry_backoff_ms),
                 max: Duration::from_millis(self.retry_backoff_max_ms.max(self.retry_backoff_ms)),
             },
+            group_protocol: self.group_protocol,
+            group_remote_assignor: self.group_remote_assignor.clone(),
         })
     }
 }
@@ -316,7 +393,9 @@ mod tests {
         assert_eq!(c.heartbeat_interval, Duration::from_secs(10));
         let names: Vec<&str> = c.assignors.iter().map(|a| a.name()).collect();
         assert_eq!(names, ["range", "cooperative-sticky"]);
-        let m = c.membership().unwrap();
+        let Some(GroupConfig::Classic(m)) = c.membership() else {
+            panic!("classic is the default");
+        };
         assert_eq!(m.rebalance_timeout, Duration::from_secs(300));
     }
 
@@ -359,5 +438,49 @@ mod tests {
         .unwrap();
         assert_eq!(c.assignors[0].name(), "cooperative-sticky");
         assert!(!c.enable_auto_commit, "no group, no auto commit");
+    }
+
+    /// KIP-848: the coordinator owns the session, the heartbeat interval and the assignor,
+    /// so those keys are errors that name themselves (librdkafka's and Java's rule); the
+    /// remote assignor means nothing to a classic member.
+    #[test]
+    fn keys_of_the_other_group_protocol_are_errors() {
+        let c = build(&[
+            ("group.id", "g"),
+            ("group.protocol", "consumer"),
+            ("group.remote.assignor", "uniform"),
+            ("max.poll.interval.ms", "60000"),
+        ])
+        .unwrap();
+        let Some(GroupConfig::Consumer(m)) = c.membership() else {
+            panic!("group.protocol=consumer gives a KIP-848 member");
+        };
+        assert_eq!(m.remote_assignor.as_deref(), Some("uniform"));
+        assert_eq!(m.rebalance_timeout, Duration::from_secs(60));
+        for key in CLASSIC_ONLY {
+            let value = if key == "partition.assignment.strategy" {
+                "range"
+            } else {
+                "3000"
+            };
+            let e = build(&[
+                ("group.id", "g"),
+                (key, value),
+                ("group.protocol", "consumer"),
+            ])
+            .unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::InvalidValue { key: k, .. } if k == key),
+                "{key}: {e}"
+            );
+            assert!(e.to_string().contains("group.protocol=consumer"), "{e}");
+        }
+        let e = build(&[("group.id", "g"), ("group.remote.assignor", "range")]).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::InvalidValue { key, .. } if key == "group.remote.assignor"),
+            "{e}"
+        );
+        let e = build(&[("group.protocol", "streams")]).unwrap_err();
+        assert!(matches!(&e, ConfigError::InvalidValue { key, .. } if key == "group.protocol"));
     }
 }

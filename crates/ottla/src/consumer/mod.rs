@@ -30,7 +30,9 @@ mod owner;
 mod record;
 mod task;
 
-pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset, CONSUMER_KEYS};
+pub use config::{
+    ConsumerConfig, ConsumerConfigBuilder, GroupProtocol, OffsetReset, CONSUMER_KEYS,
+};
 pub use handle::Consumer;
 pub use listener::{Rebalance, RebalanceListener};
 pub use record::ConsumerRecord;

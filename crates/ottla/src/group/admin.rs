@@ -1,12 +1,14 @@
 //! Consumer groups seen from outside: list them (ListGroups on every broker), describe one
-//! (DescribeGroups at its coordinator, members' assignments decoded), and its lag per
+//! (ConsumerGroupDescribe for a KIP-848 group, else DescribeGroups, at its coordinator,
+//! members' assignments decoded), and its lag per
 //! partition (committed offsets against the partitions' high watermarks), as
 //! `kafka-consumer-groups.sh` shows them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use kafka_protocol::messages::{
-    ApiKey, DescribeGroupsRequest, GroupId, ListGroupsRequest, OffsetFetchRequest,
+    ApiKey, ConsumerGroupDescribeRequest, DescribeGroupsRequest, GroupId, ListGroupsRequest,
+    OffsetFetchRequest,
 };
 use ottla_protocol::consumer_protocol::decode_assignment;
 use ottla_protocol::error_code::ErrorCode;
@@ -56,7 +58,10 @@ pub struct GroupDescription {
     pub state: String,
     /// `consumer` for consumer groups.
     pub protocol_type: String,
-    /// The assignor the group chose (empty while it has none).
+    /// `classic`, or `consumer` for a KIP-848 group (described with ConsumerGroupDescribe).
+    pub group_protocol: String,
+    /// The assignor the group chose (empty while it has none); for a KIP-848 group, the
+    /// coordinator's assignor.
     pub assignor: String,
     /// Its members.
     pub members: Vec<GroupMemberDescription>,
@@ -103,13 +108,23 @@ pub async fn list_groups(client: &Client) -> Result<Vec<GroupListing>, Error> {
     Ok(out)
 }
 
-/// Describes `group` (DescribeGroups at its coordinator). A group nobody has used is
-/// described as Dead with no members, as Kafka does.
+/// Describes `group` at its coordinator: ConsumerGroupDescribe first where the coordinator
+/// offers it (a KIP-848 group), else DescribeGroups (as the Java admin client does). A group
+/// nobody has used is described as Dead with no members, as Kafka does.
 pub async fn describe_group(client: &Client, group: &str) -> Result<GroupDescription, Error> {
     let node = find_coordinator(client, CoordinatorKind::Group, group).await?;
+    let conn = client.connection(node).await?;
+    if let Ok(version) = conn.version_of(ApiKey::ConsumerGroupDescribe) {
+        let request = ConsumerGroupDescribeRequest::default()
+            .with_group_ids(vec![GroupId(StrBytes::from_string(group.to_owned()))]);
+        let response = conn.send_versioned(&request, version).await?;
+        if let Some(d) = kip848_description(group, response)? {
+            return Ok(d);
+        }
+    }
     let request = DescribeGroupsRequest::default()
         .with_groups(vec![GroupId(StrBytes::from_string(group.to_owned()))]);
-    let response = client.send_to(node, &request).await?;
+    let response = conn.send(&request).await?;
     let g = response
         .groups
         .into_iter()
@@ -161,9 +176,63 @@ pub async fn describe_group(client: &Client, group: &str) -> Result<GroupDescrip
         group_id: g.group_id.0.to_string(),
         state: g.group_state.to_string(),
         protocol_type: g.protocol_type.to_string(),
+        group_protocol: "classic".to_owned(),
         assignor: g.protocol_data.to_string(),
         members,
     })
+}
+
+/// A ConsumerGroupDescribe answer; `None` when `group` is not a KIP-848 group (the
+/// coordinator says GROUP_ID_NOT_FOUND for classic and unknown groups, UNSUPPORTED_VERSION
+/// where the protocol is off).
+fn kip848_description(
+    group: &str,
+    response: kafka_protocol::messages::ConsumerGroupDescribeResponse,
+) -> Result<Option<GroupDescription>, Error> {
+    let Some(g) = response
+        .groups
+        .into_iter()
+        .find(|g| g.group_id.0.as_str() == group)
+    else {
+        return Ok(None);
+    };
+    let code = ErrorCode(g.error_code);
+    match code {
+        ErrorCode::NONE => {}
+        ErrorCode::GROUP_ID_NOT_FOUND | ErrorCode::UNSUPPORTED_VERSION => return Ok(None),
+        _ => {
+            return Err(kafka_error(
+                ApiKey::ConsumerGroupDescribe,
+                code,
+                &format!("group {group}"),
+                g.error_message.as_ref(),
+            ))
+        }
+    }
+    let members = g
+        .members
+        .into_iter()
+        .map(|m| GroupMemberDescription {
+            member_id: m.member_id.to_string(),
+            instance_id: m.instance_id.map(|i| i.to_string()),
+            client_id: m.client_id.to_string(),
+            client_host: m.client_host.to_string(),
+            assignment: m
+                .assignment
+                .topic_partitions
+                .iter()
+                .flat_map(|t| expand(&t.topic_name.0, &t.partitions))
+                .collect(),
+        })
+        .collect();
+    Ok(Some(GroupDescription {
+        group_id: g.group_id.0.to_string(),
+        state: g.group_state.to_string(),
+        protocol_type: "consumer".to_owned(),
+        group_protocol: "consumer".to_owned(),
+        assignor: g.assignor_name.to_string(),
+        members,
+    }))
 }
 
 /// `group`'s committed offsets for every partition it has committed to.

@@ -1,5 +1,6 @@
-//! A consumer group member in its own task: it runs the classic protocol's state machine
-//! ([`Membership`](super::classic::Membership)) against the group coordinator on a
+//! A consumer group member in its own task: it runs a group protocol's state machine (the
+//! classic [`Membership`](super::classic::Membership) or KIP-848's
+//! [`Membership`](super::kip848::Membership)) against the group coordinator on a
 //! connection of its own (Kafka answers a connection's requests in turn, and a JoinGroup
 //! waits there for the whole group), and hands the application what it is assigned, what it must
 //! give up, and what it lost. Heartbeats go on whatever the application does; only
@@ -38,10 +39,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::assignor::PartitionCounts;
-use super::classic::{
-    Action, GroupVersions, Membership, MembershipConfig, Phase, Request, Response,
-};
+use super::classic;
+use super::machine::{GroupConfig, Incoming, Machine, Outgoing, Step, Versions};
 use super::offsets::{self, OffsetAndMetadata};
 use super::TopicPartition;
 use crate::cluster::{find_coordinator, CoordinatorKind};
@@ -137,16 +136,18 @@ impl fmt::Debug for GroupMember {
 }
 
 impl GroupMember {
-    /// Starts a member of `config.group_id` subscribing to `topics`.
+    /// Starts a member of the configured group subscribing to `topics`, with the classic
+    /// protocol ([`MembershipConfig`](super::classic::MembershipConfig)) or KIP-848's
+    /// ([`kip848::MembershipConfig`](super::kip848::MembershipConfig)).
     pub fn start<T: Into<Arc<str>>>(
         client: Client,
-        config: MembershipConfig,
+        config: impl Into<GroupConfig>,
         topics: impl IntoIterator<Item = T>,
     ) -> Self {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::channel(16);
-        let mut membership = Membership::new(config, Instant::now());
-        membership.subscribe(topics.into_iter().map(Into::into));
+        let topics = topics.into_iter().map(Into::into).collect();
+        let membership = Machine::new(config.into(), Instant::now(), topics);
         let waiting = Arc::new(AtomicBool::new(false));
         let task = tokio::spawn(run(
             client,
@@ -252,19 +253,19 @@ type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// What the task is waiting for besides commands and the clock.
 #[derive(Default)]
 struct Waits {
-    lookup: Option<Pending<Result<(BrokerConnection, GroupVersions), Error>>>,
-    request: Option<(u64, Pending<Result<Response, Error>>)>,
+    lookup: Option<Pending<Result<(BrokerConnection, Versions), Error>>>,
+    request: Option<(u64, Pending<Result<Incoming, Error>>)>,
     revocation: Option<oneshot::Receiver<()>>,
 }
 
 async fn run(
     client: Client,
-    mut m: Membership,
+    mut m: Machine,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::Sender<GroupEvent>,
     waiting: Arc<AtomicBool>,
 ) {
-    let group = m_group(&m).to_owned();
+    let group = m.group_id().to_owned();
     let mut coordinator: Option<BrokerConnection> = None;
     let mut waits = Waits::default();
     let mut app_gone = false;
@@ -274,14 +275,18 @@ async fn run(
             m.app_polled(now);
         }
         let action = m.poll(now);
-        tracing::debug!(group = %group, phase = ?m.phase(), ?action, "group member");
+        tracing::trace!(group = %group, phase = m.phase(), "group member");
         let deadline = match action {
-            Action::FindCoordinator => {
+            Step::FindCoordinator => {
                 let (client, group) = (client.clone(), group.clone());
-                waits.lookup = Some(Box::pin(async move { lookup(&client, &group).await }));
+                let conn = async move {
+                    let node = find_coordinator(&client, CoordinatorKind::Group, &group).await?;
+                    client.open_connection(node).await
+                };
+                waits.lookup = Some(Box::pin(conn_versions(conn, &m)));
                 continue;
             }
-            Action::Send { token, request } => {
+            Step::Send { token, request } => {
                 let Some(conn) = coordinator.clone().filter(|c| !c.is_closed()) else {
                     m.on_response(token, now, Err(not_coordinator(&group)));
                     continue;
@@ -293,12 +298,12 @@ async fn run(
                 ));
                 continue;
             }
-            Action::NeedPartitionCounts(topics) => {
-                let counts = partition_counts(&client, &topics).await;
-                m.assign(&counts);
+            Step::NeedMetadata(topics) => {
+                let metadata = metadata(&client, &topics).await;
+                m.on_metadata(&topics, metadata.as_deref());
                 continue;
             }
-            Action::Revoked(partitions) => {
+            Step::Revoked(partitions) => {
                 let (tx, rx) = oneshot::channel();
                 let done = RevocationDone(Some(tx));
                 waits.revocation = Some(rx);
@@ -314,21 +319,21 @@ async fn run(
                 }
                 continue;
             }
-            Action::Assigned(partitions) => {
+            Step::Assigned(partitions) => {
                 app_gone |= events.send(GroupEvent::Assigned(partitions)).await.is_err();
                 continue;
             }
-            Action::Lost(partitions) => {
+            Step::Lost(partitions) => {
                 app_gone |= events.send(GroupEvent::Lost(partitions)).await.is_err();
                 continue;
             }
-            Action::Failed(e) => {
+            Step::Failed(e) => {
                 let _ = events.send(GroupEvent::Failed(e)).await;
                 return;
             }
-            Action::Wait(deadline) => deadline,
+            Step::Wait(deadline) => deadline,
         };
-        if m.phase() == Phase::Left {
+        if m.has_left() {
             return;
         }
         let sleep = async {
@@ -392,7 +397,7 @@ enum Offsets {
 
 /// Sends an OffsetCommit or OffsetFetch on the member's coordinator connection (beside its
 /// group requests) and answers the caller when it returns.
-fn offsets_request(m: &Membership, coordinator: Option<&BrokerConnection>, work: Offsets) {
+fn offsets_request(m: &Machine, coordinator: Option<&BrokerConnection>, work: Offsets) {
     let who = m.identity();
     let group = who.group_id.to_owned();
     let Some(conn) = coordinator.filter(|c| !c.is_closed()).cloned() else {
@@ -430,10 +435,6 @@ fn offsets_request(m: &Membership, coordinator: Option<&BrokerConnection>, work:
     }
 }
 
-fn m_group(m: &Membership) -> &str {
-    m.group_id()
-}
-
 /// What `future` gives, or never when there is none.
 async fn settle<F: Future + Unpin>(future: Option<&mut F>) -> F::Output {
     match future {
@@ -451,26 +452,47 @@ fn not_coordinator(group: &str) -> Error {
     }
 }
 
-/// A connection of this member's own to the coordinator of `group`, and the group API
-/// versions it speaks.
-async fn lookup(client: &Client, group: &str) -> Result<(BrokerConnection, GroupVersions), Error> {
-    let node = find_coordinator(client, CoordinatorKind::Group, group).await?;
-    let conn = client.open_connection(node).await?;
-    let versions = GroupVersions {
-        join: conn.version_of(ApiKey::JoinGroup)?,
-        sync: conn.version_of(ApiKey::SyncGroup)?,
-        heartbeat: conn.version_of(ApiKey::Heartbeat)?,
-        leave: conn.version_of(ApiKey::LeaveGroup)?,
-    };
-    Ok((conn, versions))
+/// The coordinator connection `conn` gives, with the versions `m` needs of it; a future
+/// that owns what it needs, so the member task can poll it beside its other work.
+fn conn_versions(
+    conn: impl Future<Output = Result<BrokerConnection, Error>> + Send + 'static,
+    m: &Machine,
+) -> impl Future<Output = Result<(BrokerConnection, Versions), Error>> + Send + 'static {
+    let consumer = matches!(m, Machine::Consumer(_));
+    let group = m.group_id().to_owned();
+    async move {
+        let conn = conn.await?;
+        let versions = if consumer {
+            Versions::Consumer(
+                conn.version_of(ApiKey::ConsumerGroupHeartbeat)
+                    .map_err(|_| super::kip848::unsupported(&group))?,
+            )
+        } else {
+            Versions::Classic(classic::GroupVersions {
+                join: conn.version_of(ApiKey::JoinGroup)?,
+                sync: conn.version_of(ApiKey::SyncGroup)?,
+                heartbeat: conn.version_of(ApiKey::Heartbeat)?,
+                leave: conn.version_of(ApiKey::LeaveGroup)?,
+            })
+        };
+        Ok((conn, versions))
+    }
 }
 
 async fn send(
     conn: &BrokerConnection,
     request_timeout: std::time::Duration,
-    request: Request,
-) -> Result<Response, Error> {
-    Ok(match request {
+    request: Outgoing,
+) -> Result<Incoming, Error> {
+    use classic::{Request, Response};
+    let request = match request {
+        Outgoing::Consumer(r) => {
+            let answer = conn.send_versioned(&r.heartbeat, r.version).await?;
+            return Ok(Incoming::Consumer(answer));
+        }
+        Outgoing::Classic(r) => r,
+    };
+    Ok(Incoming::Classic(match request {
         Request::Join(r) => {
             // JoinGroup waits up to the rebalance timeout for the other members.
             let wait = u64::try_from(r.rebalance_timeout_ms.max(r.session_timeout_ms)).unwrap_or(0);
@@ -481,29 +503,21 @@ async fn send(
         Request::Sync(r) => Response::Sync(conn.send(&r).await?),
         Request::Heartbeat(r) => Response::Heartbeat(conn.send(&r).await?),
         Request::Leave(r) => Response::Leave(conn.send(&r).await?),
-    })
+    }))
 }
 
-/// Partition counts of `topics` from fresh metadata; a topic that does not exist (or cannot
-/// be read) is left out and gets no assignment.
-async fn partition_counts(client: &Client, topics: &BTreeSet<Arc<str>>) -> PartitionCounts {
+/// Fresh metadata for `topics`, or what is cached when the refresh fails (a topic missing
+/// from it gets no assignment).
+async fn metadata(
+    client: &Client,
+    topics: &BTreeSet<Arc<str>>,
+) -> Option<Arc<crate::cluster::ClusterMetadata>> {
     let names: Vec<&str> = topics.iter().map(|t| &**t).collect();
-    let metadata = match client.refresh_topics(&names, false).await {
-        Ok(m) => m,
+    match client.refresh_topics(&names, false).await {
+        Ok(m) => Some(m),
         Err(e) => {
-            tracing::warn!(error = %e, "metadata for the group's assignment failed; assigning with what is cached");
-            match client.cached() {
-                Some(m) => m,
-                None => return PartitionCounts::new(),
-            }
+            tracing::warn!(error = %e, "metadata for the group's assignment failed; going on with what is cached");
+            client.cached()
         }
-    };
-    topics
-        .iter()
-        .filter_map(|t| {
-            let meta = metadata.topics.get(&**t).filter(|m| m.error.is_ok())?;
-            let count = i32::try_from(meta.partitions.len()).ok()?;
-            Some((Arc::clone(t), count))
-        })
-        .collect()
+    }
 }

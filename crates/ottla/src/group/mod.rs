@@ -2,19 +2,29 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | `action.rs` | [`Action`]: what either protocol's state machine asks its caller to do next |
 //! | `assignor/` | the partition assignors a group leader runs: range, roundrobin, cooperative-sticky |
 //! | `classic/` | the classic group protocol as a sans-IO state machine |
-//! | `member.rs` | [`GroupMember`]: that machine against the coordinator, in a task of its own |
+//! | `kip848/` | KIP-848's consumer group protocol as a sans-IO state machine |
+//! | `machine.rs` | the two machines behind one face, and [`GroupConfig`] that picks one |
+//! | `member.rs` | [`GroupMember`]: a machine against the coordinator, in a task of its own |
 //! | `offsets.rs` | OffsetCommit and OffsetFetch |
+//! | `retry.rs` | a member's backoff between failed tries |
 //! | `admin` | groups from outside: list, describe, lag |
 
+mod action;
 pub mod admin;
 pub mod assignor;
 pub mod classic;
+pub mod kip848;
+mod machine;
 mod member;
 pub(crate) mod offsets;
+mod retry;
 mod topic_partition;
 
+pub use action::Action;
+pub use machine::GroupConfig;
 pub(crate) use member::PollHandle;
 pub use member::{GroupEvent, GroupMember, RevocationDone};
 pub use offsets::OffsetAndMetadata;

@@ -52,6 +52,7 @@ use super::requests;
 use crate::cluster::Backoff;
 use crate::error::Error;
 use crate::group::assignor::{self, Assignor, PartitionCounts, RebalanceProtocol};
+use crate::group::retry::{millis, Retry};
 use crate::group::{expand, Identity, TopicPartition};
 
 /// What a member needs to know about its group and itself.
@@ -133,34 +134,7 @@ pub enum Response {
 }
 
 /// What the caller does next.
-#[derive(Debug)]
-pub enum Action {
-    /// Look up the group coordinator (FindCoordinator), then call
-    /// [`Membership::coordinator_found`] or [`Membership::coordinator_unavailable`].
-    FindCoordinator,
-    /// Send `request` to the coordinator; hand its answer (or failure) to
-    /// [`Membership::on_response`] with `token`.
-    Send {
-        /// Names this request in `on_response`.
-        token: u64,
-        /// The request.
-        request: Request,
-    },
-    /// This member leads the rebalance: call [`Membership::assign`] with the partition
-    /// counts of these topics.
-    NeedPartitionCounts(BTreeSet<Arc<str>>),
-    /// Stop reading these partitions (commit their offsets first: they are still ours).
-    Revoked(Vec<TopicPartition>),
-    /// Start reading these partitions.
-    Assigned(Vec<TopicPartition>),
-    /// These partitions were taken away without a rebalance (the member was fenced or
-    /// expired): another member may own them already, so offsets cannot be committed.
-    Lost(Vec<TopicPartition>),
-    /// Nothing to do until this instant (or until an answer or call arrives, for `None`).
-    Wait(Option<Instant>),
-    /// The member cannot go on; every later poll says so again.
-    Failed(Error),
-}
+pub type Action = crate::group::Action<Request>;
 
 /// Where the member is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,8 +186,7 @@ pub struct Membership {
     queued: VecDeque<Action>,
     /// Why the member must (re)join, when it must.
     rejoin: Option<String>,
-    retry_at: Option<Instant>,
-    failures: u32,
+    retry: Retry,
     /// The leader's view of the members, between JoinGroup and `assign`.
     members: Vec<assignor::Member>,
     /// SyncGroup's assignments, once known (empty for a follower).
@@ -232,6 +205,7 @@ pub struct Membership {
 impl Membership {
     /// A member that has not joined yet; `now` counts as the application's first poll.
     pub fn new(config: MembershipConfig, now: Instant) -> Self {
+        let retry = Retry::new(config.retry_backoff);
         Self {
             config,
             topics: BTreeSet::new(),
@@ -246,8 +220,7 @@ impl Membership {
             next_token: 0,
             queued: VecDeque::new(),
             rejoin: None,
-            retry_at: None,
-            failures: 0,
+            retry,
             members: Vec::new(),
             sync_assignments: None,
             next_heartbeat: None,
@@ -354,7 +327,7 @@ impl Membership {
         }
     }
 
-    /// The leader's partition counts for the topics of [`Action::NeedPartitionCounts`].
+    /// The leader's partition counts for the topics of [`Action::NeedMetadata`].
     pub fn assign(&mut self, counts: &PartitionCounts) {
         if self.phase != Phase::AwaitingCounts {
             return;
@@ -431,7 +404,7 @@ impl Membership {
         if self.phase == Phase::Unjoined && !self.wants_join() {
             return Action::Wait(None);
         }
-        if let Some(at) = self.retry_at.filter(|&at| at > now) {
+        if let Some(at) = self.retry.wait_until(now) {
             return Action::Wait(Some(at));
         }
         let Some(versions) = self.coordinator else {
@@ -613,7 +586,7 @@ impl Membership {
     fn on_join(&mut self, now: Instant, r: JoinGroupResponse) {
         let code = ErrorCode(r.error_code);
         if code.is_ok() {
-            self.failures = 0;
+            self.retry.succeeded();
             self.member_id = r.member_id.to_string();
             self.generation = r.generation_id;
             self.protocol = r.protocol_name.as_ref().map(|p| p.to_string());
@@ -621,7 +594,7 @@ impl Membership {
                 self.members = leader::members(&r.members);
                 self.phase = Phase::AwaitingCounts;
                 self.queued
-                    .push_back(Action::NeedPartitionCounts(leader::topics(&self.members)));
+                    .push_back(Action::NeedMetadata(leader::topics(&self.members)));
             } else {
                 self.sync_assignments = Some(Vec::new());
                 self.phase = Phase::Syncing;
@@ -708,7 +681,7 @@ impl Membership {
             self.request_rejoin("partitions were revoked for the cooperative rebalance");
         }
         self.queued.push_back(Action::Assigned(added));
-        self.failures = 0;
+        self.retry.succeeded();
         self.phase = Phase::Stable;
         self.next_heartbeat = Some(now + self.config.heartbeat_interval);
         self.last_heartbeat_ok = Some(now);
@@ -717,7 +690,7 @@ impl Membership {
     fn on_heartbeat(&mut self, now: Instant, r: HeartbeatResponse) {
         let code = ErrorCode(r.error_code);
         if code.is_ok() {
-            self.failures = 0;
+            self.retry.succeeded();
             self.last_heartbeat_ok = Some(now);
             return;
         }
@@ -845,9 +818,7 @@ impl Membership {
     }
 
     fn back_off(&mut self, now: Instant) {
-        self.failures = self.failures.saturating_add(1);
-        let delay = self.config.retry_backoff.delay_with(self.failures, 1.0);
-        self.retry_at = Some(now + delay);
+        self.retry.failed(now);
     }
 
     fn fail(&mut self, error: Error) {
@@ -896,8 +867,4 @@ fn api_of(kind: Kind) -> ApiKey {
         Kind::Heartbeat => ApiKey::Heartbeat,
         Kind::Leave => ApiKey::LeaveGroup,
     }
-}
-
-fn millis(d: Duration) -> i32 {
-    i32::try_from(d.as_millis()).unwrap_or(i32::MAX)
 }

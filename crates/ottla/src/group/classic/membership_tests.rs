@@ -186,7 +186,7 @@ fn joins_with_the_member_id_round_then_leads_and_assigns() {
     m.on_response(token, now, Ok(join_ok("m-1", "m-1", 4, members)));
     assert_eq!(m.generation(), 4);
     match m.poll(now) {
-        Action::NeedPartitionCounts(topics) => {
+        Action::NeedMetadata(topics) => {
             assert_eq!(
                 topics.into_iter().collect::<Vec<_>>(),
                 vec![Arc::from("t"), Arc::from("u")]
