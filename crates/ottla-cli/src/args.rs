@@ -298,7 +298,8 @@ pub struct ConsumeArgs {
     /// Partition (default: all).
     #[arg(short = 'p', long = "partition")]
     pub partition: Option<i32>,
-    /// Start: beginning, end, an absolute offset, or -N for N before the end.
+    /// Start: beginning, end, an absolute offset, -N for N before the end, or s@TIMESTAMP_MS
+    /// for the first record at or after that time.
     #[arg(
         short = 'o',
         long = "offset",
@@ -315,6 +316,15 @@ pub struct ConsumeArgs {
     /// Print keys too, separated from the value by this delimiter.
     #[arg(short = 'K', long = "key-delimiter")]
     pub key_delimiter: Option<String>,
+    /// A kcat format string: %t topic, %p partition, %o offset, %k key, %K key length, %s
+    /// value, %S value length, %R value length (4 bytes, big endian), %T timestamp, %h
+    /// headers (n=v,…), %% a %; \n \r \t \xHH. Wins over -K.
+    #[arg(short = 'f', long = "format", conflicts_with = "json")]
+    pub format: Option<String>,
+    /// One JSON object per record, kcat's envelope: topic, partition, offset, tstype, ts,
+    /// broker, headers (name, value, …), key, payload.
+    #[arg(short = 'J', long = "json")]
+    pub json: bool,
     /// Read as a member of this consumer group: the group assigns the partitions, -o
     /// beginning|end says where to start without a committed offset, offsets are committed
     /// as records are printed (every auto.commit.interval.ms) and on exit (-c or Ctrl-C).

@@ -1,10 +1,11 @@
-//! `ottla consume`: record values, one per line.
+//! `ottla consume`: records, one per line (values, a kcat format string or kcat's JSON).
 
 use std::io::Write;
 use std::time::Duration;
 
 use ottla::basic::{fetch_partition, list_offset, FetchOptions, OffsetSpec, FETCH_KEYS};
 
+use super::record_format::{RecordFormat, View};
 use super::{connect, CmdResult};
 use crate::args::ConsumeArgs;
 
@@ -15,17 +16,25 @@ enum Start {
     End,
     Absolute(i64),
     FromEnd(i64),
+    /// The first record at or after this timestamp (ms), else the end.
+    Timestamp(i64),
 }
 
 fn parse_start(s: &str) -> Result<Start, String> {
     match s {
         "beginning" | "earliest" => Ok(Start::Beginning),
         "end" | "latest" => Ok(Start::End),
+        _ if s.starts_with("s@") => match s[2..].parse::<i64>() {
+            Ok(ts) if ts >= 0 => Ok(Start::Timestamp(ts)),
+            _ => Err(format!(
+                "-o s@ expects a timestamp in ms since the epoch, got {s:?}"
+            )),
+        },
         _ => match s.parse::<i64>() {
             Ok(n) if n >= 0 => Ok(Start::Absolute(n)),
             Ok(n) => Ok(Start::FromEnd(n.saturating_neg())),
             Err(_) => Err(format!(
-                "-o expects beginning, end, an offset or -N, got {s:?}"
+                "-o expects beginning, end, an offset, -N or s@TIMESTAMP_MS, got {s:?}"
             )),
         },
     }
@@ -33,6 +42,8 @@ fn parse_start(s: &str) -> Result<Start, String> {
 
 struct Position {
     partition: i32,
+    /// Its leader when reading started (kcat's "broker").
+    leader: i32,
     offset: i64,
     done: bool,
 }
@@ -61,6 +72,11 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
         return super::consume_group::run(props, args, &group).await;
     }
     let start = parse_start(&args.offset)?;
+    let format = RecordFormat::from_args(
+        args.format.as_deref(),
+        args.json,
+        args.key_delimiter.as_deref(),
+    )?;
     let options = fetch_options(props, args.exit_at_end)?;
     // A read_committed reader ends at the last stable offset: records of a transaction still
     // open are not readable yet.
@@ -90,8 +106,19 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
                 let earliest = list_offset(&client, &args.topic, p, OffsetSpec::Earliest).await?;
                 (end - n).max(earliest)
             }
+            Start::Timestamp(ts) => {
+                match list_offset(&client, &args.topic, p, OffsetSpec::Timestamp(ts)).await? {
+                    -1 => list_offset(&client, &args.topic, p, end).await?,
+                    found => found,
+                }
+            }
         };
         positions.push(Position {
+            leader: topic
+                .partitions
+                .get(&p)
+                .and_then(|m| m.leader)
+                .unwrap_or(-1),
             partition: p,
             offset,
             done: false,
@@ -115,7 +142,18 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
                     if printed >= limit {
                         break;
                     }
-                    write_record(&mut out, r.key.as_deref(), r.value.as_deref(), args.key_delimiter.as_deref())?;
+                    let view = View {
+                        topic: &args.topic,
+                        partition: pos.partition,
+                        offset: r.offset,
+                        timestamp: r.timestamp,
+                        timestamp_type: r.timestamp_type,
+                        broker: pos.leader,
+                        key: r.key.as_deref(),
+                        value: r.value.as_deref(),
+                        headers: &r.headers,
+                    };
+                    format.write(&mut out, &view)?;
                     printed += 1;
                 }
                 pos.offset = fetched.next_offset;
@@ -143,22 +181,6 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
     }
 }
 
-/// One record as a line: the key and `key_delimiter` first when a delimiter is given, then
-/// the value (null keys and values print as nothing).
-pub(super) fn write_record(
-    out: &mut impl Write,
-    key: Option<&[u8]>,
-    value: Option<&[u8]>,
-    key_delimiter: Option<&str>,
-) -> std::io::Result<()> {
-    if let Some(d) = key_delimiter {
-        out.write_all(key.unwrap_or_default())?;
-        out.write_all(d.as_bytes())?;
-    }
-    out.write_all(value.unwrap_or_default())?;
-    out.write_all(b"\n")
-}
-
 fn is_broken_pipe(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
     e.downcast_ref::<std::io::Error>()
         .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
@@ -174,6 +196,11 @@ mod tests {
         assert_eq!(parse_start("end"), Ok(Start::End));
         assert_eq!(parse_start("42"), Ok(Start::Absolute(42)));
         assert_eq!(parse_start("-10"), Ok(Start::FromEnd(10)));
+        assert_eq!(
+            parse_start("s@1700000000000"),
+            Ok(Start::Timestamp(1_700_000_000_000))
+        );
+        assert!(parse_start("s@yesterday").is_err());
         assert!(parse_start("soon").is_err());
     }
 

@@ -1,9 +1,11 @@
-//! `ottla consume -G GROUP`: record values, one per line, read as a member of a consumer group.
+//! `ottla consume -G GROUP`: records as `ottla consume` prints them, read as a member of a
+//! consumer group.
 
 use std::io::Write;
 
 use ottla::consumer::{Consumer, ConsumerConfig};
 
+use super::record_format::{RecordFormat, View};
 use super::CmdResult;
 use crate::args::ConsumeArgs;
 
@@ -26,6 +28,11 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs, group: &str) -> C
         return Err("-e cannot be used with -G: a group member reads until -c or Ctrl-C".into());
     }
     let reset = reset_for(&args.offset)?;
+    let format = RecordFormat::from_args(
+        args.format.as_deref(),
+        args.json,
+        args.key_delimiter.as_deref(),
+    )?;
     let mut builder = ConsumerConfig::builder();
     builder.set("auto.offset.reset", reset)?;
     for (k, v) in props.iter() {
@@ -44,12 +51,23 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs, group: &str) -> C
                 r = consumer.recv() => r?,
                 _ = tokio::signal::ctrl_c() => break,
             };
-            super::consume::write_record(
-                &mut out,
-                record.key.as_deref(),
-                record.value.as_deref(),
-                args.key_delimiter.as_deref(),
-            )?;
+            let broker = consumer
+                .client()
+                .cached()
+                .and_then(|m| m.leader_of(&record.topic, record.partition).ok())
+                .unwrap_or(-1);
+            let view = View {
+                topic: &record.topic,
+                partition: record.partition,
+                offset: record.offset,
+                timestamp: record.timestamp,
+                timestamp_type: record.timestamp_type,
+                broker,
+                key: record.key.as_deref(),
+                value: record.value.as_deref(),
+                headers: &record.headers,
+            };
+            format.write(&mut out, &view)?;
             printed += 1;
             out.flush()?;
         }

@@ -11,6 +11,7 @@ mod metadata;
 mod msk_token;
 mod perf;
 mod produce;
+mod record_format;
 mod topics;
 
 use crate::args::{Cli, Command};

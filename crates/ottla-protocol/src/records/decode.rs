@@ -53,8 +53,10 @@ pub enum TimestampType {
 pub struct ConsumedRecord {
     /// The record's offset in its partition.
     pub offset: i64,
-    /// Its timestamp (see [`DecodedBatch::timestamp_type`]).
+    /// Its timestamp.
     pub timestamp: i64,
+    /// What the timestamp means (its batch's).
+    pub timestamp_type: TimestampType,
     /// The key, `None` for null.
     pub key: Option<Bytes>,
     /// The value, `None` for null.
@@ -405,6 +407,7 @@ fn decode_record(r: &mut Reader<'_>, ctx: &RecordContext) -> Result<ConsumedReco
     Ok(ConsumedRecord {
         offset: ctx.base_offset.wrapping_add(i64::from(offset_delta)),
         timestamp,
+        timestamp_type: ctx.timestamp_type,
         key,
         value,
         headers,

@@ -112,6 +112,11 @@ impl Consumer {
         })
     }
 
+    /// The client underneath (its metadata says, e.g., which broker leads a partition).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Calls `listener` on every rebalance from the next [`subscribe`](Self::subscribe) or
     /// [`assign`](Self::assign) on.
     pub fn set_rebalance_listener(&mut self, listener: Arc<dyn RebalanceListener>) {
@@ -280,6 +285,7 @@ impl Consumer {
                     partition: tp.partition,
                     offset: r.offset,
                     timestamp: r.timestamp,
+                    timestamp_type: r.timestamp_type,
                     key: r.key,
                     value: r.value,
                     headers: r.headers,

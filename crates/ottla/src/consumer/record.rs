@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use ottla_protocol::records::Header;
+use ottla_protocol::records::{Header, TimestampType};
 
 /// One record read from a partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub struct ConsumerRecord {
     /// Its timestamp (ms since the epoch): create time, or the broker's append time on
     /// LogAppendTime topics.
     pub timestamp: i64,
+    /// Whether the timestamp is the producer's or the broker's.
+    pub timestamp_type: TimestampType,
     /// The key (`None` for null).
     pub key: Option<Bytes>,
     /// The value (`None` for null).
