@@ -1,6 +1,8 @@
 //! Client properties from -b, -F and -X, split between the client and the command.
 
 use ottla::config::{is_client_key, parse_properties_file, Properties};
+use ottla::consumer::CONSUMER_KEYS;
+use ottla::producer::PRODUCER_KEYS;
 use ottla::{ClientConfig, ConfigError};
 
 use crate::args::Cli;
@@ -27,7 +29,9 @@ pub fn gather(cli: &Cli) -> Result<Properties, ConfigError> {
 }
 
 /// Takes the command's own keys out of `props`, then builds the client configuration from the
-/// rest; any key left that nobody knows is an error naming it.
+/// rest. Producer and consumer keys (a whole client.properties for a command that neither
+/// produces nor consumes) and the Java client's or librdkafka's keys ottla does not use are
+/// ignored with one warning; a key nobody knows is an error naming it.
 pub fn client_config(
     props: &Properties,
     command_keys: &[&str],
@@ -37,8 +41,9 @@ pub fn client_config(
         if command_keys.contains(&k) {
             continue;
         }
-        if !is_client_key(k) {
-            return Err(ConfigError::UnknownKey { key: k.to_owned() });
+        if !is_client_key(k) && (PRODUCER_KEYS.contains(&k) || CONSUMER_KEYS.contains(&k)) {
+            b.ignore(k);
+            continue;
         }
         b.set(k, v)?;
     }

@@ -145,3 +145,44 @@ async fn an_unknown_key_on_either_side_is_rejected() {
     fails_with(&out, "unknown configuration property \"no.such.key\"");
     assert_eq!(cluster.record_count("t", 0).unwrap(), 0);
 }
+
+/// A whole client.properties pasted from a Java or librdkafka application works: keys ottla
+/// does not use (another role's, or the other clients' own) are named in one warning; a typo
+/// fails with the closest known key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasted_configs_warn_about_unused_keys_and_typos_get_a_suggestion() {
+    let cluster = mock(1).await;
+    let b = cluster.bootstrap();
+    let file = properties_file(
+        "group.id=billing\nauto.offset.reset=earliest\nlinger.ms=5\nsocket.keepalive.enable=true\nstatistics.interval.ms=0\n",
+    );
+    let out = run(&["-b", &b, "-F", file.to_str().unwrap(), "metadata"], "").await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warning = stderr(&out);
+    let lines: Vec<&str> = warning.lines().filter(|l| l.contains("ignoring")).collect();
+    assert_eq!(lines.len(), 1, "one warning: {warning}");
+    for key in [
+        "group.id",
+        "auto.offset.reset",
+        "linger.ms",
+        "socket.keepalive.enable",
+        "statistics.interval.ms",
+    ] {
+        assert!(lines[0].contains(key), "{key} named: {warning}");
+    }
+    let out = run(
+        &[
+            "-b",
+            &b,
+            "-X",
+            "enable.idempotance=true",
+            "produce",
+            "-t",
+            "t",
+        ],
+        "x\n",
+    )
+    .await;
+    fails_with(&out, "did you mean \"enable.idempotence\"?");
+    assert_eq!(cluster.record_count("t", 0).unwrap_or(0), 0);
+}

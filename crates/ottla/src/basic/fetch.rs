@@ -53,11 +53,7 @@ impl FetchOptions {
                     }
                 }
             }
-            other => {
-                return Err(ConfigError::UnknownKey {
-                    key: other.to_owned(),
-                })
-            }
+            other => return Err(ConfigError::unknown_key(other)),
         }
         Ok(self)
     }

@@ -38,6 +38,10 @@ pub struct ClientConfig {
     pub aws_credentials: Option<Arc<dyn ProvideAwsCredentials>>,
     /// The environment the AWS chain reads (`None`: the process environment at connect).
     pub aws_env: Option<AwsEnv>,
+    /// Keys accepted but not used: the Java client's or librdkafka's properties ottla has no
+    /// use for, or another role's (a producer key in a consumer's config). `build` warns once
+    /// naming them.
+    pub ignored_keys: Vec<String>,
 }
 
 impl ClientConfig {
@@ -72,6 +76,7 @@ pub struct ClientConfigBuilder {
     token_provider: Option<Arc<dyn TokenProvider>>,
     aws_credentials: Option<Arc<dyn ProvideAwsCredentials>>,
     aws_env: Option<AwsEnv>,
+    ignored_keys: Vec<String>,
 }
 
 impl Default for ClientConfigBuilder {
@@ -90,6 +95,7 @@ impl Default for ClientConfigBuilder {
             token_provider: None,
             aws_credentials: None,
             aws_env: None,
+            ignored_keys: Vec::new(),
         }
     }
 }
@@ -116,8 +122,10 @@ pub fn is_client_key(key: &str) -> bool {
 }
 
 impl ClientConfigBuilder {
-    /// Sets one property by its Kafka name. Unknown keys are rejected with
-    /// [`ConfigError::UnknownKey`].
+    /// Sets one property by its Kafka name. A property of the Java client or librdkafka that
+    /// ottla does not use ([`FOREIGN_KEYS`](super::FOREIGN_KEYS)) is accepted and ignored
+    /// (see [`ClientConfig::ignored_keys`]); a key nobody knows is
+    /// [`ConfigError::UnknownKey`], with the closest known key as a suggestion.
     pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
         const DAY_MS: u64 = 86_400_000;
         match key {
@@ -142,13 +150,23 @@ impl ClientConfigBuilder {
             }
             _ => {
                 if !self.security.set(key, value)? {
-                    return Err(ConfigError::UnknownKey {
-                        key: key.to_owned(),
-                    });
+                    if !super::is_foreign_key(key) {
+                        return Err(ConfigError::unknown_key(key));
+                    }
+                    self.ignore(key);
                 }
             }
         }
         Ok(self)
+    }
+
+    /// Accepts `key` without using it (a property meant for another client or role); it is
+    /// listed in [`ClientConfig::ignored_keys`] and named in `build`'s warning.
+    pub fn ignore(&mut self, key: &str) -> &mut Self {
+        if !self.ignored_keys.iter().any(|k| k == key) {
+            self.ignored_keys.push(key.to_owned());
+        }
+        self
     }
 
     /// `bootstrap.servers`: comma-separated `host:port` list.
@@ -269,7 +287,14 @@ impl ClientConfigBuilder {
             ));
         }
         self.security.validate(self.token_provider.is_some())?;
+        if !self.ignored_keys.is_empty() {
+            tracing::warn!(
+                keys = %self.ignored_keys.join(", "),
+                "ignoring configuration properties ottla does not use here (known to the Java client or librdkafka, or meant for another role)"
+            );
+        }
         Ok(ClientConfig {
+            ignored_keys: self.ignored_keys.clone(),
             security: self.security.clone(),
             token_provider: self.token_provider.clone(),
             aws_credentials: self.aws_credentials.clone(),

@@ -4,11 +4,13 @@
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    /// The key is not a property ottla knows.
-    #[error("unknown configuration property {key:?}")]
+    /// The key is not a property ottla, the Java client or librdkafka knows.
+    #[error("unknown configuration property {key:?}{}", did_you_mean(suggestion.as_deref()))]
     UnknownKey {
         /// The key.
         key: String,
+        /// The known key closest to it, if one is close.
+        suggestion: Option<String>,
     },
     /// The value does not parse or is out of range.
     #[error("invalid value {value:?} for {key}: {expected}")]
@@ -72,14 +74,26 @@ impl ConfigError {
         }
     }
 
+    /// An unknown key, with the known key closest to it as a suggestion.
+    pub fn unknown_key(key: &str) -> Self {
+        ConfigError::UnknownKey {
+            key: key.to_owned(),
+            suggestion: super::keys::closest_key(key).map(str::to_owned),
+        }
+    }
+
     /// The key this error is about, where there is one.
     pub fn key(&self) -> Option<&str> {
         match self {
-            ConfigError::UnknownKey { key }
+            ConfigError::UnknownKey { key, .. }
             | ConfigError::InvalidValue { key, .. }
             | ConfigError::Missing { key }
             | ConfigError::Aws { key, .. } => Some(key),
             _ => None,
         }
     }
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map_or_else(String::new, |s| format!(" (did you mean {s:?}?)"))
 }

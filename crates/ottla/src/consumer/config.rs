@@ -267,6 +267,12 @@ impl ConsumerConfigBuilder {
             "client.rack" => self.client_rack = Some(non_empty(key, value)?),
             "retry.backoff.ms" => self.retry_backoff_ms = parse_u64(key, value, 1, DAY_MS)?,
             "retry.backoff.max.ms" => self.retry_backoff_max_ms = parse_u64(key, value, 1, DAY_MS)?,
+            // A producer's key in a pasted config: accepted and named in build's warning.
+            _ if crate::producer::PRODUCER_KEYS.contains(&key)
+                && !crate::config::is_client_key(key) =>
+            {
+                self.client.ignore(key);
+            }
             _ => {
                 self.client.set(key, value)?;
             }

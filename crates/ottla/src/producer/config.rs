@@ -216,6 +216,12 @@ impl ProducerConfigBuilder {
             "delivery.timeout.ms" | "message.timeout.ms" => {
                 self.delivery_timeout_ms = parse_u64(key, value, 1, i32::MAX as u64)?
             }
+            // A consumer's key in a pasted config: accepted and named in build's warning.
+            _ if crate::consumer::CONSUMER_KEYS.contains(&key)
+                && !crate::config::is_client_key(key) =>
+            {
+                self.client.ignore(key);
+            }
             _ => {
                 self.client.set(key, value)?;
             }
