@@ -420,3 +420,146 @@ async fn a_rebalance_listener_commits_revoked_partitions() {
     let total: i64 = committed.values().flatten().map(|o| o.offset).sum();
     assert_eq!(total, 50, "{committed:?}");
 }
+
+/// `enable.partition.eof`: each partition's end comes as an event after its last record,
+/// once per arrival at the end (again after new records, not while idle); `stream()` gives
+/// the records as a Stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_eof_events_and_the_record_stream() {
+    use futures::StreamExt;
+    use ottla::consumer::ConsumerEvent;
+    use ottla::group::TopicPartition;
+    let Some(Setup {
+        b, client, topic, ..
+    }) = setup("consumer-eof", 2, "unused").await
+    else {
+        return;
+    };
+    for p in 0..2 {
+        ottla_tests::produce_values(&client, &topic, p, 5).await;
+    }
+    let tp = |p| TopicPartition::new(topic.as_str(), p);
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(&b);
+    for (k, v) in [
+        ("auto.offset.reset", "earliest"),
+        ("fetch.max.wait.ms", "100"),
+        ("enable.partition.eof", "true"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+    c.assign(vec![tp(0), tp(1)]).unwrap();
+
+    // Until both partitions have ended: 5 records, then the end at 5, for each.
+    let mut seen: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    let mut ends = 0;
+    while ends < 2 {
+        let event = tokio::time::timeout(Duration::from_secs(30), c.recv_event())
+            .await
+            .expect("an event within 30 s")
+            .unwrap();
+        match event {
+            ConsumerEvent::Record(r) => seen
+                .entry(r.partition)
+                .or_default()
+                .push(format!("{}", r.offset)),
+            ConsumerEvent::PartitionEof { partition, offset } => {
+                let records = seen.entry(partition.partition).or_default();
+                assert_eq!(records.len(), 5, "{partition}: the end after its records");
+                assert_eq!(offset, 5);
+                records.push(format!("end@{offset}"));
+                ends += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Idle at the end: no second event.
+    assert!(tokio::time::timeout(Duration::from_secs(1), c.recv_event())
+        .await
+        .is_err());
+    // Three more on partition 0: its records, then its end again; partition 1 stays quiet.
+    ottla_tests::produce_values(&client, &topic, 0, 3).await;
+    let mut after = Vec::new();
+    for _ in 0..4 {
+        let event = tokio::time::timeout(Duration::from_secs(30), c.recv_event())
+            .await
+            .expect("an event within 30 s")
+            .unwrap();
+        after.push(match event {
+            ConsumerEvent::Record(r) => format!("{}-{}", r.partition, r.offset),
+            ConsumerEvent::PartitionEof { partition, offset } => {
+                format!("{}-end@{offset}", partition.partition)
+            }
+            other => panic!("{other:?}"),
+        });
+    }
+    assert_eq!(after, ["0-5", "0-6", "0-7", "0-end@8"]);
+    c.close().await.unwrap();
+
+    // The stream: the same records, as a Stream (recv skips the end events).
+    let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+    c.assign(vec![tp(0), tp(1)]).unwrap();
+    let records: Vec<ConsumerRecord> = tokio::time::timeout(
+        Duration::from_secs(30),
+        c.stream().take(13).map(Result::unwrap).collect(),
+    )
+    .await
+    .expect("13 records within 30 s");
+    in_order(&records);
+    assert_eq!(records.iter().filter(|r| r.partition == 0).count(), 8);
+    c.close().await.unwrap();
+}
+
+/// `subscribe_pattern`: the topics whose names match, and a matching topic created later;
+/// not the others. A bad pattern is a config error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pattern_subscription_follows_new_topics() {
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let client = ottla_tests::client(&b).await;
+    let base = unique_topic("pattern");
+    let first = create_unique_topic(&client, &base, 2, &[]).await;
+    let other = create_unique_topic(&client, "unmatched", 1, &[]).await;
+    for p in 0..2 {
+        ottla_tests::produce_values(&client, &first, p, 5).await;
+    }
+    ottla_tests::produce_values(&client, &other, 0, 5).await;
+
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(&b);
+    for (k, v) in [
+        ("group.id", unique_topic("ottla-pattern").as_str()),
+        ("auto.offset.reset", "earliest"),
+        ("fetch.max.wait.ms", "100"),
+        ("metadata.max.age.ms", "500"),
+        ("heartbeat.interval.ms", "300"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+    let e = c.subscribe_pattern("orders-(").unwrap_err();
+    assert!(e.to_string().contains("regular expression"), "{e}");
+    c.subscribe_pattern(&format!("{base}-.*")).unwrap();
+    let got = receive(&mut c, 10).await;
+    assert!(
+        got.iter().all(|r| &*r.topic == first.as_str()),
+        "only {first}"
+    );
+
+    let second = create_unique_topic(&client, &base, 1, &[]).await;
+    ottla_tests::produce_values(&client, &second, 0, 5).await;
+    let got = receive(&mut c, 5).await;
+    assert!(
+        got.iter().all(|r| &*r.topic == second.as_str()),
+        "the new topic's records: {:?}",
+        got.iter().map(|r| &r.topic).collect::<Vec<_>>()
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), c.recv())
+            .await
+            .is_err(),
+        "nothing from {other}"
+    );
+    c.close().await.unwrap();
+}

@@ -292,7 +292,8 @@ pub struct PerfProduceArgs {
 /// `ottla consume`.
 #[derive(Debug, Args)]
 pub struct ConsumeArgs {
-    /// Topic.
+    /// Topic; with -G, a name starting with ^ is a regular expression (kcat's convention):
+    /// every topic it matches, followed as topics come and go.
     #[arg(short = 't', long = "topic")]
     pub topic: String,
     /// Partition (default: all).

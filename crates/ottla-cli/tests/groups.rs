@@ -112,6 +112,13 @@ async fn consume_as_a_group_member_commits_what_it_printed() {
         ottla_tests::produce_values(&c, &topic, 1, 10).await;
         let group = unique_topic("cli-consume-group");
         let protocol_key = format!("group.protocol={protocol}");
+        // The KIP-848 run names the topic by a pattern (kcat's ^ convention).
+        let pattern = format!("^{topic}$");
+        let named = if *protocol == "consumer" {
+            pattern.as_str()
+        } else {
+            topic.as_str()
+        };
         let out = stdout_ok(
             &run(
                 &[
@@ -119,7 +126,7 @@ async fn consume_as_a_group_member_commits_what_it_printed() {
                     &b,
                     "consume",
                     "-t",
-                    &topic,
+                    named,
                     "-G",
                     &group,
                     "-c",

@@ -40,7 +40,12 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs, group: &str) -> C
     }
     builder.set("group.id", group)?;
     let mut consumer = Consumer::new(builder.build()?).await?;
-    consumer.subscribe([args.topic.as_str()])?;
+    // kcat's convention: a topic starting with ^ is a regular expression.
+    if args.topic.starts_with('^') {
+        consumer.subscribe_pattern(&args.topic)?;
+    } else {
+        consumer.subscribe([args.topic.as_str()])?;
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let limit = args.count.unwrap_or(u64::MAX);

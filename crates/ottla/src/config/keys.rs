@@ -46,7 +46,6 @@ pub const FOREIGN_KEYS: &[&str] = &[
     "enable.auto.offset.store",
     "enable.gapless.guarantee",
     "enable.metrics.push",
-    "enable.partition.eof",
     "enable.random.seed",
     "enable.sasl.oauthbearer.unsecure.jwt",
     "enable.ssl.certificate.verification",

@@ -62,6 +62,7 @@ pub const CONSUMER_KEYS: &[&str] = &[
     "client.rack",
     "retry.backoff.ms",
     "retry.backoff.max.ms",
+    "enable.partition.eof",
 ];
 
 /// A consumer's configuration; build it with [`ConsumerConfig::builder`].
@@ -99,6 +100,10 @@ pub struct ConsumerConfig {
     /// `group.remote.assignor` (`group.protocol=consumer` only; the coordinator's default
     /// when unset).
     pub group_remote_assignor: Option<String>,
+    /// `enable.partition.eof` (librdkafka's key; default false): an
+    /// [`ConsumerEvent::PartitionEof`](super::ConsumerEvent::PartitionEof) each time a
+    /// partition's position reaches its end.
+    pub enable_partition_eof: bool,
 }
 
 impl ConsumerConfig {
@@ -161,6 +166,7 @@ pub struct ConsumerConfigBuilder {
     retry_backoff_max_ms: u64,
     group_protocol: GroupProtocol,
     group_remote_assignor: Option<String>,
+    enable_partition_eof: bool,
     /// Classic-only keys set, with their values (an error with `group.protocol=consumer`).
     classic_only: Vec<(&'static str, String)>,
 }
@@ -187,6 +193,7 @@ impl Default for ConsumerConfigBuilder {
             retry_backoff_max_ms: 1_000,
             group_protocol: GroupProtocol::Classic,
             group_remote_assignor: None,
+            enable_partition_eof: false,
             classic_only: Vec::new(),
         }
     }
@@ -221,6 +228,7 @@ impl ConsumerConfigBuilder {
                 }
             }
             "group.remote.assignor" => self.group_remote_assignor = Some(non_empty(key, value)?),
+            "enable.partition.eof" => self.enable_partition_eof = parse_bool(key, value)?,
             "group.instance.id" => self.group_instance_id = Some(non_empty(key, value)?),
             "auto.offset.reset" => {
                 self.auto_offset_reset = match value.trim().to_ascii_lowercase().as_str() {
@@ -362,6 +370,7 @@ impl ConsumerConfigBuilder {
             },
             group_protocol: self.group_protocol,
             group_remote_assignor: self.group_remote_assignor.clone(),
+            enable_partition_eof: self.enable_partition_eof,
         })
     }
 }

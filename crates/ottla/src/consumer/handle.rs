@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use super::config::ConsumerConfig;
 use super::listener::RebalanceListener;
 use super::owner::Owner;
-use super::record::ConsumerRecord;
+use super::record::{ConsumerEvent, ConsumerRecord};
 use super::task::{self, Item, TaskCommand};
 use crate::error::Error;
 use crate::group::{GroupMember, PollHandle, TopicPartition};
@@ -130,16 +130,29 @@ impl Consumer {
         topics: impl IntoIterator<Item = T>,
     ) -> Result<(), Error> {
         self.not_started()?;
-        let membership = self.config.membership().ok_or_else(|| {
+        let member = self.member(topics)?;
+        let poll = member.poll_handle();
+        self.start(Owner::Group(member), Some(poll), None);
+        Ok(())
+    }
+
+    /// Joins the group subscribing to every topic whose whole name matches `pattern` (a
+    /// [`regex`](https://docs.rs/regex) expression, as the Java consumer's
+    /// `subscribe(Pattern)`; internal topics excluded). The topics are matched against the
+    /// cluster's metadata now and every `metadata.max.age.ms`, and the subscription follows
+    /// topics created and deleted.
+    pub fn subscribe_pattern(&mut self, pattern: &str) -> Result<(), Error> {
+        self.not_started()?;
+        let regex = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
             Error::Config(crate::ConfigError::invalid(
-                "group.id",
-                "",
-                "a group id to subscribe with",
+                "subscribe pattern",
+                pattern,
+                format!("a regular expression ({e})"),
             ))
         })?;
-        let member = GroupMember::start(self.client.clone(), membership, topics);
+        let member = self.member(Vec::<Arc<str>>::new())?;
         let poll = member.poll_handle();
-        self.start(Owner::Group(member), Some(poll));
+        self.start(Owner::Group(member), Some(poll), Some(regex));
         Ok(())
     }
 
@@ -154,8 +167,23 @@ impl Consumer {
             pending: Some(partitions),
             closed: false,
         };
-        self.start(owner, None);
+        self.start(owner, None, None);
         Ok(())
+    }
+
+    /// A member of `group.id` subscribing to `topics`.
+    fn member<T: Into<Arc<str>>>(
+        &self,
+        topics: impl IntoIterator<Item = T>,
+    ) -> Result<GroupMember, Error> {
+        let membership = self.config.membership().ok_or_else(|| {
+            Error::Config(crate::ConfigError::invalid(
+                "group.id",
+                "",
+                "a group id to subscribe with",
+            ))
+        })?;
+        Ok(GroupMember::start(self.client.clone(), membership, topics))
     }
 
     fn not_started(&self) -> Result<(), Error> {
@@ -169,7 +197,7 @@ impl Consumer {
         Ok(())
     }
 
-    fn start(&mut self, owner: Owner, poll: Option<PollHandle>) {
+    fn start(&mut self, owner: Owner, poll: Option<PollHandle>, pattern: Option<regex::Regex>) {
         let (items_tx, items) = mpsc::channel(64);
         let (commands, command_rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(task::run(
@@ -177,9 +205,9 @@ impl Consumer {
             self.config.clone(),
             self.listener.0.clone(),
             owner,
+            pattern,
             Arc::clone(&self.shared),
-            items_tx,
-            command_rx,
+            (items_tx, command_rx),
         ));
         self.running = Some(Running {
             items,
@@ -198,13 +226,23 @@ impl Consumer {
 
     /// The next record. Waiting here counts as polling (`max.poll.interval.ms`).
     pub async fn recv(&mut self) -> Result<ConsumerRecord, Error> {
+        loop {
+            if let ConsumerEvent::Record(r) = self.recv_event().await? {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// The next record, or the end of a partition reached (only with
+    /// `enable.partition.eof=true`). Waiting here counts as polling.
+    pub async fn recv_event(&mut self) -> Result<ConsumerEvent, Error> {
         let running = self.running.as_ref().ok_or(Error::Closed)?;
         if let Some(poll) = &running.poll {
             poll.polled();
         }
         loop {
             if let Some(r) = self.next_buffered() {
-                return Ok(r);
+                return Ok(ConsumerEvent::Record(r));
             }
             let running = self.running.as_mut().ok_or(Error::Closed)?;
             let item = {
@@ -212,8 +250,33 @@ impl Consumer {
                 let _waiting = running.poll.as_ref().map(Waiting::start);
                 running.items.recv().await
             };
-            self.take(item.ok_or(Error::Closed)?)?;
+            if let Some(eof) = self.take(item.ok_or(Error::Closed)?)? {
+                return Ok(eof);
+            }
         }
+    }
+
+    /// The records as a [`Stream`](futures::Stream) (each [`recv`](Self::recv) in turn); it
+    /// ends after the first error.
+    ///
+    /// ```no_run
+    /// # async fn run(mut consumer: ottla::consumer::Consumer) -> Result<(), ottla::Error> {
+    /// use futures::StreamExt;
+    /// let mut records = std::pin::pin!(consumer.stream().take(10));
+    /// while let Some(record) = records.next().await {
+    ///     println!("{}", record?.offset);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(&mut self) -> impl futures::Stream<Item = Result<ConsumerRecord, Error>> + '_ {
+        futures::stream::unfold((self, false), |(consumer, failed)| async move {
+            if failed {
+                return None;
+            }
+            let next = consumer.recv().await;
+            let failed = next.is_err();
+            Some((next, (consumer, failed)))
+        })
     }
 
     /// Commits the offsets of the records received so far (OffsetCommit, waiting for it).
@@ -267,7 +330,8 @@ impl Consumer {
             }
             let running = self.running.as_mut().ok_or(Error::Closed)?;
             match running.items.try_recv() {
-                Ok(item) => self.take(item)?,
+                // recv_batch hands out records only.
+                Ok(item) => drop(self.take(item)?),
                 Err(_) => return Ok(None),
             }
         }
@@ -298,8 +362,9 @@ impl Consumer {
         }
     }
 
-    /// Makes `item` the batch at hand (or returns its error).
-    fn take(&mut self, item: Item) -> Result<(), Error> {
+    /// Makes `item` the batch at hand, or returns the end-of-partition event it is (when the
+    /// partition is still this consumer's), or its error.
+    fn take(&mut self, item: Item) -> Result<Option<ConsumerEvent>, Error> {
         match item {
             Item::Records {
                 partition,
@@ -307,7 +372,15 @@ impl Consumer {
                 records,
             } => {
                 self.current = Some((partition, assignment, records.into_iter()));
-                Ok(())
+                Ok(None)
+            }
+            Item::Eof {
+                partition,
+                assignment,
+                offset,
+            } => {
+                let current = self.shared.assigned().get(&partition) == Some(&assignment);
+                Ok(current.then_some(ConsumerEvent::PartitionEof { partition, offset }))
             }
             Item::Failed(e) => Err(e),
         }

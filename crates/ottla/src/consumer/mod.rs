@@ -35,4 +35,4 @@ pub use config::{
 };
 pub use handle::Consumer;
 pub use listener::{Rebalance, RebalanceListener};
-pub use record::ConsumerRecord;
+pub use record::{ConsumerEvent, ConsumerRecord};

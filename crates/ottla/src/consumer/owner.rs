@@ -71,6 +71,13 @@ impl Owner {
         }
     }
 
+    /// Replaces a group member's subscription (nothing for assigned partitions).
+    pub fn subscribe(&self, topics: Vec<std::sync::Arc<str>>) {
+        if let Owner::Group(g) = self {
+            g.subscribe(topics);
+        }
+    }
+
     /// Starts leaving (a group) or stops (assigned partitions: the events end).
     pub fn close(&mut self) {
         match self {

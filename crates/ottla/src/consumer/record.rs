@@ -26,3 +26,20 @@ pub struct ConsumerRecord {
     /// Headers, in order.
     pub headers: Vec<Header>,
 }
+
+/// What [`Consumer::recv_event`](super::Consumer::recv_event) hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConsumerEvent {
+    /// A record.
+    Record(ConsumerRecord),
+    /// The position of `partition` reached its end, `offset` (with `enable.partition.eof`):
+    /// every record written so far has been handed out. Once per arrival at the end: the
+    /// next comes after more records.
+    PartitionEof {
+        /// The partition.
+        partition: super::super::group::TopicPartition,
+        /// Its end (high watermark, or last stable offset with read_committed).
+        offset: i64,
+    },
+}

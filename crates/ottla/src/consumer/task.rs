@@ -43,6 +43,13 @@ pub(crate) enum Item {
         assignment: u64,
         records: Vec<ConsumedRecord>,
     },
+    /// `partition`'s position reached its end (`enable.partition.eof`): `offset` is the
+    /// end, and nothing more is there for now.
+    Eof {
+        partition: TopicPartition,
+        assignment: u64,
+        offset: i64,
+    },
     /// The consumer cannot go on (the group failed, or a position could not be set).
     Failed(Error),
 }
@@ -92,6 +99,9 @@ struct State {
     retry_at: HashMap<i32, Instant>,
     app_gone: bool,
     listener: Option<Arc<dyn RebalanceListener>>,
+    /// Where each partition's last end-of-partition event was (`enable.partition.eof`):
+    /// one per arrival at the end.
+    eof_at: HashMap<TopicPartition, i64>,
 }
 
 pub(crate) async fn run(
@@ -99,9 +109,9 @@ pub(crate) async fn run(
     config: ConsumerConfig,
     listener: Option<Arc<dyn RebalanceListener>>,
     mut group: Owner,
+    pattern: Option<regex::Regex>,
     shared: Arc<Shared>,
-    items: mpsc::Sender<Item>,
-    mut commands: mpsc::UnboundedReceiver<TaskCommand>,
+    (items, mut commands): (mpsc::Sender<Item>, mpsc::UnboundedReceiver<TaskCommand>),
 ) {
     let mut auto_commit = tokio::time::interval(config.auto_commit_interval);
     auto_commit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -117,9 +127,14 @@ pub(crate) async fn run(
         retry_at: HashMap::new(),
         app_gone: false,
         listener,
+        eof_at: HashMap::new(),
     };
     let mut fetches: FuturesUnordered<Fetching> = FuturesUnordered::new();
     let mut handle_open = true;
+    // A pattern subscription is matched against the cluster's topics now and every
+    // metadata.max.age.ms.
+    let mut pattern_check = tokio::time::interval(s.client.config().metadata_max_age);
+    let mut matched: Option<Vec<Arc<str>>> = None;
     loop {
         for fetch in s.start_fetches().await {
             fetches.push(fetch);
@@ -137,6 +152,11 @@ pub(crate) async fn run(
             Some((node, result)) = fetches.next(), if !fetches.is_empty() => {
                 s.in_flight.remove(&node);
                 s.on_fetched(node, result).await;
+            }
+            _ = pattern_check.tick(), if pattern.is_some() => {
+                if let Some(re) = &pattern {
+                    s.match_pattern(re, &group, &mut matched).await;
+                }
             }
             _ = auto_commit.tick(), if s.config.enable_auto_commit => {
                 if let Err(e) = s.commit_consumed(&group, None).await {
@@ -252,6 +272,34 @@ impl State {
         out
     }
 
+    /// Subscribes the member to the topics matching `pattern` when they changed since the
+    /// last look (`matched`).
+    async fn match_pattern(
+        &self,
+        pattern: &regex::Regex,
+        group: &Owner,
+        matched: &mut Option<Vec<Arc<str>>>,
+    ) {
+        let metadata = match self.client.refresh_metadata().await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(error = %e, "metadata for the pattern subscription failed; trying at the next interval");
+                return;
+            }
+        };
+        let topics: Vec<Arc<str>> = metadata
+            .topics
+            .values()
+            .filter(|t| !t.is_internal && t.error.is_ok() && pattern.is_match(&t.name))
+            .map(|t| Arc::from(t.name.as_str()))
+            .collect();
+        if matched.as_ref() != Some(&topics) {
+            tracing::info!(pattern = %pattern, topics = ?topics, "pattern subscription");
+            group.subscribe(topics.clone());
+            *matched = Some(topics);
+        }
+    }
+
     async fn on_fetched(&mut self, node: i32, result: FetchResult) {
         let results = match result {
             Ok(r) => r,
@@ -279,15 +327,27 @@ impl State {
                         _ => fetched.high_watermark,
                     };
                     self.shared.ends().insert(tp.clone(), end);
-                    if fetched.records.is_empty() {
+                    let Some(assignment) = self.shared.assigned().get(&tp).copied() else {
                         continue;
-                    }
-                    let assignment = self.shared.assigned().get(&tp).copied();
-                    if let Some(assignment) = assignment {
+                    };
+                    if !fetched.records.is_empty() {
                         self.hand_over(Item::Records {
-                            partition: tp,
+                            partition: tp.clone(),
                             assignment,
                             records: fetched.records,
+                        })
+                        .await;
+                    }
+                    let at_end = fetched.next_offset >= end;
+                    if self.config.enable_partition_eof
+                        && at_end
+                        && self.eof_at.get(&tp) != Some(&fetched.next_offset)
+                    {
+                        self.eof_at.insert(tp.clone(), fetched.next_offset);
+                        self.hand_over(Item::Eof {
+                            partition: tp,
+                            assignment,
+                            offset: fetched.next_offset,
                         })
                         .await;
                     }

@@ -109,6 +109,13 @@ impl Machine {
         }
     }
 
+    pub fn subscribe(&mut self, topics: BTreeSet<Arc<str>>) {
+        match self {
+            Machine::Classic(m) => m.subscribe(topics),
+            Machine::Consumer(m) => m.subscribe(topics),
+        }
+    }
+
     pub fn app_polled(&mut self, now: Instant) {
         match self {
             Machine::Classic(m) => m.app_polled(now),

@@ -87,6 +87,7 @@ type Committed = BTreeMap<TopicPartition, Option<OffsetAndMetadata>>;
 enum Command {
     Polled,
     Leave,
+    Subscribe(BTreeSet<Arc<str>>),
     Commit {
         offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
         reply: oneshot::Sender<Result<(), Error>>,
@@ -192,6 +193,13 @@ impl GroupMember {
     /// The next event, without counting as a poll (the consumer's task reads them).
     pub(crate) async fn event(&mut self) -> Option<GroupEvent> {
         self.events.recv().await
+    }
+
+    /// Replaces the subscription (the classic protocol rejoins when it changed; KIP-848's
+    /// next heartbeat says so).
+    pub fn subscribe<T: Into<Arc<str>>>(&self, topics: impl IntoIterator<Item = T>) {
+        let topics = topics.into_iter().map(Into::into).collect();
+        let _ = self.commands.send(Command::Subscribe(topics));
     }
 
     /// Starts leaving: a [`GroupEvent::Revoked`] for what is owned follows, then the member
@@ -345,6 +353,7 @@ async fn run(
         tokio::select! {
             command = commands.recv() => match command {
                 Some(Command::Polled) => m.app_polled(Instant::now()),
+                Some(Command::Subscribe(topics)) => m.subscribe(topics),
                 Some(Command::Leave) | None => {
                     app_gone |= events.is_closed();
                     m.leave();
