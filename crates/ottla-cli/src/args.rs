@@ -200,6 +200,10 @@ pub enum PerfCommand {
     /// client, kcat), each in a child process of its own, and compare throughput and CPU time
     /// (user + system of the child).
     Produce(PerfProduceArgs),
+    /// Read the same records with ottla and with reference clients (franz-go, the Java
+    /// consumer, kcat): each from the start of every partition, without a group, in a child
+    /// process of its own; compare throughput and CPU time.
+    Consume(PerfConsumeArgs),
 }
 
 /// A client `ottla perf produce` measures.
@@ -226,18 +230,9 @@ pub struct PerfProduceArgs {
     /// Prefix of the fresh topics each run creates (and deletes afterwards).
     #[arg(long, default_value = "ottla-perf")]
     pub topic_prefix: String,
-    /// Records per run.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub records: u64,
-    /// Bytes of payload per record (no key, no headers).
-    #[arg(long, default_value_t = 100)]
-    pub record_size: usize,
-    /// Partitions of each fresh topic.
-    #[arg(long, default_value_t = 1)]
-    pub partitions: i32,
-    /// Codec: none, gzip, snappy, lz4 or zstd.
-    #[arg(long, default_value = "none")]
-    pub compression: String,
+    /// The records: how many, their size, the topic's partitions and the codec.
+    #[command(flatten)]
+    pub data: PerfDataArgs,
     /// acks: 0, 1 or all.
     #[arg(long, default_value = "all", allow_hyphen_values = true)]
     pub acks: String,
@@ -252,6 +247,42 @@ pub struct PerfProduceArgs {
     /// whose executable is known).
     #[arg(long, value_delimiter = ',')]
     pub clients: Option<Vec<PerfClient>>,
+    /// The reference clients, the broker to watch, the output and the repeats.
+    #[command(flatten)]
+    pub run: PerfRunArgs,
+    /// Run the whole matrix instead of one configuration: 1,000,000 × 100 B and
+    /// 100,000 × 10 KB; 1 and 8 partitions; none and lz4 (with --acks and --linger-ms).
+    #[arg(long)]
+    pub matrix: bool,
+    /// Internal: be the measured ottla child (produce to --topic and print a JSON summary).
+    #[arg(long, hide = true)]
+    pub child: bool,
+    /// Internal: the topic the child produces to.
+    #[arg(long, hide = true, requires = "child")]
+    pub topic: Option<String>,
+}
+
+/// The records a benchmark writes (and reads).
+#[derive(Debug, Clone, Args)]
+pub struct PerfDataArgs {
+    /// Records per run.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub records: u64,
+    /// Bytes of payload per record (no key, no headers).
+    #[arg(long, default_value_t = 100)]
+    pub record_size: usize,
+    /// Partitions of each topic.
+    #[arg(long, default_value_t = 1)]
+    pub partitions: i32,
+    /// Codec: none, gzip, snappy, lz4 or zstd.
+    #[arg(long, default_value = "none")]
+    pub compression: String,
+}
+
+/// What `perf produce` and `perf consume` share: where the reference clients are, the
+/// broker to watch, the output and the repeats.
+#[derive(Debug, Clone, Args)]
+pub struct PerfRunArgs {
     /// kcat to run (a kcat over librdkafka 2.16 or later).
     #[arg(long, env = "OTTLA_KCAT", value_name = "PATH")]
     pub kcat: Option<PathBuf>,
@@ -267,10 +298,6 @@ pub struct PerfProduceArgs {
     /// run is what limits that run.
     #[arg(long, value_name = "PID")]
     pub broker_pid: Option<u32>,
-    /// Run the whole matrix instead of one configuration: 1,000,000 × 100 B and
-    /// 100,000 × 10 KB; 1 and 8 partitions; none and lz4 (with --acks and --linger-ms).
-    #[arg(long)]
-    pub matrix: bool,
     /// Print the results as JSON on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -281,10 +308,33 @@ pub struct PerfProduceArgs {
     /// each client's median wall time and median CPU time (--json also lists every run).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub repeat: u32,
-    /// Internal: be the measured ottla child (produce to --topic and print a JSON summary).
+}
+
+/// `ottla perf consume`.
+#[derive(Debug, Clone, Args)]
+pub struct PerfConsumeArgs {
+    /// Prefix of the topics the runs read (one per scenario, written once before the runs,
+    /// deleted afterwards).
+    #[arg(long, default_value = "ottla-perf-consume")]
+    pub topic_prefix: String,
+    /// The records: how many, their size, the topic's partitions and the codec.
+    #[command(flatten)]
+    pub data: PerfDataArgs,
+    /// Clients to run, comma-separated, among ottla, franz-go, java and kcat (default: ottla
+    /// and every other one whose executable is known).
+    #[arg(long, value_delimiter = ',')]
+    pub clients: Option<Vec<PerfClient>>,
+    /// Run the whole matrix: 1,000,000 × 100 B and 100,000 × 10 KB; 1 and 8 partitions;
+    /// none and lz4.
+    #[arg(long)]
+    pub matrix: bool,
+    /// The reference clients, the broker to watch, the output and the repeats.
+    #[command(flatten)]
+    pub run: PerfRunArgs,
+    /// Internal: be the measured ottla child (read --records from --topic, print a summary).
     #[arg(long, hide = true)]
     pub child: bool,
-    /// Internal: the topic the child produces to.
+    /// Internal: the topic the child reads.
     #[arg(long, hide = true, requires = "child")]
     pub topic: Option<String>,
 }

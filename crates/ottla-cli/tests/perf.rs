@@ -241,3 +241,101 @@ fn every_client_measured_on_the_broker() {
         }
     }
 }
+
+/// `ottla perf consume` with every consumer (ottla, franz-go, java, kcat) on one lz4 topic of
+/// two partitions: each run read all 20,000 records (the command checks), has positive
+/// figures and (but kcat) its own consume time within the wall time; ottla is compared with
+/// the best of the three. A producer-only client is refused.
+#[test]
+fn every_consumer_measured_on_the_broker() {
+    let Some(b) = bootstrap() else { return };
+    let mut clients = vec!["ottla"];
+    let mut paths: Vec<String> = Vec::new();
+    for (name, flag, path) in [
+        (
+            "franz-go",
+            "--franz-go",
+            peer(
+                "OTTLA_GO_PEER",
+                "the franz-go peer (scripts/install-go-peer.sh)",
+            ),
+        ),
+        (
+            "java",
+            "--java",
+            peer(
+                "OTTLA_JAVA_PEER",
+                "the Java peer (scripts/install-java-peer.sh)",
+            ),
+        ),
+        (
+            "kcat",
+            "--kcat",
+            kcat().map(|k| k.to_string_lossy().into_owned()),
+        ),
+    ] {
+        if let Some(p) = path {
+            clients.push(name);
+            paths.extend([flag.to_owned(), p]);
+        }
+    }
+    let list = clients.join(",");
+    let mut args: Vec<&str> = vec![
+        "-b",
+        &b,
+        "perf",
+        "consume",
+        "--records",
+        "20000",
+        "--partitions",
+        "2",
+        "--compression",
+        "lz4",
+        "--clients",
+        &list,
+        "--json",
+    ];
+    args.extend(paths.iter().map(String::as_str));
+    let out = ottla(&args);
+    assert!(
+        out.status.success(),
+        "perf consume failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = doc["runs"].as_array().unwrap();
+    let ran: Vec<&str> = runs.iter().filter_map(|r| r["client"].as_str()).collect();
+    assert_eq!(ran, clients, "{doc}");
+    for run in runs {
+        assert_eq!(
+            (&run["records"], &run["partitions"], &run["compression"]),
+            (&Value::from(20000), &Value::from(2), &Value::from("lz4"))
+        );
+        for name in ["wall_s", "cpu_s", "msgs_per_s", "cpu_us_per_msg"] {
+            assert!(figure(run, name) > 0.0, "{name}: {run}");
+        }
+        if run["client"] == "kcat" {
+            assert!(run.get("consume_s").is_none(), "{run}");
+        } else {
+            let c = figure(run, "consume_s");
+            assert!(c > 0.0 && c < figure(run, "wall_s"), "{run}");
+        }
+    }
+    let comparisons = doc["comparisons"].as_array().unwrap();
+    if clients.len() > 1 {
+        assert_eq!(comparisons.len(), 1, "{doc}");
+        assert_eq!(comparisons[0]["client"], "ottla");
+        assert_eq!(comparisons[0]["peers"], serde_json::json!(clients[1..]));
+    }
+    fails_with(
+        &[
+            "-b",
+            "127.0.0.1:1",
+            "perf",
+            "consume",
+            "--clients",
+            "kcat-noidem",
+        ],
+        &["kcat-noidem does not run here"],
+    );
+}

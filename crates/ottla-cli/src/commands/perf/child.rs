@@ -27,6 +27,17 @@ pub struct ChildSummary {
 
 /// Produces `scenario` to `topic` and prints a [`ChildSummary`].
 pub async fn run(props: &ottla::Properties, scenario: &Scenario, topic: &str) -> CmdResult {
+    let summary = produce(props, scenario, topic).await?;
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+/// Produces `scenario` to `topic` (also how `perf consume` writes what its clients read).
+pub async fn produce(
+    props: &ottla::Properties,
+    scenario: &Scenario,
+    topic: &str,
+) -> Result<ChildSummary, Box<dyn std::error::Error + Send + Sync>> {
     let linger = scenario.linger_ms.to_string();
     let idempotence = scenario.idempotence.to_string();
     let config = settings::producer_config(
@@ -55,11 +66,9 @@ pub async fn run(props: &ottla::Properties, scenario: &Scenario, topic: &str) ->
     let produce_s = started.elapsed().as_secs_f64();
     let delivered = window.result()?;
     producer.close(Duration::from_secs(30)).await?;
-    let summary = ChildSummary {
+    Ok(ChildSummary {
         records: scenario.records,
         delivered,
         produce_s,
-    };
-    println!("{}", serde_json::to_string(&summary)?);
-    Ok(())
+    })
 }

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::args::{PerfClient, PerfProduceArgs};
+use crate::args::{PerfClient, PerfRunArgs};
 
 impl PerfClient {
     /// Every client, in the order they run within a round.
@@ -81,7 +81,7 @@ pub struct Executables {
 
 impl Executables {
     /// This program and the paths given by flag or environment.
-    pub fn new(ottla: PathBuf, args: &PerfProduceArgs) -> Self {
+    pub fn new(ottla: PathBuf, args: &PerfRunArgs) -> Self {
         Self {
             ottla,
             kcat: args.kcat.clone(),
@@ -108,17 +108,36 @@ pub fn chosen(
     requested: Option<&[PerfClient]>,
     exes: &Executables,
 ) -> Result<Vec<PerfClient>, String> {
+    chosen_among(requested, exes, &PerfClient::ALL)
+}
+
+/// [`chosen`] among `among` only (the clients a benchmark has); another one asked for is an
+/// error.
+pub fn chosen_among(
+    requested: Option<&[PerfClient]>,
+    exes: &Executables,
+    among: &[PerfClient],
+) -> Result<Vec<PerfClient>, String> {
     let Some(requested) = requested else {
-        return Ok(PerfClient::ALL
-            .into_iter()
+        return Ok(among
+            .iter()
+            .copied()
             .filter(|&c| exes.of(c).is_some())
             .collect());
     };
     if requested.is_empty() {
         return Err("--clients: name at least one client".into());
     }
+    if let Some(other) = requested.iter().find(|c| !among.contains(c)) {
+        let names: Vec<&str> = among.iter().map(|c| c.name()).collect();
+        return Err(format!(
+            "--clients: {} does not run here (choose from {})",
+            other.name(),
+            names.join(", ")
+        ));
+    }
     let mut out = Vec::new();
-    for client in PerfClient::ALL {
+    for &client in among {
         if !requested.contains(&client) {
             continue;
         }

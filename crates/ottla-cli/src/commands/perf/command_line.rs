@@ -103,7 +103,7 @@ pub fn kcat(exe: &Path, job: Job<'_>, payload_file: &Path, idempotent: bool) -> 
 }
 
 /// This program with every property as `-X` (and no `OTTLA_BROKERS` to add another).
-fn ottla(exe: &Path, props: &ottla::Properties) -> Command {
+pub fn ottla(exe: &Path, props: &ottla::Properties) -> Command {
     let mut c = Command::new(exe);
     c.env_remove("OTTLA_BROKERS");
     pass_properties(&mut c, props, None);
@@ -111,7 +111,7 @@ fn ottla(exe: &Path, props: &ottla::Properties) -> Command {
 }
 
 /// `bootstrap.servers` as `bootstrap_flag` when the client has one; the rest as `-X k=v`.
-fn pass_properties(c: &mut Command, props: &ottla::Properties, bootstrap_flag: Option<&str>) {
+pub fn pass_properties(c: &mut Command, props: &ottla::Properties, bootstrap_flag: Option<&str>) {
     for (k, v) in props.iter() {
         match bootstrap_flag {
             Some(flag) if k == "bootstrap.servers" => c.arg(flag).arg(v),

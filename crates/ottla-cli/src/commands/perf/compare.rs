@@ -72,6 +72,14 @@ pub struct Comparison {
 /// One comparison per scenario (in the order of the runs) and client of ours that ran it
 /// alongside at least one of its peers.
 pub fn compare(results: &[RunResult]) -> Vec<Comparison> {
+    compare_with(results, PerfClient::peers)
+}
+
+/// [`compare`] with another pairing of ours and peers (`ottla perf consume`'s).
+pub fn compare_with(
+    results: &[RunResult],
+    peers_of: fn(PerfClient) -> &'static [PerfClient],
+) -> Vec<Comparison> {
     let mut scenarios: Vec<&Scenario> = Vec::new();
     for r in results {
         if !scenarios.contains(&&r.scenario) {
@@ -87,7 +95,7 @@ pub fn compare(results: &[RunResult]) -> Vec<Comparison> {
         };
         for client in PerfClient::ALL {
             let Some(ours) = of(client) else { continue };
-            let peers: Vec<&RunResult> = client.peers().iter().filter_map(|&p| of(p)).collect();
+            let peers: Vec<&RunResult> = peers_of(client).iter().filter_map(|&p| of(p)).collect();
             if peers.is_empty() {
                 continue;
             }

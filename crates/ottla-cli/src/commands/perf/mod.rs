@@ -1,5 +1,6 @@
 //! `ottla perf produce`: ottla's [`Producer`](ottla::Producer) side by side with reference
-//! clients against the same broker, like for like.
+//! clients against the same broker, like for like; `ottla perf consume` the same for the
+//! [`Consumer`](ottla::consumer::Consumer) (`consume.rs`).
 //!
 //! Each client runs as a child process of its own, one after the other, on a fresh topic
 //! per run (deleted afterwards unless `--keep-topics`), with the same payload, record count,
@@ -18,6 +19,8 @@
 //! | `clients.rs` | the clients, which of ours is compared with which peers, their executables, the default `--clients` |
 //! | `payload.rs` | the payload and the payload file |
 //! | `child.rs` | the measured ottla process (`--child`) |
+//! | `consume.rs` | `perf consume`: the topic written once per scenario, each consumer's command line and check |
+//! | `consume_child.rs` | the measured ottla consumer (`perf consume --child`) |
 //! | `command_line.rs` | each client's command line for a scenario |
 //! | `launch.rs` | spawning a child and measuring it |
 //! | `cpu.rs` | CPU time from `getrusage(RUSAGE_CHILDREN)` |
@@ -33,6 +36,8 @@ mod child;
 mod clients;
 mod command_line;
 mod compare;
+mod consume;
+mod consume_child;
 mod cpu;
 mod launch;
 mod outcome;
@@ -45,7 +50,7 @@ mod topics;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use ottla::basic::{create_topic, delete_topic, NewTopic};
+use ottla::basic::delete_topic;
 use ottla::producer::PRODUCER_KEYS;
 use serde::Serialize;
 
@@ -72,6 +77,15 @@ pub async fn run(props: &ottla::Properties, cmd: PerfCommand) -> CmdResult {
             child::run(props, &scenario, &topic).await
         }
         PerfCommand::Produce(args) => produce(props, args).await,
+        PerfCommand::Consume(args) if args.child => {
+            let topic = args.topic.clone().ok_or("--child needs --topic")?;
+            let scenario = plan::consume_scenarios(&args)?
+                .into_iter()
+                .next()
+                .ok_or("no scenario")?;
+            consume_child::run(props, &scenario, &topic).await
+        }
+        PerfCommand::Consume(args) => consume::run(props, args).await,
     }
 }
 
@@ -86,25 +100,21 @@ struct Report {
 async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult {
     let scenarios = plan::scenarios(&args)?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let exes = Executables::new(exe, &args);
+    let exes = Executables::new(exe, &args.run);
     let clients = clients::chosen(args.clients.as_deref(), &exes)?;
     // The admin client ignores the producer settings meant for the children.
     let admin = ottla::Client::connect(settings::client_config(props, PRODUCER_KEYS)?).await?;
     let broker = args
+        .run
         .broker_pid
         .map(broker::BrokerProcess::new)
         .transpose()?;
     let files =
         PayloadFiles::new().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
 
-    let repeat = args.repeat.max(1) as usize;
+    let repeat = args.run.repeat.max(1) as usize;
     let total = (scenarios.len() * clients.len() * repeat) as u64;
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .map_err(|e| format!("progress bar: {e}"))?,
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
+    let bar = progress(total)?;
 
     let mut runs = Vec::new();
     let turns = turns(&clients, repeat);
@@ -112,41 +122,22 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
         for &client in &turns {
             bar.set_message(format!("{} {}", client.name(), scenario.label()));
             let topic = topics::fresh_topic(&args.topic_prefix, client, scenario);
-            create_topic(
-                &admin,
-                &NewTopic {
-                    name: topic.clone(),
-                    partitions: scenario.partitions,
-                    replication_factor: -1,
-                    configs: Vec::new(),
-                },
-            )
-            .await?;
+            topics::create(&admin, &topic, scenario.partitions).await?;
             let job = Job {
                 props,
                 scenario,
                 topic: &topic,
             };
             let checked = run_client(client, &exes, job, &files, broker, &admin).await;
-            if !args.keep_topics {
+            if !args.run.keep_topics {
                 if let Err(e) = delete_topic(&admin, &topic).await {
                     bar.suspend(|| eprintln!("warning: cannot delete topic {topic}: {e}"));
                 }
             }
             let (m, reported) = checked.map_err(|e| format!("{}: {e}", scenario.label()))?;
-            let mut result = RunResult::new(client, scenario.clone(), topic, m.wall, m.cpu)
+            let result = RunResult::measured(client, scenario.clone(), topic, &m)
                 .with_produce_s(reported.produce_s);
-            if let Some(cpu) = m.broker_cpu {
-                result = result.with_broker_cpu(cpu);
-            }
-            bar.println(format!(
-                "{:<11} {}: {:.0} msgs/s, {:.1} MB/s, {:.3} CPU µs/msg",
-                client.name(),
-                scenario.label(),
-                result.msgs_per_s,
-                result.mb_per_s,
-                result.cpu_us_per_msg
-            ));
+            bar.println(result.one_line());
             runs.push(result);
             bar.inc(1);
         }
@@ -156,7 +147,29 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
 
     let medians = medians(&runs);
     let comparisons = compare(&medians);
-    if args.json {
+    print_report(args.run.json, repeat, runs, medians, comparisons)
+}
+
+/// A progress bar of `total` runs.
+fn progress(total: u64) -> Result<ProgressBar, String> {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .map_err(|e| format!("progress bar: {e}"))?,
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Ok(bar)
+}
+
+/// The tables (or `--json`'s report) of a benchmark.
+fn print_report(
+    json: bool,
+    repeat: usize,
+    runs: Vec<RunResult>,
+    medians: Vec<RunResult>,
+    comparisons: Vec<Comparison>,
+) -> CmdResult {
+    if json {
         let report = Report {
             runs,
             medians,

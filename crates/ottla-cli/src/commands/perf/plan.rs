@@ -3,7 +3,7 @@
 use ottla::protocol::compression::Compression;
 use serde::Serialize;
 
-use crate::args::PerfProduceArgs;
+use crate::args::{PerfConsumeArgs, PerfDataArgs, PerfProduceArgs};
 
 /// One configuration both clients run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,7 +69,33 @@ pub fn scenarios(args: &PerfProduceArgs) -> Result<Vec<Scenario>, String> {
         linger_ms: args.linger_ms,
         idempotence: args.idempotence,
     };
-    if args.matrix {
+    pick(args.matrix, &args.data, base)
+}
+
+/// The scenarios of `ottla perf consume`: the records are written once per scenario with
+/// acks=all, linger.ms=5 and idempotence (what the fields say), then read by every client.
+pub fn consume_scenarios(args: &PerfConsumeArgs) -> Result<Vec<Scenario>, String> {
+    let base = |records, record_size, partitions, compression| Scenario {
+        records,
+        record_size,
+        partitions,
+        compression,
+        acks: "all",
+        linger_ms: 5,
+        idempotence: true,
+    };
+    pick(args.matrix, &args.data, base)
+}
+
+/// The matrix (1,000,000 × 100 B and 100,000 × 10 KB; 1 and 8 partitions; none and lz4), or
+/// the one scenario of the flags (records, size, partitions, codec).
+fn pick(
+    matrix: bool,
+    data: &PerfDataArgs,
+    base: impl Fn(u64, usize, i32, &'static str) -> Scenario,
+) -> Result<Vec<Scenario>, String> {
+    let (records, record_size, partitions) = (data.records, data.record_size, data.partitions);
+    if matrix {
         let mut all = Vec::new();
         for (records, size) in [(1_000_000, 100), (100_000, 10_000)] {
             for partitions in [1, 8] {
@@ -80,16 +106,11 @@ pub fn scenarios(args: &PerfProduceArgs) -> Result<Vec<Scenario>, String> {
         }
         return Ok(all);
     }
-    if args.records == 0 || args.record_size == 0 || args.partitions < 1 {
+    if records == 0 || record_size == 0 || partitions < 1 {
         return Err("--records, --record-size and --partitions must be at least 1".into());
     }
-    let codec = parse_compression(&args.compression)?;
-    Ok(vec![base(
-        args.records,
-        args.record_size,
-        args.partitions,
-        codec,
-    )])
+    let codec = parse_compression(&data.compression)?;
+    Ok(vec![base(records, record_size, partitions, codec)])
 }
 
 /// The small scenario the unit tests of the perf modules share.

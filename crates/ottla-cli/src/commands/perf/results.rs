@@ -45,6 +45,9 @@ pub struct RunResult {
     /// excluded), when it reports them (ottla, franz-go, java).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub produce_s: Option<f64>,
+    /// The consumer's own seconds from its first fetch to its last record (`perf consume`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consume_s: Option<f64>,
 }
 
 /// `n / d`, or 0 when `d` is not positive.
@@ -83,7 +86,34 @@ impl RunResult {
             broker_cpu_s: None,
             broker_busy: None,
             produce_s: None,
+            consume_s: None,
         }
+    }
+
+    /// The figures of a measured child's run, the broker's CPU time included when watched.
+    pub fn measured(
+        client: PerfClient,
+        scenario: Scenario,
+        topic: String,
+        m: &super::launch::Measured,
+    ) -> Self {
+        let r = Self::new(client, scenario, topic, m.wall, m.cpu);
+        match m.broker_cpu {
+            Some(cpu) => r.with_broker_cpu(cpu),
+            None => r,
+        }
+    }
+
+    /// One progress line: client, scenario, throughput and CPU per record.
+    pub fn one_line(&self) -> String {
+        format!(
+            "{:<11} {}: {:.0} msgs/s, {:.1} MB/s, {:.3} CPU µs/msg",
+            self.client.name(),
+            self.scenario.label(),
+            self.msgs_per_s,
+            self.mb_per_s,
+            self.cpu_us_per_msg
+        )
     }
 
     /// Adds the client's own produce time.
@@ -148,6 +178,7 @@ pub fn medians(runs: &[RunResult]) -> Vec<RunResult> {
             m = m.with_broker_cpu(Duration::from_secs_f64(b));
         }
         m.produce_s = median(same.iter().filter_map(|r| r.produce_s));
+        m.consume_s = median(same.iter().filter_map(|r| r.consume_s));
         m.runs = same.len();
         out.push(m);
     }

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::compare::{Comparison, Versus};
 use super::results::RunResult;
+use crate::args::PerfClient;
 
 /// How a column's cells line up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +83,8 @@ fn versus(v: Option<&Versus>) -> String {
     }
 }
 
-/// One row per run; a `produce s` column when a client reported its own produce time, and
+/// One row per run; a `produce s` (`consume s`) column when a client reported its own
+/// produce (consume) time, and
 /// broker columns when the runs watched the broker.
 pub fn runs_table(runs: &[RunResult]) -> String {
     use Align::{Left, Right};
@@ -97,6 +99,10 @@ pub fn runs_table(runs: &[RunResult]) -> String {
     let produce = runs.iter().any(|r| r.produce_s.is_some());
     if produce {
         columns.push(("produce s", Right));
+    }
+    let consume = runs.iter().any(|r| r.consume_s.is_some());
+    if consume {
+        columns.push(("consume s", Right));
     }
     columns.extend([
         ("msgs/s", Right),
@@ -123,6 +129,12 @@ pub fn runs_table(runs: &[RunResult]) -> String {
                 row.push(
                     r.produce_s
                         .map_or_else(|| "-".into(), |p| format!("{p:.2}")),
+                );
+            }
+            if consume {
+                row.push(
+                    r.consume_s
+                        .map_or_else(|| "-".into(), |c| format!("{c:.2}")),
                 );
             }
             row.extend([
@@ -177,10 +189,32 @@ pub fn ratios_table(comparisons: &[Comparison]) -> String {
         })
         .collect();
     let mut out = render(&columns, &rows);
-    out.push_str(
-        "ours ÷ the peer best at each figure (ottla vs franz-go/java, ottla-file vs \
-         kcat/kcat-noidem): CPU s below 1× and msgs/s, MB/s above 1× favour ours\n",
-    );
+    // Who is set against whom: "ottla vs franz-go/java, ottla-file vs kcat/kcat-noidem".
+    let mut pairs: Vec<(PerfClient, Vec<PerfClient>)> = Vec::new();
+    for c in comparisons {
+        match pairs.iter_mut().find(|(ours, _)| *ours == c.client) {
+            Some((_, peers)) => {
+                for p in &c.peers {
+                    if !peers.contains(p) {
+                        peers.push(*p);
+                    }
+                }
+            }
+            None => pairs.push((c.client, c.peers.clone())),
+        }
+    }
+    let pairs: Vec<String> = pairs
+        .iter()
+        .map(|(ours, peers)| {
+            let peers: Vec<&str> = peers.iter().map(|p| p.name()).collect();
+            format!("{} vs {}", ours.name(), peers.join("/"))
+        })
+        .collect();
+    out.push_str(&format!(
+        "ours ÷ the peer best at each figure ({}): CPU s below 1× and msgs/s, MB/s above 1× \
+         favour ours\n",
+        pairs.join(", ")
+    ));
     out
 }
 
@@ -274,7 +308,7 @@ mod tests {
              ---------  ------  -----  -----  ----------  -----------------  ------------------  ----------------\n\
              1,000,000     100      1  none   ottla       2.00× java         0.50× franz-go      0.50× franz-go\n\
              1,000,000     100      1  none   ottla-file  0.50× kcat         1.00× kcat          1.00× kcat\n\
-             ours ÷ the peer best at each figure (ottla vs franz-go/java, ottla-file vs kcat/kcat-noidem): \
+             ours ÷ the peer best at each figure (ottla vs franz-go/java, ottla-file vs kcat): \
              CPU s below 1× and msgs/s, MB/s above 1× favour ours\n"
         );
     }

@@ -1,6 +1,6 @@
 //! The fresh topic of each run: its name, and how many records it holds afterwards.
 
-use ottla::basic::{list_offset, OffsetSpec};
+use ottla::basic::{create_topic, list_offset, NewTopic, OffsetSpec};
 
 use super::plan::Scenario;
 use crate::args::PerfClient;
@@ -19,6 +19,24 @@ pub fn fresh_topic(prefix: &str, client: PerfClient, s: &Scenario) -> String {
         s.compression,
         std::process::id()
     )
+}
+
+/// Creates `topic` with `partitions` partitions and the broker's default replication.
+pub async fn create(
+    admin: &ottla::Client,
+    topic: &str,
+    partitions: i32,
+) -> Result<(), ottla::Error> {
+    create_topic(
+        admin,
+        &NewTopic {
+            name: topic.to_owned(),
+            partitions,
+            replication_factor: -1,
+            configs: Vec::new(),
+        },
+    )
+    .await
 }
 
 /// The records on `topic`'s `partitions` (from the log start to the high watermark of each).
