@@ -16,15 +16,19 @@ use crate::error::Error;
 use crate::group::{GroupMember, PollHandle, TopicPartition};
 use crate::Client;
 
+/// A map looked up for every record handed out: foldhash, not SipHash (SipHash was 9% of the
+/// consumer's CPU on 100-byte records).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// What the handle and its task share.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     /// Partitions owned now, each with the number of the assignment that gave it: records
     /// fetched under an earlier one are dropped, not handed out.
-    pub assigned: Mutex<HashMap<TopicPartition, u64>>,
+    pub assigned: Mutex<FastMap<TopicPartition, u64>>,
     /// The next offset after the last record the application received, per partition (what
     /// a commit commits); the starting position until a record arrives.
-    pub consumed: Mutex<BTreeMap<TopicPartition, i64>>,
+    pub consumed: Mutex<FastMap<TopicPartition, i64>>,
     /// Partitions not fetched (pause); forgotten when a partition is revoked or lost.
     pub paused: Mutex<HashSet<TopicPartition>>,
     /// The high watermark (last stable offset with read_committed) each partition's last
@@ -33,11 +37,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn assigned(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, u64>> {
+    pub fn assigned(&self) -> std::sync::MutexGuard<'_, FastMap<TopicPartition, u64>> {
         self.assigned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn consumed(&self) -> std::sync::MutexGuard<'_, BTreeMap<TopicPartition, i64>> {
+    pub fn consumed(&self) -> std::sync::MutexGuard<'_, FastMap<TopicPartition, i64>> {
         self.consumed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
