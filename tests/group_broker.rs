@@ -10,7 +10,9 @@ use std::time::Duration;
 use ottla::group::assignor::{Assignor, CooperativeSticky, Range};
 use ottla::group::classic::MembershipConfig;
 use ottla::group::{GroupEvent, GroupMember, OffsetAndMetadata, TopicPartition};
-use ottla_tests::group_members::{stop, track, wait_for_split, PeerMember, Shared};
+use ottla_tests::group_members::{
+    mixed_group_round, stop, track, wait_for_split, PeerMember, Shared,
+};
 use ottla_tests::{bootstrap, client, create_unique_topic, init_logs, unique_topic};
 
 fn config(group: &str, assignor: Arc<dyn Assignor>, instance: Option<&str>) -> MembershipConfig {
@@ -216,23 +218,8 @@ async fn ottla_members_share_a_group_with_java_and_franz_go() {
                 );
                 ottla_members.push(track(name, member, Arc::clone(&shared)));
             }
-            wait_for_split(&shared, 12, &[4, 4, 4]).await;
-            // An ottla member leaves: ottla and the peer share its partitions.
-            stop(ottla_members.pop().unwrap()).await;
-            wait_for_split(&shared, 12, &[6, 6]).await;
-            // The peer leaves: ottla takes everything.
-            tokio::task::spawn_blocking(move || peer_member.leave())
-                .await
-                .unwrap();
-            wait_for_split(&shared, 12, &[12]).await;
-            assert_eq!(
-                shared.lock().unwrap().lost,
-                0,
-                "{peer_name}, {assignor}: clean leaves lose nothing"
-            );
-            for member in ottla_members {
-                stop(member).await;
-            }
+            let what = format!("{peer_name}, {assignor}");
+            mixed_group_round(&shared, ottla_members, move || peer_member.leave(), &what).await;
         }
     }
 }
@@ -298,4 +285,39 @@ async fn a_group_is_listed_described_and_its_lag_measured() {
         ]
     );
     member.leave().await.unwrap();
+}
+
+/// ottla members with kcat (librdkafka) in one classic group with the range assignor (eager:
+/// everything is revoked at each rebalance): one owner per partition at a time, the split
+/// follows leaves on either side, nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ottla_members_share_a_group_with_kcat() {
+    use ottla_tests::group_members::KcatMember;
+    init_logs();
+    let (Some(b), Some(kcat)) = (bootstrap(), ottla_tests::kcat()) else {
+        return;
+    };
+    let c = client(&b).await;
+    let topic = create_unique_topic(&c, "group-kcat", 12, &[]).await;
+    let group = unique_topic("ottla-kcat");
+    let shared: Shared = Arc::default();
+    let kcat_member = KcatMember::start(
+        &kcat,
+        &b,
+        &topic,
+        &group,
+        "range",
+        "kcat",
+        Arc::clone(&shared),
+    );
+    let mut ours = Vec::new();
+    for name in ["ottla-a", "ottla-b"] {
+        let member = GroupMember::start(
+            c.clone(),
+            config(&group, Arc::new(Range), None),
+            [topic.as_str()],
+        );
+        ours.push(track(name, member, Arc::clone(&shared)));
+    }
+    mixed_group_round(&shared, ours, move || kcat_member.leave(), "kcat, range").await;
 }

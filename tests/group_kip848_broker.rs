@@ -14,7 +14,9 @@ use ottla::consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 use ottla::group::admin::describe_group;
 use ottla::group::{kip848, GroupEvent, GroupMember};
 use ottla_protocol::messages::ApiKey;
-use ottla_tests::group_members::{stop, track, wait_for_split, PeerMember, Shared};
+use ottla_tests::group_members::{
+    mixed_group_round, stop, track, wait_for_split, PeerMember, Shared,
+};
 use ottla_tests::{bootstrap, client, create_unique_topic, init_logs, unique_topic};
 
 fn config(group: &str, assignor: &str) -> kip848::MembershipConfig {
@@ -152,17 +154,7 @@ async fn ottla_and_the_java_consumer_share_a_kip848_group() {
         let member = GroupMember::start(c.clone(), config(&group, "uniform"), [topic.as_str()]);
         ours.push(track(name, member, Arc::clone(&shared)));
     }
-    wait_for_split(&shared, 12, &[4, 4, 4]).await;
-    stop(ours.pop().unwrap()).await;
-    wait_for_split(&shared, 12, &[6, 6]).await;
-    tokio::task::spawn_blocking(move || java.leave())
-        .await
-        .unwrap();
-    wait_for_split(&shared, 12, &[12]).await;
-    assert_eq!(shared.lock().unwrap().lost, 0, "clean leaves lose nothing");
-    for member in ours {
-        stop(member).await;
-    }
+    mixed_group_round(&shared, ours, move || java.leave(), "java, KIP-848").await;
 }
 
 async fn kip848_consumer(b: &str, group: &str, topic: &str) -> Consumer {

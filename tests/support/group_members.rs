@@ -55,6 +55,42 @@ impl Ownership {
 /// The ownership record the members share.
 pub type Shared = Arc<Mutex<Ownership>>;
 
+/// A line of a member's output as an event (`assigned`, `revoked` or `lost`) and partition
+/// numbers.
+type LineParser = fn(&str) -> Option<(&'static str, Vec<i32>)>;
+
+/// Reads `output` line by line in a thread of its own; `parse` turns a line into an event
+/// (`assigned`, `revoked` or `lost`) and partition numbers of `topic`, recorded under `name`.
+fn follow(
+    output: impl std::io::Read + Send + 'static,
+    name: &str,
+    topic: &str,
+    shared: Shared,
+    parse: LineParser,
+) -> std::thread::JoinHandle<()> {
+    use std::io::BufRead;
+    let (name, topic) = (name.to_owned(), topic.to_owned());
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(output).lines() {
+            let line = line.expect("member output");
+            let Some((event, partitions)) = parse(&line) else {
+                continue;
+            };
+            let parts: Vec<TopicPartition> = partitions
+                .into_iter()
+                .map(|p| TopicPartition::new(topic.as_str(), p))
+                .collect();
+            let mut o = shared.lock().unwrap();
+            match event {
+                "assigned" => o.assigned(&name, parts),
+                "revoked" => o.gone(&name, &parts, false),
+                "lost" => o.gone(&name, &parts, true),
+                _ => {}
+            }
+        }
+    })
+}
+
 /// A tracked ottla member's task and the switch that makes it leave.
 pub type Tracked = (JoinHandle<()>, tokio::sync::oneshot::Sender<()>);
 
@@ -155,7 +191,6 @@ impl PeerMember {
         shared: Shared,
         extra: &[&str],
     ) -> Self {
-        use std::io::BufRead;
         let mut child = std::process::Command::new(peer)
             .args([
                 "group-member",
@@ -174,28 +209,21 @@ impl PeerMember {
             .spawn()
             .expect("start the peer");
         let stdout = child.stdout.take().expect("piped stdout");
-        let (name, topic) = (name.to_owned(), topic.to_owned());
-        let reader = std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines() {
-                let line = line.expect("peer output");
-                let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
-                let parts: Vec<TopicPartition> = v["partitions"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|p| p.as_i64())
-                            .map(|p| TopicPartition::new(topic.as_str(), p as i32))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let mut o = shared.lock().unwrap();
-                match v["event"].as_str() {
-                    Some("assigned") => o.assigned(&name, parts),
-                    Some("revoked") => o.gone(&name, &parts, false),
-                    Some("lost") => o.gone(&name, &parts, true),
-                    _ => {}
-                }
-            }
+        let reader = follow(stdout, name, topic, shared, |line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let event = match v["event"].as_str()? {
+                "assigned" => "assigned",
+                "revoked" => "revoked",
+                "lost" => "lost",
+                _ => return None,
+            };
+            let parts = v["partitions"]
+                .as_array()?
+                .iter()
+                .filter_map(|p| p.as_i64())
+                .map(|p| p as i32)
+                .collect();
+            Some((event, parts))
         });
         Self { child, reader }
     }
@@ -206,5 +234,95 @@ impl PeerMember {
         let status = self.child.wait().expect("wait for the peer");
         assert!(status.success(), "the peer exited with {status}");
         self.reader.join().expect("reader thread");
+    }
+}
+
+/// kcat (librdkafka) as a member of a classic group (`kcat -G`), its rebalance lines on
+/// stderr (`% Group G rebalanced (memberid M): assigned: T [0], T [1]` / `revoked: …`)
+/// recorded in `shared` under `name`. SIGINT makes it leave.
+pub struct KcatMember {
+    child: std::process::Child,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl KcatMember {
+    /// Starts kcat in `group` on `topic` with `assignor` (partition.assignment.strategy),
+    /// 300 ms heartbeats and 10 s sessions, printing nothing per record.
+    pub fn start(
+        kcat: &std::path::Path,
+        bootstrap: &str,
+        topic: &str,
+        group: &str,
+        assignor: &str,
+        name: &str,
+        shared: Shared,
+    ) -> Self {
+        let mut child = std::process::Command::new(kcat)
+            .args(["-b", bootstrap, "-G", group, topic, "-f", ""])
+            .args(["-X", &format!("partition.assignment.strategy={assignor}")])
+            .args([
+                "-X",
+                "heartbeat.interval.ms=300",
+                "-X",
+                "session.timeout.ms=10000",
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start kcat");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let reader = follow(stderr, name, topic, shared, |line| {
+            let (event, list) = if let Some((_, l)) = line.split_once("): assigned: ") {
+                ("assigned", l)
+            } else {
+                ("revoked", line.split_once("): revoked: ")?.1)
+            };
+            let parts = list
+                .split(", ")
+                .filter_map(|tp| tp.rsplit_once(" [")?.1.trim_end_matches(']').parse().ok())
+                .collect();
+            Some((event, parts))
+        });
+        Self { child, reader }
+    }
+
+    /// Makes kcat leave the group (SIGINT, as Ctrl-C) and waits for it.
+    pub fn leave(mut self) {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -INT {pid}");
+        let status = self.child.wait().expect("wait for kcat");
+        assert!(status.success(), "kcat exited with {status}");
+        self.reader.join().expect("reader thread");
+    }
+}
+
+/// The mixed-group round: `ours` (two tracked ottla members) and one reference member in one
+/// group over 12 partitions: 4/4/4; one of ours leaves: 6/6; the reference member leaves
+/// (`peer_leaves`): 12 for ours; no partition owned twice, none lost. Ours leave at the end.
+pub async fn mixed_group_round(
+    shared: &Shared,
+    mut ours: Vec<Tracked>,
+    peer_leaves: impl FnOnce() + Send + 'static,
+    what: &str,
+) {
+    wait_for_split(shared, 12, &[4, 4, 4]).await;
+    stop(ours.pop().expect("two of ours")).await;
+    wait_for_split(shared, 12, &[6, 6]).await;
+    tokio::task::spawn_blocking(peer_leaves)
+        .await
+        .expect("the reference member left");
+    wait_for_split(shared, 12, &[12]).await;
+    assert_eq!(
+        shared.lock().unwrap().lost,
+        0,
+        "{what}: clean leaves lose nothing"
+    );
+    for member in ours {
+        stop(member).await;
     }
 }
