@@ -1,7 +1,8 @@
 //! Against the 3-broker Kafka cluster (`OTTLA_CLUSTER_BOOTSTRAP`, `scripts/kafka.sh start
 //! --cluster`): the client sees three brokers with their racks, replicated topics have three
 //! in-sync replicas with leaders spread over the brokers, and an acks=all producer's records
-//! come back from every partition leader.
+//! come back from every partition leader; a consumer and a producer follow a leader that
+//! moves when its broker stops.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -11,8 +12,12 @@ use ottla::basic::{create_topic, fetch_partition, FetchOptions, NewTopic};
 use ottla::producer::{Producer, ProducerConfig, ProducerRecord};
 use ottla_tests::{client, cluster_bootstrap, unique_topic};
 
+/// One test at a time on the cluster: the leader-move test stops a broker for a while.
+static CLUSTER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_racks_replicated_topic_and_acks_all_round_trip() {
+    let _alone = CLUSTER.lock().await;
     let Some(b) = cluster_bootstrap() else { return };
     let c = client(&b).await;
     let m = c.refresh_metadata().await.unwrap();
@@ -87,4 +92,201 @@ async fn three_racks_replicated_topic_and_acks_all_round_trip() {
         let want: Vec<String> = (0..1_000).map(|k| format!("v{}", 6 * k + p)).collect();
         assert_eq!(values, want, "partition {p}");
     }
+}
+
+/// The broker processes of the cluster, by node id (`OTTLA_CLUSTER_BROKERS`: `ID:PORT:PID …`).
+fn broker_pids() -> std::collections::BTreeMap<i32, u32> {
+    let brokers = ottla_tests::peer(
+        "OTTLA_CLUSTER_BROKERS",
+        "the cluster's broker processes (scripts/kafka.sh start --cluster)",
+    )
+    .unwrap_or_default();
+    brokers
+        .split_whitespace()
+        .filter_map(|b| {
+            let mut it = b.split(':');
+            let id = it.next()?.parse().ok()?;
+            let pid = it.nth(1)?.parse().ok()?;
+            Some((id, pid))
+        })
+        .collect()
+}
+
+/// A broker process stopped (SIGSTOP) until dropped (SIGCONT): it neither answers nor
+/// heartbeats, so the controller fences it and moves its leaderships (broker.session.timeout.ms,
+/// 9 s by default), and it comes back as a follower.
+struct Stopped(u32);
+
+impl Stopped {
+    fn new(pid: u32) -> Self {
+        signal("-STOP", pid);
+        Stopped(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        signal("-CONT", self.0);
+    }
+}
+
+fn signal(sig: &str, pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {sig} {pid}");
+}
+
+/// A consumer reads a replicated topic while the leader of its partitions stops: the
+/// leadership moves to another in-sync replica, the consumer follows it, and a producer
+/// writes more meanwhile. Every record is read once, in order: none skipped, none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_reads_through_a_leader_move() {
+    use ottla::consumer::{Consumer, ConsumerConfig};
+    use ottla::group::TopicPartition;
+    ottla_tests::init_logs();
+    let _alone = CLUSTER.lock().await;
+    let Some(b) = cluster_bootstrap() else { return };
+    let pids = broker_pids();
+    assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
+    let c = client(&b).await;
+    let topic = unique_topic("cluster-move");
+    create_topic(
+        &c,
+        &NewTopic {
+            name: topic.clone(),
+            partitions: 1,
+            replication_factor: 3,
+            configs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let mut leader = None;
+    for _ in 0..100 {
+        let m = c.refresh_metadata().await.unwrap();
+        let p = &m.topics[topic.as_str()].partitions[&0];
+        if p.isr.len() == 3 {
+            leader = p.leader;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let leader = leader.expect("three in-sync replicas and a leader");
+
+    let mut builder = ProducerConfig::builder();
+    builder.bootstrap_servers(&b);
+    for (k, v) in [
+        ("acks", "all"),
+        ("linger.ms", "5"),
+        ("request.timeout.ms", "3000"),
+        ("socket.connection.setup.timeout.ms", "3000"),
+    ] {
+        builder.set(k, v).unwrap();
+    }
+    let producer = Producer::new(builder.build().unwrap()).await.unwrap();
+    let topic_arc: Arc<str> = Arc::from(topic.as_str());
+    let send = |from: u32, to: u32| {
+        let producer = &producer;
+        let topic_arc = Arc::clone(&topic_arc);
+        async move {
+            let mut deliveries = Vec::new();
+            for i in from..to {
+                let r = ProducerRecord::new(Arc::clone(&topic_arc), format!("{i}"));
+                deliveries.push(producer.send(r).await.unwrap());
+            }
+            for d in deliveries {
+                d.await.unwrap();
+            }
+        }
+    };
+    send(0, 20_000).await;
+
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(&b);
+    for (k, v) in [
+        ("auto.offset.reset", "earliest"),
+        ("fetch.max.wait.ms", "100"),
+        ("max.partition.fetch.bytes", "20000"),
+        ("request.timeout.ms", "3000"),
+        ("socket.connection.setup.timeout.ms", "3000"),
+        ("metadata.max.age.ms", "1000"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    let mut consumer = Consumer::new(config.build().unwrap()).await.unwrap();
+    consumer
+        .assign(vec![TopicPartition::new(topic.as_str(), 0)])
+        .unwrap();
+    let mut values: Vec<u32> = Vec::new();
+    let read = |values: &mut Vec<u32>, batch: Vec<ottla::consumer::ConsumerRecord>| {
+        for r in batch {
+            let v = std::str::from_utf8(r.value.as_deref().unwrap()).unwrap();
+            values.push(v.parse().unwrap());
+        }
+    };
+    while values.len() < 5_000 {
+        let batch = consumer
+            .recv_batch(1_000, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert!(!batch.is_empty(), "records before the move");
+        read(&mut values, batch);
+    }
+
+    // The leader stops; the controller fences it and another replica leads.
+    let stopped = Stopped::new(pids[&leader]);
+    let produced_meanwhile = send(20_000, 25_000);
+    let reading = async {
+        while values.len() < 25_000 {
+            let batch = consumer
+                .recv_batch(5_000, Duration::from_secs(60))
+                .await
+                .unwrap();
+            assert!(
+                !batch.is_empty(),
+                "stuck at {} records after the move",
+                values.len()
+            );
+            read(&mut values, batch);
+        }
+    };
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        futures::future::join(produced_meanwhile, reading),
+    )
+    .await
+    .expect("the move within 120 s");
+    // The consumer's client (3 s timeouts) says who leads now.
+    let mut now = None;
+    for _ in 0..10 {
+        if let Ok(m) = consumer.client().refresh_metadata().await {
+            now = m.topics[topic.as_str()].partitions[&0].leader;
+            break;
+        }
+    }
+    assert!(
+        now.is_some() && now != Some(leader),
+        "the leadership moved: {now:?}"
+    );
+    drop(stopped);
+    // Back as a follower: three brokers and three in-sync replicas again, for the next test.
+    let mut back = false;
+    for _ in 0..120 {
+        if let Ok(m) = consumer.client().refresh_metadata().await {
+            let p = &m.topics[topic.as_str()].partitions[&0];
+            if m.brokers.len() == 3 && p.isr.len() == 3 {
+                back = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(back, "broker {leader} back in the ISR within 60 s");
+
+    let expected: Vec<u32> = (0..25_000).collect();
+    assert!(values == expected, "every record once, in order");
+    consumer.close().await.unwrap();
+    producer.close(Duration::from_secs(10)).await.unwrap();
 }

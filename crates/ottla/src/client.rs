@@ -293,7 +293,8 @@ impl Client {
     }
 
     /// Sends `request` to any broker: one already connected if possible, else each known broker
-    /// in turn, else each bootstrap server in turn.
+    /// in turn (those whose last connection attempts failed last), else each bootstrap server
+    /// in turn.
     pub async fn send_to_any<R: Request>(&self, request: &R) -> Result<R::Response, Error> {
         let conn = self.any_connection().await?;
         self.observe(conn.send(request).await)
@@ -316,6 +317,10 @@ impl Client {
                 return Ok(c);
             }
         }
+        // Brokers that failed last are tried last: a broker that stopped answering costs a
+        // whole connect timeout each time it is tried first.
+        let mut known = known;
+        known.sort_by_key(|(id, _, _)| pool.failures(*id));
         let mut errors = Vec::new();
         for (id, host, port) in &known {
             match pool.get(*id, &self.params(host, *port, Some(*id))).await {

@@ -74,8 +74,10 @@ enum Event {
         batches: Vec<Batch>,
         result: Result<Option<ProduceResponse>, Error>,
     },
-    Connected(i32),
-    MetadataRefreshed,
+    /// A produce connection to this node was opened (`true`) or could not be.
+    Connected(i32, bool),
+    /// A metadata refresh ended (`true`: it succeeded).
+    MetadataRefreshed(bool),
     TxnAdded {
         partitions: Vec<(Arc<str>, i32)>,
         result: Result<(), Error>,
@@ -127,11 +129,12 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 let c = client.clone();
                 pending.push(
                     async move {
-                        if let Err(e) = c.metadata().await {
+                        let result = c.metadata().await;
+                        if let Err(e) = &result {
                             tracing::debug!(error = %e, "producer metadata refresh failed");
                             tokio::time::sleep(Duration::from_millis(100)).await;
                         }
-                        Event::MetadataRefreshed
+                        Event::MetadataRefreshed(result.is_ok())
                     }
                     .boxed(),
                 );
@@ -141,10 +144,11 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                     let c = client.clone();
                     pending.push(
                         async move {
-                            if let Err(e) = c.produce_connection(node).await {
+                            let result = c.produce_connection(node).await;
+                            if let Err(e) = &result {
                                 tracing::debug!(node, error = %e, "produce connection failed");
                             }
-                            Event::Connected(node)
+                            Event::Connected(node, result.is_ok())
                         }
                         .boxed(),
                     );
@@ -264,11 +268,17 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                     released |= follow.released;
                 }
                 Event::Nothing => {}
-                Event::Connected(node) => {
+                Event::Connected(node, connected) => {
                     connecting.remove(&node);
+                    // The leader may have moved off a broker that cannot be reached (as the
+                    // Java producer does on a disconnect, look at metadata again).
+                    refresh_wanted |= !connected;
                 }
-                Event::MetadataRefreshed => {
+                Event::MetadataRefreshed(ok) => {
                     refreshing = false;
+                    // A failed refresh is tried again (after its 100 ms pause), not left until
+                    // metadata.max.age.ms.
+                    refresh_wanted |= !ok;
                     if let Some(m) = client.cached() {
                         let mut acc = shared.lock();
                         let known: Vec<Arc<str>> = acc.topics.keys().cloned().collect();
