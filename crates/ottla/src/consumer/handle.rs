@@ -344,21 +344,28 @@ impl Consumer {
     /// The next record of the batch at hand, if it is still this consumer's.
     fn next_buffered(&mut self) -> Option<ConsumerRecord> {
         let (tp, number, records) = self.current.as_mut()?;
-        let current = self.shared.assigned().get(tp) == Some(number);
-        match records.next().filter(|_| current) {
-            Some(r) => {
+        // The assignment is checked and the position moved under the assignment's lock, so
+        // a revocation (which marks the partition first, then commits the positions) sees
+        // every record handed out, and none is handed out after it.
+        let next = {
+            let assigned = self.shared.assigned();
+            let next = records.next().filter(|_| assigned.get(tp) == Some(number));
+            if let Some(r) = &next {
                 self.shared.consumed().insert(tp.clone(), r.offset + 1);
-                Some(ConsumerRecord {
-                    topic: Arc::clone(&tp.topic),
-                    partition: tp.partition,
-                    offset: r.offset,
-                    timestamp: r.timestamp,
-                    timestamp_type: r.timestamp_type,
-                    key: r.key,
-                    value: r.value,
-                    headers: r.headers,
-                })
             }
+            next
+        };
+        match next {
+            Some(r) => Some(ConsumerRecord {
+                topic: Arc::clone(&tp.topic),
+                partition: tp.partition,
+                offset: r.offset,
+                timestamp: r.timestamp,
+                timestamp_type: r.timestamp_type,
+                key: r.key,
+                value: r.value,
+                headers: r.headers,
+            }),
             None => {
                 self.current = None;
                 None

@@ -77,6 +77,9 @@ pub(crate) enum TaskCommand {
     },
 }
 
+/// The assignment number of a partition being revoked: no batch carries it.
+const REVOKING: u64 = u64::MAX;
+
 /// The key of [`State::retry_at`] for partitions whose leader is not known yet.
 const NO_LEADER: i32 = i32::MIN;
 
@@ -327,7 +330,8 @@ impl State {
                         _ => fetched.high_watermark,
                     };
                     self.shared.ends().insert(tp.clone(), end);
-                    let Some(assignment) = self.shared.assigned().get(&tp).copied() else {
+                    let assigned = self.shared.assigned().get(&tp).copied();
+                    let Some(assignment) = assigned.filter(|&n| n != REVOKING) else {
                         continue;
                     };
                     if !fetched.records.is_empty() {
@@ -403,6 +407,9 @@ impl State {
                 }
             }
             GroupEvent::Revoked { partitions, done } => {
+                // No record of these partitions is handed out from here on, so the positions
+                // committed below are the last the application received.
+                self.stop_handing_out(&partitions);
                 if self.config.enable_auto_commit {
                     if let Err(e) = self.commit_consumed(group, Some(&partitions)).await {
                         tracing::warn!(error = %e, "commit before revocation failed");
@@ -431,6 +438,17 @@ impl State {
             GroupEvent::Failed(e) => return Err(e),
         }
         Ok(())
+    }
+
+    /// Marks `partitions` as being revoked: still assigned (their positions can be
+    /// committed), but no record of them goes to the application any more.
+    fn stop_handing_out(&self, partitions: &[TopicPartition]) {
+        let mut assigned = self.shared.assigned();
+        for tp in partitions {
+            if let Some(number) = assigned.get_mut(tp) {
+                *number = REVOKING;
+            }
+        }
     }
 
     fn forget(&mut self, partitions: &[TopicPartition]) {
