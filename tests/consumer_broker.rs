@@ -563,3 +563,38 @@ async fn a_pattern_subscription_follows_new_topics() {
     );
     c.close().await.unwrap();
 }
+
+/// Fetches have connections of their own: while a long poll waits at the leader
+/// (`fetch.max.wait.ms` = 3 s on an empty partition), ListOffsets and metadata to the same
+/// broker answer at once instead of queueing behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_holds_back_no_other_request() {
+    use ottla::basic::{list_offset, OffsetSpec};
+    use ottla::group::TopicPartition;
+    let Some(Setup { b, topic, .. }) = setup("consumer-classes", 1, "unused").await else {
+        return;
+    };
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(&b);
+    config.set("fetch.max.wait.ms", "3000").unwrap();
+    config.set("auto.offset.reset", "earliest").unwrap();
+    let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+    c.assign(vec![TopicPartition::new(topic.as_str(), 0)])
+        .unwrap();
+    // The first fetch of the empty partition is parked at the broker by now.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let end = list_offset(c.client(), &topic, 0, OffsetSpec::Latest)
+            .await
+            .unwrap();
+        c.client().refresh_metadata().await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(end, 0);
+        assert!(
+            took < Duration::from_millis(1_000),
+            "ListOffsets and metadata took {took:?} beside a 3 s long poll"
+        );
+    }
+    c.close().await.unwrap();
+}

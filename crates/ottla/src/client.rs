@@ -43,6 +43,8 @@ struct Inner {
     /// Connections that carry only Produce requests (franz-go's traffic classes): a produce
     /// never waits behind a fetch long-poll or a group request to the same broker.
     produce_pool: ConnectionPool,
+    /// Connections that carry only Fetch requests: a long poll holds back nothing else.
+    fetch_pool: ConnectionPool,
     metadata: RwLock<Option<Arc<ClusterMetadata>>>,
     stale: AtomicBool,
     refreshing: tokio::sync::Mutex<()>,
@@ -66,6 +68,7 @@ impl Client {
                 config,
                 pool: ConnectionPool::new(backoff),
                 produce_pool: ConnectionPool::new(backoff),
+                fetch_pool: ConnectionPool::new(backoff),
                 metadata: RwLock::new(None),
                 stale: AtomicBool::new(true),
                 refreshing: tokio::sync::Mutex::new(()),
@@ -215,6 +218,13 @@ impl Client {
     /// behind a fetch long-poll or a group request.
     pub async fn produce_connection(&self, node_id: i32) -> Result<BrokerConnection, Error> {
         self.pooled(&self.inner.produce_pool, node_id).await
+    }
+
+    /// The connection to broker `node_id` reserved for Fetch requests, opened if needed: a
+    /// long poll waits there (up to `fetch.max.wait.ms`) without holding back metadata,
+    /// ListOffsets or other requests, which Kafka would answer only after it.
+    pub async fn fetch_connection(&self, node_id: i32) -> Result<BrokerConnection, Error> {
+        self.pooled(&self.inner.fetch_pool, node_id).await
     }
 
     /// A new connection to broker `node_id` that no one else uses, for a consumer group

@@ -96,7 +96,7 @@ pub async fn fetch_partition(
     options: &FetchOptions,
 ) -> Result<FetchedPartition, Error> {
     let leader = client.leader_of(topic, partition).await?;
-    let conn = client.connection(leader).await?;
+    let conn = client.fetch_connection(leader).await?;
     let wanted = [FetchPosition {
         topic: topic.to_owned(),
         partition,

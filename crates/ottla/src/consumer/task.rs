@@ -266,7 +266,7 @@ impl State {
             let options = self.config.fetch.clone();
             out.push(Box::pin(async move {
                 let result = async {
-                    let conn = client.connection(node).await?;
+                    let conn = client.fetch_connection(node).await?;
                     fetch_positions(&client, &conn, &wanted, &options).await
                 };
                 (node, result.await)
