@@ -598,3 +598,158 @@ async fn a_long_poll_holds_back_no_other_request() {
     }
     c.close().await.unwrap();
 }
+
+/// Per partition, the longest wait between two records received within `window`.
+fn longest_gaps(
+    received: &[(i32, std::time::Instant)],
+    window: (std::time::Instant, std::time::Instant),
+) -> BTreeMap<i32, Duration> {
+    let mut last: BTreeMap<i32, std::time::Instant> = BTreeMap::new();
+    let mut gaps: BTreeMap<i32, Duration> = BTreeMap::new();
+    for &(p, at) in received {
+        if let Some(prev) = last.insert(p, at) {
+            if at >= window.0 && prev <= window.1 {
+                let gap = gaps.entry(p).or_default();
+                *gap = (*gap).max(at - prev);
+            }
+        }
+    }
+    gaps
+}
+
+/// A third member joins two that read 6 partitions under a steady flow of records (one per
+/// partition every 20 ms): with cooperative-sticky the four partitions that stay where they
+/// were keep flowing through the rebalance (its two rounds), their longest gap under 300 ms
+/// and under half the rebalance. Eager range is measured too, for the record (printed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooperative_rebalances_keep_unmoved_partitions_flowing() {
+    use std::time::Instant;
+    for assignor in ["cooperative-sticky", "range"] {
+        let Some(Setup {
+            b, topic, group, ..
+        }) = setup("consumer-coop", 6, "ottla-coop").await
+        else {
+            return;
+        };
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let producing = {
+            let (b, topic, stop) = (b.clone(), topic.clone(), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut config = ProducerConfig::builder();
+                config.bootstrap_servers(&b);
+                config.set("linger.ms", "0").unwrap();
+                let producer = Producer::new(config.build().unwrap()).await.unwrap();
+                let topic: Arc<str> = Arc::from(topic.as_str());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for p in 0..6 {
+                        let r = ProducerRecord::new(Arc::clone(&topic), "x").with_partition(p);
+                        drop(producer.send(r).await.unwrap());
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                producer.close(Duration::from_secs(10)).await.unwrap();
+            })
+        };
+        let member = |name: &'static str| {
+            let (b, group, topic) = (b.clone(), group.clone(), topic.clone());
+            let received: Arc<std::sync::Mutex<Vec<(i32, Instant)>>> = Arc::default();
+            let assigned: Arc<std::sync::Mutex<Vec<i32>>> = Arc::default();
+            let (received2, assigned2) = (Arc::clone(&received), Arc::clone(&assigned));
+            let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
+                let mut config = ConsumerConfig::builder();
+                config.bootstrap_servers(&b);
+                for (k, v) in [
+                    ("group.id", group.as_str()),
+                    ("partition.assignment.strategy", assignor),
+                    ("auto.offset.reset", "latest"),
+                    ("heartbeat.interval.ms", "300"),
+                    ("session.timeout.ms", "10000"),
+                    ("fetch.max.wait.ms", "100"),
+                    ("client.id", name),
+                ] {
+                    config.set(k, v).unwrap();
+                }
+                let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+                c.subscribe([topic.as_str()]).unwrap();
+                loop {
+                    tokio::select! {
+                        r = c.recv() => {
+                            let r = r.unwrap();
+                            received2.lock().unwrap().push((r.partition, Instant::now()));
+                            *assigned2.lock().unwrap() =
+                                c.assignment().iter().map(|tp| tp.partition).collect();
+                        }
+                        _ = &mut stop_rx => break,
+                    }
+                }
+                c.close().await.unwrap();
+            });
+            (received, assigned, stop_tx, task)
+        };
+        let owned = |a: &Arc<std::sync::Mutex<Vec<i32>>>| a.lock().unwrap().clone();
+        let a = member("a");
+        let bm = member("b");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while owned(&a.1).len() + owned(&bm.1).len() != 6 || owned(&a.1).len() != 3 {
+            assert!(
+                Instant::now() < deadline,
+                "{assignor}: no 3/3 split in 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let before = (owned(&a.1), owned(&bm.1));
+        let joined_at = Instant::now();
+        let cm = member("c");
+        while [&a.1, &bm.1, &cm.1].iter().any(|m| owned(m).len() != 2) {
+            assert!(
+                Instant::now() < deadline + Duration::from_secs(30),
+                "{assignor}: no 2/2/2"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let settled_at = Instant::now();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = (owned(&a.1), owned(&bm.1));
+        let unmoved: Vec<i32> = before
+            .0
+            .iter()
+            .filter(|p| after.0.contains(p))
+            .chain(before.1.iter().filter(|p| after.1.contains(p)))
+            .copied()
+            .collect();
+        if assignor == "cooperative-sticky" {
+            assert_eq!(unmoved.len(), 4, "sticky: two stay with a, two with b");
+        } else {
+            assert!(!unmoved.is_empty(), "range keeps some where they were");
+        }
+        let window = (joined_at, settled_at);
+        let mut gaps = longest_gaps(&a.0.lock().unwrap(), window);
+        gaps.extend(longest_gaps(&bm.0.lock().unwrap(), window));
+        let worst = unmoved
+            .iter()
+            .map(|p| gaps.get(p).copied().unwrap_or(settled_at - joined_at))
+            .max()
+            .unwrap();
+        eprintln!(
+            "{assignor}: rebalance {:?}; longest gap per unmoved partition {:?}",
+            settled_at - joined_at,
+            unmoved.iter().map(|p| (p, gaps.get(p))).collect::<Vec<_>>()
+        );
+        if assignor == "cooperative-sticky" {
+            // Two rounds (revoke, then assign) of which the unmoved partitions see nothing.
+            let rebalance = settled_at - joined_at;
+            assert!(
+                worst < Duration::from_millis(300) && worst * 2 < rebalance,
+                "unmoved partitions waited {worst:?} in a {rebalance:?} rebalance"
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for (_, _, stop_tx, task) in [a, bm, cm] {
+            let _ = stop_tx.send(());
+            task.await.unwrap();
+        }
+        producing.await.unwrap();
+    }
+}
