@@ -290,3 +290,165 @@ async fn a_consumer_reads_through_a_leader_move() {
     consumer.close().await.unwrap();
     producer.close(Duration::from_secs(10)).await.unwrap();
 }
+
+/// The broker coordinating `group` (ListGroups on every broker).
+async fn coordinator_of(c: &ottla::Client, group: &str) -> Option<i32> {
+    let groups = ottla::group::admin::list_groups(c).await.ok()?;
+    groups
+        .into_iter()
+        .find(|g| g.group_id == group)
+        .map(|g| g.coordinator)
+}
+
+/// A group member keeps its group when its coordinator's broker stops: the member finds the
+/// new coordinator, keeps reading, and its commits land there; every record is read and the
+/// group's committed offsets end at the end of each partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
+    use ottla::consumer::{Consumer, ConsumerConfig};
+    use ottla::group::TopicPartition;
+    ottla_tests::init_logs();
+    let _alone = CLUSTER.lock().await;
+    let Some(b) = cluster_bootstrap() else { return };
+    let pids = broker_pids();
+    assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
+    let c = client(&b).await;
+    let topic = unique_topic("cluster-coordinator");
+    create_topic(
+        &c,
+        &NewTopic {
+            name: topic.clone(),
+            partitions: 3,
+            replication_factor: 3,
+            configs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let group = unique_topic("cluster-group");
+    let short = [
+        ("request.timeout.ms", "3000"),
+        ("socket.connection.setup.timeout.ms", "3000"),
+        ("metadata.max.age.ms", "1000"),
+    ];
+    let mut builder = ProducerConfig::builder();
+    builder.bootstrap_servers(&b);
+    for (k, v) in short {
+        builder.set(k, v).unwrap();
+    }
+    let producer = Producer::new(builder.build().unwrap()).await.unwrap();
+    let topic_arc: Arc<str> = Arc::from(topic.as_str());
+    let send = |from: u32, to: u32| {
+        let producer = &producer;
+        let topic_arc = Arc::clone(&topic_arc);
+        async move {
+            let mut deliveries = Vec::new();
+            for i in from..to {
+                let r = ProducerRecord::new(Arc::clone(&topic_arc), format!("{i}"))
+                    .with_partition((i % 3) as i32);
+                deliveries.push(producer.send(r).await.unwrap());
+            }
+            for d in deliveries {
+                d.await.unwrap();
+            }
+        }
+    };
+    send(0, 3_000).await;
+
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(&b);
+    for (k, v) in [
+        ("group.id", group.as_str()),
+        ("auto.offset.reset", "earliest"),
+        ("auto.commit.interval.ms", "200"),
+        ("heartbeat.interval.ms", "300"),
+        ("session.timeout.ms", "30000"),
+        ("fetch.max.wait.ms", "100"),
+        ("max.partition.fetch.bytes", "2000"),
+    ]
+    .into_iter()
+    .chain(short)
+    {
+        config.set(k, v).unwrap();
+    }
+    let mut consumer = Consumer::new(config.build().unwrap()).await.unwrap();
+    consumer.subscribe([topic.as_str()]).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < 1_500 {
+        let batch = consumer
+            .recv_batch(500, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert!(!batch.is_empty(), "records before the stop");
+        for r in batch {
+            seen.insert(
+                std::str::from_utf8(r.value.as_deref().unwrap())
+                    .unwrap()
+                    .parse::<u32>()
+                    .unwrap(),
+            );
+        }
+    }
+    let coordinator = coordinator_of(&c, &group)
+        .await
+        .expect("the group's coordinator");
+
+    let stopped = Stopped::new(pids[&coordinator]);
+    let reading = async {
+        while seen.len() < 4_500 {
+            let batch = consumer
+                .recv_batch(1_000, Duration::from_secs(60))
+                .await
+                .unwrap();
+            assert!(!batch.is_empty(), "stuck at {} records", seen.len());
+            for r in batch {
+                seen.insert(
+                    std::str::from_utf8(r.value.as_deref().unwrap())
+                        .unwrap()
+                        .parse::<u32>()
+                        .unwrap(),
+                );
+            }
+        }
+    };
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        futures::future::join(send(3_000, 4_500), reading),
+    )
+    .await
+    .expect("through the coordinator move within 120 s");
+    // The commit reaches the new coordinator (commit retries while it is being found).
+    consumer.commit().await.unwrap();
+    let partitions: Vec<TopicPartition> = (0..3)
+        .map(|p| TopicPartition::new(topic.as_str(), p))
+        .collect();
+    let committed = consumer.committed(partitions).await.unwrap();
+    let total: i64 = committed
+        .values()
+        .map(|o| o.as_ref().map_or(0, |o| o.offset))
+        .sum();
+    assert_eq!(
+        total, 4_500,
+        "committed at the end of every partition: {committed:?}"
+    );
+    drop(stopped);
+    let mut back = false;
+    for _ in 0..120 {
+        if let Ok(m) = consumer.client().refresh_metadata().await {
+            if m.brokers.len() == 3
+                && m.topics[topic.as_str()]
+                    .partitions
+                    .values()
+                    .all(|p| p.isr.len() == 3)
+            {
+                back = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(back, "broker {coordinator} back within 60 s");
+    assert_eq!(seen.len(), 4_500, "every record read");
+    consumer.close().await.unwrap();
+    producer.close(Duration::from_secs(10)).await.unwrap();
+}

@@ -38,7 +38,6 @@ pub const FOREIGN_KEYS: &[&str] = &[
     "consume_cb",
     "coordinator.query.interval.ms",
     "debug",
-    "default.api.timeout.ms",
     "default_topic_conf",
     "delivery.report.only.error",
     "dr_cb",

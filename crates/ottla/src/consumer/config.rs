@@ -63,6 +63,7 @@ pub const CONSUMER_KEYS: &[&str] = &[
     "retry.backoff.ms",
     "retry.backoff.max.ms",
     "enable.partition.eof",
+    "default.api.timeout.ms",
 ];
 
 /// A consumer's configuration; build it with [`ConsumerConfig::builder`].
@@ -104,6 +105,9 @@ pub struct ConsumerConfig {
     /// [`ConsumerEvent::PartitionEof`](super::ConsumerEvent::PartitionEof) each time a
     /// partition's position reaches its end.
     pub enable_partition_eof: bool,
+    /// `default.api.timeout.ms` (default 60 s): how long `commit` and `committed` retry
+    /// retriable failures (a coordinator being looked up or moving) before giving up.
+    pub default_api_timeout: Duration,
 }
 
 impl ConsumerConfig {
@@ -167,6 +171,7 @@ pub struct ConsumerConfigBuilder {
     group_protocol: GroupProtocol,
     group_remote_assignor: Option<String>,
     enable_partition_eof: bool,
+    default_api_timeout_ms: u64,
     /// Classic-only keys set, with their values (an error with `group.protocol=consumer`).
     classic_only: Vec<(&'static str, String)>,
 }
@@ -194,6 +199,7 @@ impl Default for ConsumerConfigBuilder {
             group_protocol: GroupProtocol::Classic,
             group_remote_assignor: None,
             enable_partition_eof: false,
+            default_api_timeout_ms: 60_000,
             classic_only: Vec::new(),
         }
     }
@@ -229,6 +235,9 @@ impl ConsumerConfigBuilder {
             }
             "group.remote.assignor" => self.group_remote_assignor = Some(non_empty(key, value)?),
             "enable.partition.eof" => self.enable_partition_eof = parse_bool(key, value)?,
+            "default.api.timeout.ms" => {
+                self.default_api_timeout_ms = parse_u64(key, value, 0, i32_max)?
+            }
             "group.instance.id" => self.group_instance_id = Some(non_empty(key, value)?),
             "auto.offset.reset" => {
                 self.auto_offset_reset = match value.trim().to_ascii_lowercase().as_str() {
@@ -371,6 +380,7 @@ impl ConsumerConfigBuilder {
             group_protocol: self.group_protocol,
             group_remote_assignor: self.group_remote_assignor.clone(),
             enable_partition_eof: self.enable_partition_eof,
+            default_api_timeout: Duration::from_millis(self.default_api_timeout_ms),
         })
     }
 }

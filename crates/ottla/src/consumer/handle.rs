@@ -284,8 +284,33 @@ impl Consumer {
     }
 
     /// Commits the offsets of the records received so far (OffsetCommit, waiting for it).
+    /// Retriable failures (the coordinator being looked up, moving or loading) are tried
+    /// again for up to `default.api.timeout.ms`, as the Java client's `commitSync` does.
     pub async fn commit(&self) -> Result<(), Error> {
-        self.ask(TaskCommand::Commit).await
+        self.retrying(|| self.ask(TaskCommand::Commit)).await
+    }
+
+    /// `attempt` until it succeeds, fails for good, or `default.api.timeout.ms` has passed,
+    /// with `retry.backoff.ms` … `retry.backoff.max.ms` between tries.
+    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        let deadline = tokio::time::Instant::now() + self.config.default_api_timeout;
+        let mut failures = 0u32;
+        loop {
+            match attempt().await {
+                Err(e) if e.is_retriable() && tokio::time::Instant::now() < deadline => {
+                    failures = failures.saturating_add(1);
+                    let delay = self.config.retry_backoff.delay_with(failures, 1.0);
+                    tracing::debug!(error = %e, ?delay, "retrying");
+                    tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + delay))
+                        .await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// The offset of the next record [`recv`](Self::recv) returns from `partition` (`None`
@@ -447,13 +472,17 @@ impl Consumer {
         .await
     }
 
-    /// The group's committed offsets for `partitions` (`None`: nothing committed).
+    /// The group's committed offsets for `partitions` (`None`: nothing committed), retried as
+    /// [`commit`](Self::commit) is.
     pub async fn committed(
         &self,
         partitions: Vec<TopicPartition>,
     ) -> Result<BTreeMap<TopicPartition, Option<crate::group::OffsetAndMetadata>>, Error> {
-        self.ask(|reply| TaskCommand::Committed { partitions, reply })
-            .await
+        self.retrying(|| {
+            let partitions = partitions.clone();
+            self.ask(|reply| TaskCommand::Committed { partitions, reply })
+        })
+        .await
     }
 
     /// Sends a command to the task and waits for its answer.
