@@ -28,51 +28,12 @@ async fn three_racks_replicated_topic_and_acks_all_round_trip() {
         ["rack-1", "rack-2", "rack-3"].map(String::from).into()
     );
 
-    let topic = unique_topic("cluster-rf3");
-    create_topic(
-        &c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 6,
-            replication_factor: 3,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
     // Replicas join the ISR as each broker learns of the topic.
-    let mut leaders = BTreeSet::new();
-    for _ in 0..100 {
-        let m = c.refresh_metadata().await.unwrap();
-        let parts = &m.topics[topic.as_str()].partitions;
-        if parts.len() == 6
-            && parts
-                .values()
-                .all(|p| p.isr.len() == 3 && p.leader.is_some())
-        {
-            leaders = parts.values().filter_map(|p| p.leader).collect();
-            assert!(parts.values().all(|p| p.replicas.len() == 3));
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (topic, leaders) = replicated_topic(&c, "cluster-rf3", 6).await;
+    let leaders: BTreeSet<i32> = leaders.into_values().collect();
     assert_eq!(leaders.len(), 3, "six partitions led by all three brokers");
-
-    let mut builder = ProducerConfig::builder();
-    builder.bootstrap_servers(&b);
-    builder.set("acks", "all").unwrap();
-    builder.set("linger.ms", "5").unwrap();
-    let producer = Producer::new(builder.build().unwrap()).await.unwrap();
-    let topic_arc: Arc<str> = Arc::from(topic.as_str());
-    let mut deliveries = Vec::new();
-    for i in 0..6_000u32 {
-        let r = ProducerRecord::new(Arc::clone(&topic_arc), format!("v{i}"))
-            .with_partition((i % 6) as i32);
-        deliveries.push(producer.send(r).await.unwrap());
-    }
-    for d in deliveries {
-        d.await.unwrap();
-    }
+    let producer = producer(&b).await;
+    send_numbers(&producer, &topic, 6, 0, 6_000).await;
     producer.close(Duration::from_secs(10)).await.unwrap();
 
     for p in 0..6 {
@@ -89,9 +50,101 @@ async fn three_racks_replicated_topic_and_acks_all_round_trip() {
                     .map(|r| String::from_utf8(r.value.unwrap().to_vec()).unwrap()),
             );
         }
-        let want: Vec<String> = (0..1_000).map(|k| format!("v{}", 6 * k + p)).collect();
+        let want: Vec<String> = (0..1_000).map(|k| format!("{}", 6 * k + p)).collect();
         assert_eq!(values, want, "partition {p}");
     }
+}
+
+/// Timeouts short enough that a stopped broker costs seconds, not half a minute.
+const SHORT_TIMEOUTS: [(&str, &str); 3] = [
+    ("request.timeout.ms", "3000"),
+    ("socket.connection.setup.timeout.ms", "3000"),
+    ("metadata.max.age.ms", "1000"),
+];
+
+/// A fresh topic of `partitions` partitions with three in-sync replicas each; its
+/// partitions' leaders.
+async fn replicated_topic(
+    c: &ottla::Client,
+    prefix: &str,
+    partitions: i32,
+) -> (String, std::collections::BTreeMap<i32, i32>) {
+    let topic = unique_topic(prefix);
+    create_topic(
+        c,
+        &NewTopic {
+            name: topic.clone(),
+            partitions,
+            replication_factor: 3,
+            configs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    for _ in 0..100 {
+        let m = c.refresh_metadata().await.unwrap();
+        let parts = &m.topics[topic.as_str()].partitions;
+        if parts.len() == partitions as usize
+            && parts
+                .values()
+                .all(|p| p.isr.len() == 3 && p.leader.is_some())
+        {
+            let leaders = parts
+                .iter()
+                .filter_map(|(&i, p)| Some((i, p.leader?)))
+                .collect();
+            return (topic, leaders);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{topic}: no three in-sync replicas in 10 s");
+}
+
+/// An acks=all producer with [`SHORT_TIMEOUTS`].
+async fn producer(b: &str) -> Producer {
+    let mut builder = ProducerConfig::builder();
+    builder.bootstrap_servers(b);
+    for (k, v) in [("acks", "all"), ("linger.ms", "5")]
+        .into_iter()
+        .chain(SHORT_TIMEOUTS)
+    {
+        builder.set(k, v).unwrap();
+    }
+    Producer::new(builder.build().unwrap()).await.unwrap()
+}
+
+/// Writes values `from..to` (as text), record `i` to partition `i % partitions`, and waits
+/// for every delivery.
+async fn send_numbers(producer: &Producer, topic: &str, partitions: u32, from: u32, to: u32) {
+    let topic: Arc<str> = Arc::from(topic);
+    let mut deliveries = Vec::new();
+    for i in from..to {
+        let r = ProducerRecord::new(Arc::clone(&topic), format!("{i}"))
+            .with_partition((i % partitions) as i32);
+        deliveries.push(producer.send(r).await.unwrap());
+    }
+    for d in deliveries {
+        d.await.unwrap();
+    }
+}
+
+/// Waits (up to 60 s) until `topic`'s partitions have three in-sync replicas and the
+/// cluster three brokers again: the stopped broker is back, for the next test.
+async fn wait_until_whole(c: &ottla::Client, topic: &str, stopped: i32) {
+    for _ in 0..120 {
+        if let Ok(m) = c.refresh_metadata().await {
+            if m.brokers.len() == 3
+                && m.topics[topic]
+                    .partitions
+                    .values()
+                    .all(|p| p.isr.len() == 3)
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("broker {stopped} not back in the ISR within 60 s");
 }
 
 /// The broker processes of the cluster, by node id (`OTTLA_CLUSTER_BROKERS`: `ID:PORT:PID …`).
@@ -151,56 +204,10 @@ async fn a_consumer_reads_through_a_leader_move() {
     let pids = broker_pids();
     assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
     let c = client(&b).await;
-    let topic = unique_topic("cluster-move");
-    create_topic(
-        &c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 1,
-            replication_factor: 3,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let mut leader = None;
-    for _ in 0..100 {
-        let m = c.refresh_metadata().await.unwrap();
-        let p = &m.topics[topic.as_str()].partitions[&0];
-        if p.isr.len() == 3 {
-            leader = p.leader;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let leader = leader.expect("three in-sync replicas and a leader");
-
-    let mut builder = ProducerConfig::builder();
-    builder.bootstrap_servers(&b);
-    for (k, v) in [
-        ("acks", "all"),
-        ("linger.ms", "5"),
-        ("request.timeout.ms", "3000"),
-        ("socket.connection.setup.timeout.ms", "3000"),
-    ] {
-        builder.set(k, v).unwrap();
-    }
-    let producer = Producer::new(builder.build().unwrap()).await.unwrap();
-    let topic_arc: Arc<str> = Arc::from(topic.as_str());
-    let send = |from: u32, to: u32| {
-        let producer = &producer;
-        let topic_arc = Arc::clone(&topic_arc);
-        async move {
-            let mut deliveries = Vec::new();
-            for i in from..to {
-                let r = ProducerRecord::new(Arc::clone(&topic_arc), format!("{i}"));
-                deliveries.push(producer.send(r).await.unwrap());
-            }
-            for d in deliveries {
-                d.await.unwrap();
-            }
-        }
-    };
+    let (topic, leaders) = replicated_topic(&c, "cluster-move", 1).await;
+    let leader = leaders[&0];
+    let producer = producer(&b).await;
+    let send = |from, to| send_numbers(&producer, &topic, 1, from, to);
     send(0, 20_000).await;
 
     let mut config = ConsumerConfig::builder();
@@ -209,10 +216,10 @@ async fn a_consumer_reads_through_a_leader_move() {
         ("auto.offset.reset", "earliest"),
         ("fetch.max.wait.ms", "100"),
         ("max.partition.fetch.bytes", "20000"),
-        ("request.timeout.ms", "3000"),
-        ("socket.connection.setup.timeout.ms", "3000"),
-        ("metadata.max.age.ms", "1000"),
-    ] {
+    ]
+    .into_iter()
+    .chain(SHORT_TIMEOUTS)
+    {
         config.set(k, v).unwrap();
     }
     let mut consumer = Consumer::new(config.build().unwrap()).await.unwrap();
@@ -271,19 +278,7 @@ async fn a_consumer_reads_through_a_leader_move() {
         "the leadership moved: {now:?}"
     );
     drop(stopped);
-    // Back as a follower: three brokers and three in-sync replicas again, for the next test.
-    let mut back = false;
-    for _ in 0..120 {
-        if let Ok(m) = consumer.client().refresh_metadata().await {
-            let p = &m.topics[topic.as_str()].partitions[&0];
-            if m.brokers.len() == 3 && p.isr.len() == 3 {
-                back = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(back, "broker {leader} back in the ISR within 60 s");
+    wait_until_whole(consumer.client(), &topic, leader).await;
 
     let expected: Vec<u32> = (0..25_000).collect();
     assert!(values == expected, "every record once, in order");
@@ -313,46 +308,10 @@ async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
     let pids = broker_pids();
     assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
     let c = client(&b).await;
-    let topic = unique_topic("cluster-coordinator");
-    create_topic(
-        &c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions: 3,
-            replication_factor: 3,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    let (topic, _) = replicated_topic(&c, "cluster-coordinator", 3).await;
     let group = unique_topic("cluster-group");
-    let short = [
-        ("request.timeout.ms", "3000"),
-        ("socket.connection.setup.timeout.ms", "3000"),
-        ("metadata.max.age.ms", "1000"),
-    ];
-    let mut builder = ProducerConfig::builder();
-    builder.bootstrap_servers(&b);
-    for (k, v) in short {
-        builder.set(k, v).unwrap();
-    }
-    let producer = Producer::new(builder.build().unwrap()).await.unwrap();
-    let topic_arc: Arc<str> = Arc::from(topic.as_str());
-    let send = |from: u32, to: u32| {
-        let producer = &producer;
-        let topic_arc = Arc::clone(&topic_arc);
-        async move {
-            let mut deliveries = Vec::new();
-            for i in from..to {
-                let r = ProducerRecord::new(Arc::clone(&topic_arc), format!("{i}"))
-                    .with_partition((i % 3) as i32);
-                deliveries.push(producer.send(r).await.unwrap());
-            }
-            for d in deliveries {
-                d.await.unwrap();
-            }
-        }
-    };
+    let producer = producer(&b).await;
+    let send = |from, to| send_numbers(&producer, &topic, 3, from, to);
     send(0, 3_000).await;
 
     let mut config = ConsumerConfig::builder();
@@ -367,7 +326,7 @@ async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
         ("max.partition.fetch.bytes", "2000"),
     ]
     .into_iter()
-    .chain(short)
+    .chain(SHORT_TIMEOUTS)
     {
         config.set(k, v).unwrap();
     }
@@ -432,22 +391,7 @@ async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
         "committed at the end of every partition: {committed:?}"
     );
     drop(stopped);
-    let mut back = false;
-    for _ in 0..120 {
-        if let Ok(m) = consumer.client().refresh_metadata().await {
-            if m.brokers.len() == 3
-                && m.topics[topic.as_str()]
-                    .partitions
-                    .values()
-                    .all(|p| p.isr.len() == 3)
-            {
-                back = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(back, "broker {coordinator} back within 60 s");
+    wait_until_whole(consumer.client(), &topic, coordinator).await;
     assert_eq!(seen.len(), 4_500, "every record read");
     consumer.close().await.unwrap();
     producer.close(Duration::from_secs(10)).await.unwrap();
