@@ -191,6 +191,26 @@ fn signal(sig: &str, pid: u32) {
     assert!(status.success(), "kill {sig} {pid}");
 }
 
+/// What a test that stops a broker starts from: the cluster to itself, its bootstrap, its
+/// broker processes and a client.
+struct Stoppable {
+    _alone: tokio::sync::MutexGuard<'static, ()>,
+    b: String,
+    pids: std::collections::BTreeMap<i32, u32>,
+    c: ottla::Client,
+}
+
+/// `None` (the test skips) without the cluster.
+async fn stoppable() -> Option<Stoppable> {
+    ottla_tests::init_logs();
+    let _alone = CLUSTER.lock().await;
+    let b = cluster_bootstrap()?;
+    let pids = broker_pids();
+    assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
+    let c = client(&b).await;
+    Some(Stoppable { _alone, b, pids, c })
+}
+
 /// A consumer reads a replicated topic while the leader of its partitions stops: the
 /// leadership moves to another in-sync replica, the consumer follows it, and a producer
 /// writes more meanwhile. Every record is read once, in order: none skipped, none twice.
@@ -198,12 +218,9 @@ fn signal(sig: &str, pid: u32) {
 async fn a_consumer_reads_through_a_leader_move() {
     use ottla::consumer::{Consumer, ConsumerConfig};
     use ottla::group::TopicPartition;
-    ottla_tests::init_logs();
-    let _alone = CLUSTER.lock().await;
-    let Some(b) = cluster_bootstrap() else { return };
-    let pids = broker_pids();
-    assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
-    let c = client(&b).await;
+    let Some(Stoppable { _alone, b, pids, c }) = stoppable().await else {
+        return;
+    };
     let (topic, leaders) = replicated_topic(&c, "cluster-move", 1).await;
     let leader = leaders[&0];
     let producer = producer(&b).await;
@@ -302,12 +319,9 @@ async fn coordinator_of(c: &ottla::Client, group: &str) -> Option<i32> {
 async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
     use ottla::consumer::{Consumer, ConsumerConfig};
     use ottla::group::TopicPartition;
-    ottla_tests::init_logs();
-    let _alone = CLUSTER.lock().await;
-    let Some(b) = cluster_bootstrap() else { return };
-    let pids = broker_pids();
-    assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
-    let c = client(&b).await;
+    let Some(Stoppable { _alone, b, pids, c }) = stoppable().await else {
+        return;
+    };
     let (topic, _) = replicated_topic(&c, "cluster-coordinator", 3).await;
     let group = unique_topic("cluster-group");
     let producer = producer(&b).await;
