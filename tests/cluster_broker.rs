@@ -147,6 +147,26 @@ async fn wait_until_whole(c: &ottla::Client, topic: &str, stopped: i32) {
     panic!("broker {stopped} not back in the ISR within 60 s");
 }
 
+/// A consumer of the cluster with [`SHORT_TIMEOUTS`] and `settings`.
+async fn consumer_with(b: &str, settings: &[(&str, &str)]) -> ottla::consumer::Consumer {
+    let mut config = ottla::consumer::ConsumerConfig::builder();
+    config.bootstrap_servers(b);
+    for (k, v) in settings.iter().copied().chain(SHORT_TIMEOUTS) {
+        config.set(k, v).unwrap();
+    }
+    ottla::consumer::Consumer::new(config.build().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The number a record of [`send_numbers`] carries.
+fn number(r: &ottla::consumer::ConsumerRecord) -> u32 {
+    std::str::from_utf8(r.value.as_deref().unwrap())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// The broker processes of the cluster, by node id (`OTTLA_CLUSTER_BROKERS`: `ID:PORT:PID …`).
 fn broker_pids() -> std::collections::BTreeMap<i32, u32> {
     let brokers = ottla_tests::peer(
@@ -216,7 +236,6 @@ async fn stoppable() -> Option<Stoppable> {
 /// writes more meanwhile. Every record is read once, in order: none skipped, none twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_reads_through_a_leader_move() {
-    use ottla::consumer::{Consumer, ConsumerConfig};
     use ottla::group::TopicPartition;
     let Some(Stoppable { _alone, b, pids, c }) = stoppable().await else {
         return;
@@ -227,28 +246,21 @@ async fn a_consumer_reads_through_a_leader_move() {
     let send = |from, to| send_numbers(&producer, &topic, 1, from, to);
     send(0, 20_000).await;
 
-    let mut config = ConsumerConfig::builder();
-    config.bootstrap_servers(&b);
-    for (k, v) in [
-        ("auto.offset.reset", "earliest"),
-        ("fetch.max.wait.ms", "100"),
-        ("max.partition.fetch.bytes", "20000"),
-    ]
-    .into_iter()
-    .chain(SHORT_TIMEOUTS)
-    {
-        config.set(k, v).unwrap();
-    }
-    let mut consumer = Consumer::new(config.build().unwrap()).await.unwrap();
+    let mut consumer = consumer_with(
+        &b,
+        &[
+            ("auto.offset.reset", "earliest"),
+            ("fetch.max.wait.ms", "100"),
+            ("max.partition.fetch.bytes", "20000"),
+        ],
+    )
+    .await;
     consumer
         .assign(vec![TopicPartition::new(topic.as_str(), 0)])
         .unwrap();
     let mut values: Vec<u32> = Vec::new();
     let read = |values: &mut Vec<u32>, batch: Vec<ottla::consumer::ConsumerRecord>| {
-        for r in batch {
-            let v = std::str::from_utf8(r.value.as_deref().unwrap()).unwrap();
-            values.push(v.parse().unwrap());
-        }
+        values.extend(batch.iter().map(number));
     };
     while values.len() < 5_000 {
         let batch = consumer
@@ -317,7 +329,6 @@ async fn coordinator_of(c: &ottla::Client, group: &str) -> Option<i32> {
 /// group's committed offsets end at the end of each partition.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
-    use ottla::consumer::{Consumer, ConsumerConfig};
     use ottla::group::TopicPartition;
     let Some(Stoppable { _alone, b, pids, c }) = stoppable().await else {
         return;
@@ -328,23 +339,19 @@ async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
     let send = |from, to| send_numbers(&producer, &topic, 3, from, to);
     send(0, 3_000).await;
 
-    let mut config = ConsumerConfig::builder();
-    config.bootstrap_servers(&b);
-    for (k, v) in [
-        ("group.id", group.as_str()),
-        ("auto.offset.reset", "earliest"),
-        ("auto.commit.interval.ms", "200"),
-        ("heartbeat.interval.ms", "300"),
-        ("session.timeout.ms", "30000"),
-        ("fetch.max.wait.ms", "100"),
-        ("max.partition.fetch.bytes", "2000"),
-    ]
-    .into_iter()
-    .chain(SHORT_TIMEOUTS)
-    {
-        config.set(k, v).unwrap();
-    }
-    let mut consumer = Consumer::new(config.build().unwrap()).await.unwrap();
+    let mut consumer = consumer_with(
+        &b,
+        &[
+            ("group.id", group.as_str()),
+            ("auto.offset.reset", "earliest"),
+            ("auto.commit.interval.ms", "200"),
+            ("heartbeat.interval.ms", "300"),
+            ("session.timeout.ms", "30000"),
+            ("fetch.max.wait.ms", "100"),
+            ("max.partition.fetch.bytes", "2000"),
+        ],
+    )
+    .await;
     consumer.subscribe([topic.as_str()]).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     while seen.len() < 1_500 {
@@ -354,12 +361,7 @@ async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
             .unwrap();
         assert!(!batch.is_empty(), "records before the stop");
         for r in batch {
-            seen.insert(
-                std::str::from_utf8(r.value.as_deref().unwrap())
-                    .unwrap()
-                    .parse::<u32>()
-                    .unwrap(),
-            );
+            seen.insert(number(&r));
         }
     }
     let coordinator = coordinator_of(&c, &group)
@@ -375,12 +377,7 @@ async fn a_group_member_follows_its_coordinator_when_its_broker_stops() {
                 .unwrap();
             assert!(!batch.is_empty(), "stuck at {} records", seen.len());
             for r in batch {
-                seen.insert(
-                    std::str::from_utf8(r.value.as_deref().unwrap())
-                        .unwrap()
-                        .parse::<u32>()
-                        .unwrap(),
-                );
+                seen.insert(number(&r));
             }
         }
     };
