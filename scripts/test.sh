@@ -153,7 +153,7 @@ step test run_tests
 # Compatibility pass: the real-broker tests again against the Kafka 3.9 line (many MSK clusters
 # run 3.x; it negotiates older protocol versions), on a node of its own.
 COMPAT_VERSION="3.9.1"
-COMPAT_TESTS="broker kcat_interop producer_broker scram_broker tls_broker oauth_broker peer_interop group_broker group_kip848_broker consumer_broker"
+COMPAT_TESTS="broker kcat_interop producer_broker scram_broker tls_broker oauth_broker peer_interop group_broker group_kip848_broker consumer_broker consumer_fetch_broker"
 run_compat() {
     local out line args=() t
     [ -n "${OTTLA_COMPAT_SKIP:-}" ] && { echo "OTTLA_COMPAT_SKIP is set: no 3.9 pass"; return 0; }

@@ -5,15 +5,14 @@
 //! moves when its broker stops.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use ottla::basic::{create_topic, fetch_partition, FetchOptions, NewTopic};
-use ottla::producer::{Producer, ProducerConfig, ProducerRecord};
+use ottla::basic::{fetch_partition, FetchOptions};
+use ottla_tests::cluster::{
+    consumer_with, number, producer, replicated_topic, send_numbers, stoppable, wait_until_whole,
+    Stoppable, Stopped, CLUSTER,
+};
 use ottla_tests::{client, cluster_bootstrap, unique_topic};
-
-/// One test at a time on the cluster: the leader-move test stops a broker for a while.
-static CLUSTER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_racks_replicated_topic_and_acks_all_round_trip() {
@@ -53,182 +52,6 @@ async fn three_racks_replicated_topic_and_acks_all_round_trip() {
         let want: Vec<String> = (0..1_000).map(|k| format!("{}", 6 * k + p)).collect();
         assert_eq!(values, want, "partition {p}");
     }
-}
-
-/// Timeouts short enough that a stopped broker costs seconds, not half a minute.
-const SHORT_TIMEOUTS: [(&str, &str); 3] = [
-    ("request.timeout.ms", "3000"),
-    ("socket.connection.setup.timeout.ms", "3000"),
-    ("metadata.max.age.ms", "1000"),
-];
-
-/// A fresh topic of `partitions` partitions with three in-sync replicas each; its
-/// partitions' leaders.
-async fn replicated_topic(
-    c: &ottla::Client,
-    prefix: &str,
-    partitions: i32,
-) -> (String, std::collections::BTreeMap<i32, i32>) {
-    let topic = unique_topic(prefix);
-    create_topic(
-        c,
-        &NewTopic {
-            name: topic.clone(),
-            partitions,
-            replication_factor: 3,
-            configs: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    for _ in 0..100 {
-        let m = c.refresh_metadata().await.unwrap();
-        let parts = &m.topics[topic.as_str()].partitions;
-        if parts.len() == partitions as usize
-            && parts
-                .values()
-                .all(|p| p.isr.len() == 3 && p.leader.is_some())
-        {
-            let leaders = parts
-                .iter()
-                .filter_map(|(&i, p)| Some((i, p.leader?)))
-                .collect();
-            return (topic, leaders);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{topic}: no three in-sync replicas in 10 s");
-}
-
-/// An acks=all producer with [`SHORT_TIMEOUTS`].
-async fn producer(b: &str) -> Producer {
-    let mut builder = ProducerConfig::builder();
-    builder.bootstrap_servers(b);
-    for (k, v) in [("acks", "all"), ("linger.ms", "5")]
-        .into_iter()
-        .chain(SHORT_TIMEOUTS)
-    {
-        builder.set(k, v).unwrap();
-    }
-    Producer::new(builder.build().unwrap()).await.unwrap()
-}
-
-/// Writes values `from..to` (as text), record `i` to partition `i % partitions`, and waits
-/// for every delivery.
-async fn send_numbers(producer: &Producer, topic: &str, partitions: u32, from: u32, to: u32) {
-    let topic: Arc<str> = Arc::from(topic);
-    let mut deliveries = Vec::new();
-    for i in from..to {
-        let r = ProducerRecord::new(Arc::clone(&topic), format!("{i}"))
-            .with_partition((i % partitions) as i32);
-        deliveries.push(producer.send(r).await.unwrap());
-    }
-    for d in deliveries {
-        d.await.unwrap();
-    }
-}
-
-/// Waits (up to 60 s) until `topic`'s partitions have three in-sync replicas and the
-/// cluster three brokers again: the stopped broker is back, for the next test.
-async fn wait_until_whole(c: &ottla::Client, topic: &str, stopped: i32) {
-    for _ in 0..120 {
-        if let Ok(m) = c.refresh_metadata().await {
-            if m.brokers.len() == 3
-                && m.topics[topic]
-                    .partitions
-                    .values()
-                    .all(|p| p.isr.len() == 3)
-            {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!("broker {stopped} not back in the ISR within 60 s");
-}
-
-/// A consumer of the cluster with [`SHORT_TIMEOUTS`] and `settings`.
-async fn consumer_with(b: &str, settings: &[(&str, &str)]) -> ottla::consumer::Consumer {
-    let mut config = ottla::consumer::ConsumerConfig::builder();
-    config.bootstrap_servers(b);
-    for (k, v) in settings.iter().copied().chain(SHORT_TIMEOUTS) {
-        config.set(k, v).unwrap();
-    }
-    ottla::consumer::Consumer::new(config.build().unwrap())
-        .await
-        .unwrap()
-}
-
-/// The number a record of [`send_numbers`] carries.
-fn number(r: &ottla::consumer::ConsumerRecord) -> u32 {
-    std::str::from_utf8(r.value.as_deref().unwrap())
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-/// The broker processes of the cluster, by node id (`OTTLA_CLUSTER_BROKERS`: `ID:PORT:PID …`).
-fn broker_pids() -> std::collections::BTreeMap<i32, u32> {
-    let brokers = ottla_tests::peer(
-        "OTTLA_CLUSTER_BROKERS",
-        "the cluster's broker processes (scripts/kafka.sh start --cluster)",
-    )
-    .unwrap_or_default();
-    brokers
-        .split_whitespace()
-        .filter_map(|b| {
-            let mut it = b.split(':');
-            let id = it.next()?.parse().ok()?;
-            let pid = it.nth(1)?.parse().ok()?;
-            Some((id, pid))
-        })
-        .collect()
-}
-
-/// A broker process stopped (SIGSTOP) until dropped (SIGCONT): it neither answers nor
-/// heartbeats, so the controller fences it and moves its leaderships (broker.session.timeout.ms,
-/// 9 s by default), and it comes back as a follower.
-struct Stopped(u32);
-
-impl Stopped {
-    fn new(pid: u32) -> Self {
-        signal("-STOP", pid);
-        Stopped(pid)
-    }
-}
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        signal("-CONT", self.0);
-    }
-}
-
-fn signal(sig: &str, pid: u32) {
-    let status = std::process::Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill {sig} {pid}");
-}
-
-/// What a test that stops a broker starts from: the cluster to itself, its bootstrap, its
-/// broker processes and a client.
-struct Stoppable {
-    _alone: tokio::sync::MutexGuard<'static, ()>,
-    b: String,
-    pids: std::collections::BTreeMap<i32, u32>,
-    c: ottla::Client,
-}
-
-/// `None` (the test skips) without the cluster.
-async fn stoppable() -> Option<Stoppable> {
-    ottla_tests::init_logs();
-    let _alone = CLUSTER.lock().await;
-    let b = cluster_bootstrap()?;
-    let pids = broker_pids();
-    assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
-    let c = client(&b).await;
-    Some(Stoppable { _alone, b, pids, c })
 }
 
 /// A consumer reads a replicated topic while the leader of its partitions stops: the

@@ -394,18 +394,14 @@ async fn a_rebalance_listener_commits_revoked_partitions() {
         return;
     };
     produce(&b, &topic, 0, 50).await;
-    let mut config = ConsumerConfig::builder();
-    config.bootstrap_servers(&b);
-    for (k, v) in [
+    let settings = [
         ("group.id", group.as_str()),
         ("auto.offset.reset", "earliest"),
         ("enable.auto.commit", "false"),
         ("fetch.max.wait.ms", "100"),
-    ] {
-        config.set(k, v).unwrap();
-    }
+    ];
     let listener = Arc::new(CommitOnRevoke::default());
-    let mut c = Consumer::new(config.build().unwrap()).await.unwrap();
+    let mut c = ottla_tests::consumer(&b, &settings).await;
     c.set_rebalance_listener(Arc::clone(&listener) as Arc<dyn RebalanceListener>);
     c.subscribe([topic.as_str()]).unwrap();
     receive(&mut c, 50).await;

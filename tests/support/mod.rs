@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+pub mod cluster;
 pub mod group_members;
 pub mod peer_records;
 
@@ -372,6 +373,18 @@ pub fn init_logs() {
             .with_test_writer()
             .try_init();
     }
+}
+
+/// A consumer of `bootstrap` with `settings` (Kafka property names).
+pub async fn consumer(bootstrap: &str, settings: &[(&str, &str)]) -> ottla::consumer::Consumer {
+    let mut config = ottla::consumer::ConsumerConfig::builder();
+    config.bootstrap_servers(bootstrap);
+    for (k, v) in settings {
+        config.set(k, v).unwrap();
+    }
+    ottla::consumer::Consumer::new(config.build().unwrap())
+        .await
+        .unwrap()
 }
 
 /// A consumer group member's settings for tests: 10 s sessions, 300 ms heartbeats, 30 s

@@ -287,10 +287,19 @@ impl Client {
 
     /// The leader of `topic`/`partition`, refreshing metadata once if it is unknown.
     pub async fn leader_of(&self, topic: &str, partition: i32) -> Result<i32, Error> {
+        Ok(self.leader_and_epoch(topic, partition).await?.0)
+    }
+
+    /// The leader of `topic`/`partition` and its leader epoch (-1 when unknown), from
+    /// metadata (fetched again when the cached view does not know the partition's leader).
+    pub async fn leader_and_epoch(&self, topic: &str, partition: i32) -> Result<(i32, i32), Error> {
         let m = self.metadata().await?;
-        match m.leader_of(topic, partition) {
+        match m.leader_and_epoch(topic, partition) {
             Ok(l) => Ok(l),
-            Err(_) => self.refresh_metadata().await?.leader_of(topic, partition),
+            Err(_) => self
+                .refresh_metadata()
+                .await?
+                .leader_and_epoch(topic, partition),
         }
     }
 

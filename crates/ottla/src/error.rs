@@ -159,6 +159,20 @@ pub enum Error {
         /// The partition.
         partition: i32,
     },
+    /// The partition's log lost records this consumer had read (a leader change truncated
+    /// it: KIP-320), and `auto.offset.reset=none` says not to move on by itself.
+    #[error("the log of {topic}-{partition} was truncated under the consumer's position {position}: the new leader's log agrees only up to offset {diverged_at}; seek to go on")]
+    LogTruncated {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// Where the consumer was.
+        position: i64,
+        /// The first offset the logs disagree on: records from here to `position` were
+        /// read by the consumer and are gone.
+        diverged_at: i64,
+    },
     /// The client was closed.
     #[error("the client is closed")]
     Closed,

@@ -57,6 +57,9 @@ pub struct ConsumedRecord {
     pub timestamp: i64,
     /// What the timestamp means (its batch's).
     pub timestamp_type: TimestampType,
+    /// The epoch of the leader that appended it (its batch's partition leader epoch; -1
+    /// for batches written before leader epochs existed).
+    pub leader_epoch: i32,
     /// The key, `None` for null.
     pub key: Option<Bytes>,
     /// The value, `None` for null.
@@ -306,6 +309,7 @@ fn decode_batch(batch: &Bytes, limits: &DecodeLimits) -> Result<DecodedBatch, Re
         first_timestamp,
         max_timestamp,
         timestamp_type,
+        leader_epoch: partition_leader_epoch,
     };
     let mut records = Vec::with_capacity(record_count);
     let mut r = Reader::new(&data);
@@ -361,6 +365,7 @@ struct RecordContext {
     first_timestamp: i64,
     max_timestamp: i64,
     timestamp_type: TimestampType,
+    leader_epoch: i32,
 }
 
 fn decode_record(r: &mut Reader<'_>, ctx: &RecordContext) -> Result<ConsumedRecord, RecordError> {
@@ -408,6 +413,7 @@ fn decode_record(r: &mut Reader<'_>, ctx: &RecordContext) -> Result<ConsumedReco
         offset: ctx.base_offset.wrapping_add(i64::from(offset_delta)),
         timestamp,
         timestamp_type: ctx.timestamp_type,
+        leader_epoch: ctx.leader_epoch,
         key,
         value,
         headers,

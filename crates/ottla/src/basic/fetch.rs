@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use ottla_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use ottla_protocol::error_code::ErrorCode;
+use ottla_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
 use ottla_protocol::messages::fetch_response::PartitionData;
 use ottla_protocol::messages::{ApiKey, BrokerId, FetchRequest, TopicName};
 use ottla_protocol::records::{
@@ -11,6 +12,7 @@ use ottla_protocol::records::{
 use ottla_protocol::StrBytes;
 
 use super::partition_result;
+use super::FetchSession;
 use crate::connection::BrokerConnection;
 use crate::{Client, ConfigError, Error};
 
@@ -31,6 +33,9 @@ pub struct FetchOptions {
     /// `isolation.level=read_committed`: read up to the last stable offset only, and skip
     /// records of aborted transactions.
     pub read_committed: bool,
+    /// `client.rack`: sent with each Fetch (v11+), so a broker with a rack-aware replica
+    /// selector can name a replica in the same rack to read from (KIP-392).
+    pub rack: Option<String>,
 }
 
 impl FetchOptions {
@@ -67,6 +72,7 @@ impl Default for FetchOptions {
             max_bytes: 52_428_800,
             partition_max_bytes: 1_048_576,
             read_committed: false,
+            rack: None,
         }
     }
 }
@@ -85,6 +91,27 @@ pub struct FetchedPartition {
     pub last_stable_offset: i64,
     /// The log start offset (-1 when the broker did not say).
     pub log_start_offset: i64,
+    /// The leader epoch of the last batch returned (-1 when none came).
+    pub last_epoch: i32,
+    /// The broker found the log diverging from what this client read (KIP-320): the
+    /// requested `last_fetched_epoch` ends at this epoch and offset on the leader. No records
+    /// come with it.
+    pub diverging: Option<EpochEnd>,
+    /// The replica the leader wants this client to read the partition from (KIP-392).
+    pub preferred_read_replica: Option<i32>,
+    /// Whether the broker said anything about the partition: false when an incremental
+    /// fetch session (KIP-227) left it out of the answer because nothing was new (no
+    /// records, and the watermarks are then -1: unchanged).
+    pub changed: bool,
+}
+
+/// Where a leader epoch ends: the offset after its last record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EpochEnd {
+    /// The epoch.
+    pub epoch: i32,
+    /// The first offset after it.
+    pub end_offset: i64,
 }
 
 /// Fetches from `topic`/`partition` starting at `offset`.
@@ -101,8 +128,10 @@ pub async fn fetch_partition(
         topic: topic.to_owned(),
         partition,
         offset,
+        current_leader_epoch: -1,
+        last_fetched_epoch: -1,
     }];
-    let mut results = fetch_positions(client, &conn, &wanted, options).await?;
+    let mut results = fetch_positions(client, &conn, &wanted, options, None).await?;
     results.pop().map_or_else(
         || {
             Err(Error::UnknownTopicOrPartition {
@@ -123,25 +152,43 @@ pub struct FetchPosition {
     pub partition: i32,
     /// The offset to read from.
     pub offset: i64,
+    /// The leader epoch this client knows from metadata (-1: unknown, not checked). A
+    /// broker with another epoch answers FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH.
+    pub current_leader_epoch: i32,
+    /// The leader epoch of the record before `offset` (-1: unknown). The broker checks
+    /// that the log still holds that epoch up to `offset` and answers with the point of
+    /// divergence when it does not ([`FetchedPartition::diverging`]).
+    pub last_fetched_epoch: i32,
 }
 
-/// One Fetch request on `conn` (the leader of every partition in `wanted`) for all of
-/// `wanted`; each partition's result (records or its own error) in the order asked. A
-/// request-level failure is the `Err`.
+/// One Fetch request on `conn` for all of `wanted` (partitions this broker leads, or was
+/// named the preferred read replica of); each partition's result (records or its own error)
+/// in the order asked. A request-level failure is the `Err`. With a `session`, the request is
+/// part of that broker's incremental fetch session (KIP-227).
 pub async fn fetch_positions(
     client: &Client,
     conn: &BrokerConnection,
     wanted: &[FetchPosition],
     options: &FetchOptions,
+    session: Option<&mut FetchSession>,
 ) -> Result<Vec<(FetchPosition, Result<FetchedPartition, Error>)>, Error> {
     let max_wait_ms = i32::try_from(options.max_wait.as_millis()).unwrap_or(i32::MAX);
+    let version = conn.version_of(ApiKey::Fetch)?;
+    // Without a session, a request as from a broker that has none (below v7): full, and
+    // asking for no session.
+    let mut sessionless = FetchSession::new();
+    let (session, session_version) = match session {
+        Some(s) => (s, version),
+        None => (&mut sessionless, 0),
+    };
+    let plan = session.next_request(wanted, session_version);
     let mut topics: Vec<FetchTopic> = Vec::new();
-    for w in wanted {
+    for w in plan.listed.iter().map(|&i| &wanted[i]) {
         let partition = FetchPartition::default()
             .with_partition(w.partition)
-            .with_current_leader_epoch(-1)
+            .with_current_leader_epoch(w.current_leader_epoch)
             .with_fetch_offset(w.offset)
-            .with_last_fetched_epoch(-1)
+            .with_last_fetched_epoch(w.last_fetched_epoch)
             .with_log_start_offset(-1)
             .with_partition_max_bytes(options.partition_max_bytes);
         match topics.last_mut() {
@@ -153,25 +200,45 @@ pub async fn fetch_positions(
             ),
         }
     }
+    let mut forgotten: Vec<ForgottenTopic> = Vec::new();
+    for (topic, partition) in &plan.forgotten {
+        match forgotten.last_mut() {
+            Some(t) if t.topic.0.as_str() == topic => t.partitions.push(*partition),
+            _ => forgotten.push(
+                ForgottenTopic::default()
+                    .with_topic(TopicName(StrBytes::from_string(topic.clone())))
+                    .with_partitions(vec![*partition]),
+            ),
+        }
+    }
     let request = FetchRequest::default()
         .with_replica_id(BrokerId(-1))
         .with_max_wait_ms(max_wait_ms)
         .with_min_bytes(options.min_bytes)
         .with_max_bytes(options.max_bytes)
         .with_isolation_level(i8::from(options.read_committed))
-        .with_session_id(0)
-        .with_session_epoch(-1)
-        .with_topics(topics);
-    let version = conn.version_of(ApiKey::Fetch)?;
+        .with_session_id(plan.session_id)
+        .with_session_epoch(plan.session_epoch)
+        .with_topics(topics)
+        .with_forgotten_topics_data(forgotten)
+        .with_rack_id(StrBytes::from_string(
+            options.rack.clone().unwrap_or_default(),
+        ));
     let timeout = client.config().request_timeout + options.max_wait;
-    let response = conn
-        .send_with_timeout(&request, version, timeout)
-        .await
-        .inspect_err(|e| {
+    let response = match conn.send_with_timeout(&request, version, timeout).await {
+        Ok(r) => r,
+        Err(e) => {
+            session.on_failure();
             if e.is_retriable() {
                 client.invalidate_metadata();
             }
-        })?;
+            return Err(e);
+        }
+    };
+    if !session.on_response(&plan, ErrorCode(response.error_code), response.session_id) {
+        tracing::debug!(broker = %conn.broker(), error = ?ErrorCode(response.error_code),
+            "fetch session lost; the next fetch starts a new one");
+    }
     partition_result::check(
         client,
         ApiKey::Fetch,
@@ -179,23 +246,42 @@ pub async fn fetch_positions(
         || format!("fetch from broker {}", conn.broker()),
         None,
     )?;
+    let incremental = plan.is_incremental();
     Ok(wanted
         .iter()
         .map(|w| {
-            let result = partition_result::find(
-                response
-                    .responses
-                    .iter()
-                    .filter(|t| t.topic.0.as_str() == w.topic)
-                    .flat_map(|t| t.partitions.iter()),
-                |p| p.partition_index,
-                &w.topic,
-                w.partition,
-            )
-            .and_then(|p| decode_partition(client, w, p, options));
+            let entry = response
+                .responses
+                .iter()
+                .filter(|t| t.topic.0.as_str() == w.topic)
+                .flat_map(|t| t.partitions.iter())
+                .find(|p| p.partition_index == w.partition);
+            let result = match entry {
+                Some(p) => decode_partition(client, w, p, options),
+                None if incremental => Ok(unchanged(w)),
+                None => Err(Error::UnknownTopicOrPartition {
+                    topic: w.topic.clone(),
+                    partition: Some(w.partition),
+                }),
+            };
             (w.clone(), result)
         })
         .collect())
+}
+
+/// A partition an incremental fetch's answer left out: nothing new.
+fn unchanged(w: &FetchPosition) -> FetchedPartition {
+    FetchedPartition {
+        records: Vec::new(),
+        next_offset: w.offset,
+        high_watermark: -1,
+        last_stable_offset: -1,
+        log_start_offset: -1,
+        last_epoch: -1,
+        diverging: None,
+        preferred_read_replica: None,
+        changed: false,
+    }
 }
 
 /// One partition's part of a Fetch response: its error, or its records from `w.offset` on.
@@ -223,6 +309,15 @@ fn decode_partition(
         })?,
         None => Default::default(),
     };
+    let diverging =
+        (p.diverging_epoch.epoch >= 0 && p.diverging_epoch.end_offset >= 0).then_some(EpochEnd {
+            epoch: p.diverging_epoch.epoch,
+            end_offset: p.diverging_epoch.end_offset,
+        });
+    let last_epoch = decoded
+        .batches
+        .last()
+        .map_or(-1, |b| b.partition_leader_epoch);
     let next_offset = decoded
         .batches
         .last()
@@ -254,6 +349,11 @@ fn decode_partition(
         high_watermark: p.high_watermark,
         last_stable_offset: p.last_stable_offset,
         log_start_offset: p.log_start_offset,
+        last_epoch,
+        diverging,
+        preferred_read_replica: (p.preferred_read_replica.0 >= 0)
+            .then_some(p.preferred_read_replica.0),
+        changed: true,
     })
 }
 

@@ -3,14 +3,17 @@
 //! batching, retries and groups on top of these.
 
 mod fetch;
+mod fetch_session;
 mod offsets;
 mod partition_result;
 mod produce;
 mod topics;
 
 pub use fetch::{
-    fetch_partition, fetch_positions, FetchOptions, FetchPosition, FetchedPartition, FETCH_KEYS,
+    fetch_partition, fetch_positions, EpochEnd, FetchOptions, FetchPosition, FetchedPartition,
+    FETCH_KEYS,
 };
+pub use fetch_session::{FetchSession, SessionRequest};
 pub use offsets::{list_offset, OffsetSpec};
 pub use produce::{produce_batch, Acks, ProduceOptions, Produced};
 pub use topics::{create_topic, delete_topic, NewTopic};

@@ -157,6 +157,13 @@ impl ClusterMetadata {
 
     /// The node that leads `topic`/`partition`.
     pub fn leader_of(&self, topic: &str, partition: i32) -> Result<i32, Error> {
+        self.leader_and_epoch(topic, partition)
+            .map(|(leader, _)| leader)
+    }
+
+    /// The leader of `topic`/`partition` and its leader epoch (-1 when the broker sent
+    /// none).
+    pub fn leader_and_epoch(&self, topic: &str, partition: i32) -> Result<(i32, i32), Error> {
         let p = self
             .topic(topic)?
             .partitions
@@ -165,10 +172,11 @@ impl ClusterMetadata {
                 topic: topic.to_owned(),
                 partition: Some(partition),
             })?;
-        p.leader.ok_or_else(|| Error::LeaderNotAvailable {
+        let leader = p.leader.ok_or_else(|| Error::LeaderNotAvailable {
             topic: topic.to_owned(),
             partition,
-        })
+        })?;
+        Ok((leader, p.leader_epoch))
     }
 }
 

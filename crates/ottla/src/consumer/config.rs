@@ -371,7 +371,10 @@ impl ConsumerConfigBuilder {
             heartbeat_interval: Duration::from_millis(self.heartbeat_interval_ms),
             max_poll_interval: Duration::from_millis(self.max_poll_interval_ms),
             assignors: self.assignors.clone(),
-            fetch: self.fetch.clone(),
+            fetch: FetchOptions {
+                rack: self.client_rack.clone(),
+                ..self.fetch.clone()
+            },
             client_rack: self.client_rack.clone(),
             retry_backoff: Backoff {
                 base: Duration::from_millis(self.retry_backoff_ms),

@@ -11,6 +11,7 @@ use super::config::ConsumerConfig;
 use super::listener::RebalanceListener;
 use super::owner::Owner;
 use super::record::{ConsumerEvent, ConsumerRecord};
+use super::stats::{ConsumerStats, Counters};
 use super::task::{self, Item, TaskCommand};
 use crate::error::Error;
 use crate::group::{GroupMember, PollHandle, TopicPartition};
@@ -27,13 +28,30 @@ pub(crate) struct Shared {
     /// fetched under an earlier one are dropped, not handed out.
     pub assigned: Mutex<FastMap<TopicPartition, u64>>,
     /// The next offset after the last record the application received, per partition (what
-    /// a commit commits); the starting position until a record arrives.
-    pub consumed: Mutex<FastMap<TopicPartition, i64>>,
+    /// a commit commits), with that record's leader epoch; the starting position until a
+    /// record arrives.
+    pub consumed: Mutex<FastMap<TopicPartition, Position>>,
     /// Partitions not fetched (pause); forgotten when a partition is revoked or lost.
     pub paused: Mutex<HashSet<TopicPartition>>,
     /// The high watermark (last stable offset with read_committed) each partition's last
     /// Fetch answer gave.
     pub ends: Mutex<HashMap<TopicPartition, i64>>,
+    /// What the consumer counts.
+    pub counters: Counters,
+}
+
+/// An offset in a partition and the leader epoch of the record before it (-1: unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    pub offset: i64,
+    pub epoch: i32,
+}
+
+impl Position {
+    /// `offset` with no known epoch.
+    pub fn at(offset: i64) -> Self {
+        Self { offset, epoch: -1 }
+    }
 }
 
 impl Shared {
@@ -41,7 +59,7 @@ impl Shared {
         self.assigned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn consumed(&self) -> std::sync::MutexGuard<'_, FastMap<TopicPartition, i64>> {
+    pub fn consumed(&self) -> std::sync::MutexGuard<'_, FastMap<TopicPartition, Position>> {
         self.consumed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -316,7 +334,13 @@ impl Consumer {
     /// The offset of the next record [`recv`](Self::recv) returns from `partition` (`None`
     /// when it is not assigned).
     pub fn position(&self, partition: &TopicPartition) -> Option<i64> {
-        self.shared.consumed().get(partition).copied()
+        self.shared.consumed().get(partition).map(|p| p.offset)
+    }
+
+    /// This consumer's counters so far: fetches, fetch sessions, follower fetches,
+    /// truncations found, records handed out.
+    pub fn stats(&self) -> ConsumerStats {
+        self.shared.counters.snapshot()
     }
 
     /// Records in `partition` after the position: its end (high watermark, or last stable
@@ -376,7 +400,13 @@ impl Consumer {
             let assigned = self.shared.assigned();
             let next = records.next().filter(|_| assigned.get(tp) == Some(number));
             if let Some(r) = &next {
-                self.shared.consumed().insert(tp.clone(), r.offset + 1);
+                self.shared.consumed().insert(
+                    tp.clone(),
+                    Position {
+                        offset: r.offset + 1,
+                        epoch: r.leader_epoch,
+                    },
+                );
             }
             next
         };
@@ -387,6 +417,7 @@ impl Consumer {
                 offset: r.offset,
                 timestamp: r.timestamp,
                 timestamp_type: r.timestamp_type,
+                leader_epoch: (r.leader_epoch >= 0).then_some(r.leader_epoch),
                 key: r.key,
                 value: r.value,
                 headers: r.headers,

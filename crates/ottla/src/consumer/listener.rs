@@ -25,7 +25,7 @@ impl std::fmt::Debug for Rebalance<'_> {
 impl Rebalance<'_> {
     /// The offset of the next record the application would receive from `partition`.
     pub fn position(&self, partition: &TopicPartition) -> Option<i64> {
-        self.shared.consumed().get(partition).copied()
+        self.shared.consumed().get(partition).map(|p| p.offset)
     }
 
     /// Commits `offsets` now (for revoked partitions: while they are still this member's).

@@ -8,6 +8,8 @@
 //! | `listener.rs` | [`RebalanceListener`]: callbacks on assigned, revoked and lost |
 //! | `owner.rs` | where the partitions come from: a group (subscribe) or the application (assign) |
 //! | `record.rs` | [`ConsumerRecord`] |
+//! | `stats.rs` | [`ConsumerStats`]: fetches, fetch sessions, follower fetches, truncations |
+//! | `task/fetching.rs` | the task's fetches: which broker, sessions, leader epochs, what each answer does |
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), ottla::Error> {
@@ -28,6 +30,7 @@ mod handle;
 mod listener;
 mod owner;
 mod record;
+mod stats;
 mod task;
 
 pub use config::{
@@ -36,3 +39,4 @@ pub use config::{
 pub use handle::Consumer;
 pub use listener::{Rebalance, RebalanceListener};
 pub use record::{ConsumerEvent, ConsumerRecord};
+pub use stats::ConsumerStats;

@@ -19,6 +19,8 @@ pub struct ConsumerRecord {
     pub timestamp: i64,
     /// Whether the timestamp is the producer's or the broker's.
     pub timestamp_type: TimestampType,
+    /// The epoch of the partition leader that appended it, when the batch says (KIP-320).
+    pub leader_epoch: Option<i32>,
     /// The key (`None` for null).
     pub key: Option<Bytes>,
     /// The value (`None` for null).

@@ -19,16 +19,15 @@ use std::sync::Arc;
 
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
-use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::records::ConsumedRecord;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::config::{ConsumerConfig, OffsetReset};
-use super::handle::Shared;
+use super::handle::{Position, Shared};
 use super::listener::{Rebalance, RebalanceListener};
 use super::owner::Owner;
-use crate::basic::{fetch_positions, list_offset, FetchPosition, FetchedPartition, OffsetSpec};
+use crate::basic::{list_offset, FetchSession, OffsetSpec};
 use crate::error::Error;
 use crate::group::{GroupEvent, OffsetAndMetadata, TopicPartition};
 use crate::Client;
@@ -83,23 +82,28 @@ const REVOKING: u64 = u64::MAX;
 /// The key of [`State::retry_at`] for partitions whose leader is not known yet.
 const NO_LEADER: i32 = i32::MIN;
 
-type FetchResult = Result<Vec<(FetchPosition, Result<FetchedPartition, Error>)>, Error>;
-type Fetching = Pin<Box<dyn Future<Output = (i32, FetchResult)> + Send>>;
+mod fetching;
+
+type Fetching = Pin<Box<dyn Future<Output = fetching::Fetched> + Send>>;
 
 struct State {
     client: Client,
     config: ConsumerConfig,
     shared: Arc<Shared>,
     items: mpsc::Sender<Item>,
-    /// The next offset to fetch per owned partition.
-    positions: BTreeMap<TopicPartition, i64>,
+    /// The next offset to fetch per owned partition, with the epoch of the record before it.
+    positions: BTreeMap<TopicPartition, Position>,
     /// Received offsets as last committed.
     committed: BTreeMap<TopicPartition, i64>,
     next_assignment: u64,
-    /// Leaders with a Fetch in flight.
+    /// Brokers with a Fetch in flight.
     in_flight: HashSet<i32>,
-    /// Leaders waiting `retry.backoff.ms` after a failure.
+    /// Brokers waiting `retry.backoff.ms` after a failure.
     retry_at: HashMap<i32, Instant>,
+    /// Each broker's fetch session (KIP-227); out of the map while its Fetch is in flight.
+    sessions: HashMap<i32, FetchSession>,
+    /// Partitions read from a replica other than the leader (KIP-392), until when.
+    preferred: HashMap<TopicPartition, (i32, Instant)>,
     app_gone: bool,
     listener: Option<Arc<dyn RebalanceListener>>,
     /// Where each partition's last end-of-partition event was (`enable.partition.eof`):
@@ -128,6 +132,8 @@ pub(crate) async fn run(
         next_assignment: 0,
         in_flight: HashSet::new(),
         retry_at: HashMap::new(),
+        sessions: HashMap::new(),
+        preferred: HashMap::new(),
         app_gone: false,
         listener,
         eof_at: HashMap::new(),
@@ -152,9 +158,9 @@ pub(crate) async fn run(
                 }
                 None => break,
             },
-            Some((node, result)) = fetches.next(), if !fetches.is_empty() => {
-                s.in_flight.remove(&node);
-                s.on_fetched(node, result).await;
+            Some(fetched) = fetches.next(), if !fetches.is_empty() => {
+                s.in_flight.remove(&fetched.0);
+                s.on_fetched(fetched).await;
             }
             _ = pattern_check.tick(), if pattern.is_some() => {
                 if let Some(re) = &pattern {
@@ -175,7 +181,7 @@ pub(crate) async fn run(
                     let _ = reply.send(s.commit_consumed(&group, None).await);
                 }
                 Some(TaskCommand::Seek { partition, offset, reply }) => {
-                    let _ = reply.send(s.seek(partition, offset));
+                    let _ = reply.send(s.seek(partition, Position::at(offset)));
                 }
                 Some(TaskCommand::Pause { partitions, paused, reply }) => {
                     let _ = reply.send(s.pause(partitions, paused));
@@ -227,54 +233,6 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 impl State {
-    /// A Fetch for every leader of owned, positioned partitions that has none in flight.
-    async fn start_fetches(&mut self) -> Vec<Fetching> {
-        let now = Instant::now();
-        let mut by_leader: BTreeMap<i32, Vec<FetchPosition>> = BTreeMap::new();
-        let paused = self.shared.paused().clone();
-        for (tp, &offset) in self
-            .positions
-            .iter()
-            .filter(|(tp, _)| !paused.contains(*tp))
-        {
-            let leader = match self.client.leader_of(&tp.topic, tp.partition).await {
-                Ok(l) => l,
-                Err(e) => {
-                    // Look again after the backoff even if nothing else wakes the task.
-                    tracing::debug!(partition = %tp, error = %e, "no leader yet");
-                    self.retry_at
-                        .entry(NO_LEADER)
-                        .or_insert(now + self.config.retry_backoff.base);
-                    continue;
-                }
-            };
-            if self.in_flight.contains(&leader)
-                || self.retry_at.get(&leader).is_some_and(|at| *at > now)
-            {
-                continue;
-            }
-            by_leader.entry(leader).or_default().push(FetchPosition {
-                topic: tp.topic.to_string(),
-                partition: tp.partition,
-                offset,
-            });
-        }
-        let mut out: Vec<Fetching> = Vec::new();
-        for (node, wanted) in by_leader {
-            self.in_flight.insert(node);
-            let client = self.client.clone();
-            let options = self.config.fetch.clone();
-            out.push(Box::pin(async move {
-                let result = async {
-                    let conn = client.fetch_connection(node).await?;
-                    fetch_positions(&client, &conn, &wanted, &options).await
-                };
-                (node, result.await)
-            }));
-        }
-        out
-    }
-
     /// Subscribes the member to the topics matching `pattern` when they changed since the
     /// last look (`matched`).
     async fn match_pattern(
@@ -303,79 +261,6 @@ impl State {
         }
     }
 
-    async fn on_fetched(&mut self, node: i32, result: FetchResult) {
-        let results = match result {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::debug!(broker = node, error = %e, "fetch failed; backing off");
-                self.client.invalidate_metadata();
-                self.retry_at
-                    .insert(node, Instant::now() + self.config.retry_backoff.base);
-                return;
-            }
-        };
-        for (asked, result) in results {
-            let tp = TopicPartition::new(asked.topic.as_str(), asked.partition);
-            // Moved on meanwhile (revoked, reset, sought) or paused: this answer is stale; a
-            // paused partition is fetched again from the same position after the resume.
-            if self.positions.get(&tp) != Some(&asked.offset) || self.shared.paused().contains(&tp)
-            {
-                continue;
-            }
-            match result {
-                Ok(fetched) => {
-                    self.positions.insert(tp.clone(), fetched.next_offset);
-                    let end = match fetched.last_stable_offset {
-                        lso if self.config.fetch.read_committed && lso >= 0 => lso,
-                        _ => fetched.high_watermark,
-                    };
-                    self.shared.ends().insert(tp.clone(), end);
-                    let assigned = self.shared.assigned().get(&tp).copied();
-                    let Some(assignment) = assigned.filter(|&n| n != REVOKING) else {
-                        continue;
-                    };
-                    if !fetched.records.is_empty() {
-                        self.hand_over(Item::Records {
-                            partition: tp.clone(),
-                            assignment,
-                            records: fetched.records,
-                        })
-                        .await;
-                    }
-                    let at_end = fetched.next_offset >= end;
-                    if self.config.enable_partition_eof
-                        && at_end
-                        && self.eof_at.get(&tp) != Some(&fetched.next_offset)
-                    {
-                        self.eof_at.insert(tp.clone(), fetched.next_offset);
-                        self.hand_over(Item::Eof {
-                            partition: tp,
-                            assignment,
-                            offset: fetched.next_offset,
-                        })
-                        .await;
-                    }
-                }
-                Err(e) if e.kafka_code() == Some(ErrorCode::OFFSET_OUT_OF_RANGE) => {
-                    tracing::info!(partition = %tp, offset = asked.offset, "offset out of range: resetting by auto.offset.reset");
-                    match self.reset(&tp).await {
-                        Ok(offset) => {
-                            self.positions.insert(tp, offset);
-                        }
-                        Err(e) => self.fail(e).await,
-                    }
-                }
-                Err(e) if e.is_retriable() => {
-                    tracing::debug!(partition = %tp, error = %e, "fetch error; looking at metadata again");
-                    self.client.invalidate_metadata();
-                    self.retry_at
-                        .insert(node, Instant::now() + self.config.retry_backoff.base);
-                }
-                Err(e) => self.fail(e).await,
-            }
-        }
-    }
-
     async fn on_group_event(&mut self, group: &Owner, event: GroupEvent) -> Result<(), Error> {
         match event {
             GroupEvent::Assigned(partitions) => {
@@ -389,13 +274,17 @@ impl State {
                     .await?;
                 let partitions_copy = partitions.clone();
                 for tp in partitions {
-                    let offset = match committed.get(&tp).cloned().flatten() {
-                        Some(o) => o.offset,
-                        None => self.retrying(|| self.reset(&tp)).await?,
+                    // A committed epoch makes the first Fetch check the log still holds it.
+                    let position = match committed.get(&tp).cloned().flatten() {
+                        Some(o) => Position {
+                            offset: o.offset,
+                            epoch: o.leader_epoch.unwrap_or(-1),
+                        },
+                        None => Position::at(self.retrying(|| self.reset(&tp)).await?),
                     };
-                    self.committed.insert(tp.clone(), offset);
-                    self.positions.insert(tp.clone(), offset);
-                    self.shared.consumed().insert(tp.clone(), offset);
+                    self.committed.insert(tp.clone(), position.offset);
+                    self.positions.insert(tp.clone(), position);
+                    self.shared.consumed().insert(tp.clone(), position);
                     self.shared.assigned().insert(tp, number);
                 }
                 if let Some(l) = &self.listener {
@@ -467,15 +356,15 @@ impl State {
 
     /// The next record of `tp` handed out is the one at `offset`; what was fetched before is
     /// dropped (its assignment number changes).
-    fn seek(&mut self, tp: TopicPartition, offset: i64) -> Result<(), Error> {
+    fn seek(&mut self, tp: TopicPartition, at: Position) -> Result<(), Error> {
         let mut assigned = self.shared.assigned();
         let Some(number) = assigned.get_mut(&tp) else {
             return Err(not_assigned(&tp));
         };
         self.next_assignment += 1;
         *number = self.next_assignment;
-        self.positions.insert(tp.clone(), offset);
-        self.shared.consumed().insert(tp, offset);
+        self.positions.insert(tp.clone(), at);
+        self.shared.consumed().insert(tp, at);
         Ok(())
     }
 
@@ -491,8 +380,8 @@ impl State {
         for tp in partitions {
             if pause {
                 let position = self.shared.consumed().get(&tp).copied();
-                if let Some(offset) = position {
-                    self.seek(tp.clone(), offset)?;
+                if let Some(at) = position {
+                    self.seek(tp.clone(), at)?;
                 }
                 self.shared.paused().insert(tp);
             } else {
@@ -548,26 +437,33 @@ impl State {
         group: &Owner,
         only: Option<&[TopicPartition]>,
     ) -> Result<(), Error> {
-        let changed: BTreeMap<TopicPartition, i64> = {
+        let changed: BTreeMap<TopicPartition, Position> = {
             let assigned = self.shared.assigned();
             self.shared
                 .consumed()
                 .iter()
                 .filter(|(tp, _)| assigned.contains_key(*tp))
                 .filter(|(tp, _)| only.is_none_or(|o| o.contains(tp)))
-                .filter(|(tp, offset)| self.committed.get(*tp) != Some(offset))
-                .map(|(tp, &o)| (tp.clone(), o))
+                .filter(|(tp, p)| self.committed.get(*tp) != Some(&p.offset))
+                .map(|(tp, &p)| (tp.clone(), p))
                 .collect()
         };
         if changed.is_empty() {
             return Ok(());
         }
+        // With the epoch of the last record read, so whoever resumes from this commit can
+        // tell whether the log was truncated under it (KIP-320).
         let offsets = changed
             .iter()
-            .map(|(tp, &o)| (tp.clone(), OffsetAndMetadata::new(o)))
+            .map(|(tp, p)| {
+                let mut o = OffsetAndMetadata::new(p.offset);
+                o.leader_epoch = (p.epoch >= 0).then_some(p.epoch);
+                (tp.clone(), o)
+            })
             .collect();
         group.commit(offsets).await?;
-        self.committed.extend(changed);
+        self.committed
+            .extend(changed.into_iter().map(|(tp, p)| (tp, p.offset)));
         Ok(())
     }
 

@@ -1,0 +1,55 @@
+//! What a consumer counts: its fetches and what came of them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A snapshot of a consumer's counters since it was made
+/// ([`Consumer::stats`](super::Consumer::stats)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConsumerStats {
+    /// Fetch requests answered.
+    pub fetches: u64,
+    /// Of those, incremental fetches in a fetch session (KIP-227): they listed only the
+    /// partitions that changed.
+    pub incremental_fetches: u64,
+    /// Fetch sessions a broker no longer knew, or refused, so the next fetch started over.
+    pub fetch_session_resets: u64,
+    /// Fetch requests sent to a partition's preferred read replica rather than its leader
+    /// (KIP-392, with `client.rack`).
+    pub follower_fetches: u64,
+    /// Times the log was found truncated under this consumer's position (KIP-320: a leader
+    /// change lost records it had read) and the position moved back to where the logs agree.
+    pub truncations: u64,
+    /// Records fetched and queued for the application (records of a partition revoked
+    /// before the application took them are counted but not handed out).
+    pub records_fetched: u64,
+}
+
+/// The live counters behind [`ConsumerStats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub fetches: AtomicU64,
+    pub incremental_fetches: AtomicU64,
+    pub fetch_session_resets: AtomicU64,
+    pub follower_fetches: AtomicU64,
+    pub truncations: AtomicU64,
+    pub records_fetched: AtomicU64,
+}
+
+impl Counters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> ConsumerStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ConsumerStats {
+            fetches: get(&self.fetches),
+            incremental_fetches: get(&self.incremental_fetches),
+            fetch_session_resets: get(&self.fetch_session_resets),
+            follower_fetches: get(&self.follower_fetches),
+            truncations: get(&self.truncations),
+            records_fetched: get(&self.records_fetched),
+        }
+    }
+}

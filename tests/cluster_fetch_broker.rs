@@ -1,0 +1,189 @@
+//! The consumer's fetches on the 3-broker Kafka cluster (`OTTLA_CLUSTER_BOOTSTRAP`; brokers
+//! in racks rack-1..rack-3 with Kafka's rack-aware replica selector):
+//! - KIP-392: with `client.rack` naming a follower's rack, the consumer reads from that
+//!   follower; in the leader's rack, from the leader;
+//! - KIP-320: an unclean leader election truncates records the consumer had read; it finds
+//!   out from its next fetch and reads on from where the logs agree, neither starting over nor
+//!   skipping what the new leader writes.
+
+use std::time::Duration;
+
+use ottla::basic::{create_topic, NewTopic};
+use ottla::consumer::Consumer;
+use ottla::group::TopicPartition;
+use ottla_tests::cluster::{
+    consumer_with, number, producer, replicated_topic, send_numbers, stoppable, wait_until_whole,
+    Stoppable, Stopped,
+};
+use ottla_tests::unique_topic;
+
+/// Reads until `values` holds `n` numbers (60 s at most).
+async fn read_to(consumer: &mut Consumer, values: &mut Vec<u32>, n: usize) {
+    while values.len() < n {
+        let batch = consumer
+            .recv_batch(n - values.len(), Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(
+            !batch.is_empty(),
+            "stuck at {} of {n} records",
+            values.len()
+        );
+        values.extend(batch.iter().map(number));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_reads_from_the_replica_in_its_rack() {
+    let Some(Stoppable { _alone, b, c, .. }) = stoppable().await else {
+        return;
+    };
+    let (topic, leaders) = replicated_topic(&c, "cluster-rack", 1).await;
+    let leader = leaders[&0];
+    let follower = (1..=3).find(|&n| n != leader).unwrap();
+    let producer = producer(&b).await;
+    send_numbers(&producer, &topic, 1, 0, 5_000).await;
+    producer.close(Duration::from_secs(10)).await.unwrap();
+
+    for (rack_of, from_follower) in [(follower, true), (leader, false)] {
+        let rack = format!("rack-{rack_of}");
+        let mut consumer = consumer_with(
+            &b,
+            &[
+                ("auto.offset.reset", "earliest"),
+                ("client.rack", rack.as_str()),
+                ("fetch.max.wait.ms", "100"),
+                ("max.partition.fetch.bytes", "2000"),
+            ],
+        )
+        .await;
+        consumer
+            .assign(vec![TopicPartition::new(topic.as_str(), 0)])
+            .unwrap();
+        let mut values = Vec::new();
+        read_to(&mut consumer, &mut values, 5_000).await;
+        assert!(
+            values == (0..5_000).collect::<Vec<u32>>(),
+            "every record once, in order"
+        );
+        let stats = consumer.stats();
+        println!("client.rack={rack} (leader {leader}): {stats:?}");
+        if from_follower {
+            // The first fetch goes to the leader, which names the follower; the rest go there.
+            assert!(stats.follower_fetches > 5, "{stats:?}");
+            assert!(stats.follower_fetches + 1 >= stats.fetches, "{stats:?}");
+        } else {
+            assert_eq!(stats.follower_fetches, 0, "{stats:?}");
+        }
+        consumer.close().await.unwrap();
+    }
+}
+
+/// Waits (up to 60 s) until the partition's leader and in-sync replicas are `leader` and
+/// `isr`, as seen by `c`.
+async fn wait_for(c: &ottla::Client, topic: &str, leader: i32, isr: &[i32]) {
+    for _ in 0..120 {
+        if let Ok(m) = c.refresh_metadata().await {
+            let p = &m.topics[topic].partitions[&0];
+            let mut now = p.isr.clone();
+            now.sort();
+            if p.leader == Some(leader) && now == isr {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("{topic}: leader {leader} with ISR {isr:?} not seen within 60 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_finds_the_log_truncated_under_it_and_reads_on_where_the_logs_agree() {
+    let Some(Stoppable { _alone, b, pids, c }) = stoppable().await else {
+        return;
+    };
+    // Two replicas; one in sync is enough to write, and an out-of-sync one may lead.
+    let topic = unique_topic("cluster-truncate");
+    create_topic(
+        &c,
+        &NewTopic {
+            name: topic.clone(),
+            partitions: 1,
+            replication_factor: 2,
+            configs: [
+                ("min.insync.replicas", "1"),
+                ("unclean.leader.election.enable", "true"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec(),
+        },
+    )
+    .await
+    .unwrap();
+    let mut replicas = Vec::new();
+    for _ in 0..100 {
+        let m = c.refresh_metadata().await.unwrap();
+        let p = &m.topics[topic.as_str()].partitions[&0];
+        if let (2, Some(leader)) = (p.isr.len(), p.leader) {
+            let other = *p.replicas.iter().find(|&&r| r != leader).unwrap();
+            replicas = vec![leader, other];
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let [old_leader, next_leader] = replicas[..] else {
+        panic!("{topic}: no two in-sync replicas in 10 s")
+    };
+    // A producer per stretch: the new leader knows nothing of the old one's sequences.
+    let write = |from, to| {
+        let b = b.clone();
+        let topic = topic.clone();
+        async move {
+            let p = producer(&b).await;
+            send_numbers(&p, &topic, 1, from, to).await;
+            p.close(Duration::from_secs(10)).await.unwrap();
+        }
+    };
+    write(0, 100).await;
+    let mut consumer = consumer_with(
+        &b,
+        &[
+            ("auto.offset.reset", "earliest"),
+            ("fetch.max.wait.ms", "100"),
+        ],
+    )
+    .await;
+    let tp = TopicPartition::new(topic.as_str(), 0);
+    consumer.assign(vec![tp.clone()]).unwrap();
+    let mut values = Vec::new();
+    read_to(&mut consumer, &mut values, 100).await;
+
+    // The follower stops and leaves the ISR; 50 more records are written to the leader alone,
+    // and read.
+    let stopped_follower = Stopped::new(pids[&next_leader]);
+    wait_for(consumer.client(), &topic, old_leader, &[old_leader]).await;
+    write(100, 150).await;
+    read_to(&mut consumer, &mut values, 150).await;
+    assert_eq!(consumer.position(&tp), Some(150));
+
+    // The leader stops and the out-of-date follower comes back: an unclean election makes it
+    // the leader with the log ending at 100. Records 100..150 are gone.
+    let stopped_leader = Stopped::new(pids[&old_leader]);
+    drop(stopped_follower);
+    wait_for(consumer.client(), &topic, next_leader, &[next_leader]).await;
+    write(1_000, 1_030).await;
+    let mut after = Vec::new();
+    let before = consumer.stats();
+    read_to(&mut consumer, &mut after, 30).await;
+    let stats = consumer.stats();
+    println!("truncation: {stats:?}");
+    assert_eq!(
+        after,
+        (1_000..1_030).collect::<Vec<u32>>(),
+        "read on from offset 100: the new leader's records, none before"
+    );
+    assert_eq!(stats.truncations - before.truncations, 1, "{stats:?}");
+    assert_eq!(consumer.position(&tp), Some(130));
+    drop(stopped_leader);
+    wait_until_whole(consumer.client(), &topic, old_leader).await;
+    consumer.close().await.unwrap();
+}
