@@ -124,3 +124,73 @@ async fn a_fetch_session_lists_only_what_changed_through_pauses_and_seeks() {
     assert_eq!(stats.records_fetched, 800 + 400 + 400 + 200, "{stats:?}");
     c.close().await.unwrap();
 }
+
+/// `queued.max.messages.kbytes`: while the application takes nothing, a consumer fetches up
+/// to the cap and stops; a consumer with the default cap (64 MB) fetches ten times more
+/// meanwhile (up to its hand-over queue of 64 answers).
+/// Once the application reads, every record comes, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetched_records_waiting_for_the_application_stay_under_the_cap() {
+    init_logs();
+    let Some(b) = bootstrap() else { return };
+    let client = ottla_tests::client(&b).await;
+    let topic = create_unique_topic(&client, "fetch-cap", 1, &[]).await;
+    // 2,000 records of 1 KB (the number, zero-padded), in batches of 16 KB.
+    let mut config = ottla::producer::ProducerConfig::builder();
+    config.bootstrap_servers(&b);
+    config.set("batch.size", "16384").unwrap();
+    let p = ottla::producer::Producer::new(config.build().unwrap())
+        .await
+        .unwrap();
+    let t: std::sync::Arc<str> = topic.as_str().into();
+    let mut deliveries = Vec::new();
+    for i in 0..2_000u32 {
+        let r = ottla::producer::ProducerRecord::new(t.clone(), format!("{i:01000}"));
+        deliveries.push(p.send(r.with_partition(0)).await.unwrap());
+    }
+    for d in deliveries {
+        d.await.unwrap();
+    }
+    p.close(Duration::from_secs(10)).await.unwrap();
+
+    let tp = TopicPartition::new(topic.as_str(), 0);
+    let mut fetched = Vec::new();
+    for cap in [Some("64"), None] {
+        let mut settings = vec![
+            ("auto.offset.reset", "earliest"),
+            ("fetch.max.wait.ms", "50"),
+            ("max.partition.fetch.bytes", "16384"),
+            ("fetch.max.bytes", "16384"),
+        ];
+        if let Some(kb) = cap {
+            settings.push(("queued.max.messages.kbytes", kb));
+        }
+        let mut c = ottla_tests::consumer(&b, &settings).await;
+        c.assign(vec![tp.clone()]).unwrap();
+        let first = c.recv().await.unwrap();
+        assert_eq!(first.offset, 0);
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let stats = c.stats();
+        println!("queued.max.messages.kbytes={cap:?} after 1.5 s unread: {stats:?}");
+        fetched.push(stats.clone());
+        let mut values = vec![number(&first)];
+        values.extend(by_partition(&receive(&mut c, 1_999).await)[&0].iter());
+        assert!(
+            values == (0..2_000).collect::<Vec<u32>>(),
+            "every record, in order"
+        );
+        c.close().await.unwrap();
+    }
+    let (capped, uncapped) = (&fetched[0], &fetched[1]);
+    // 64 KB waiting, plus one more answer (16 KB) and the batch at hand: about 90 records
+    // of 1 KB, and at least the cap's worth less one answer.
+    assert!(
+        (40..=100).contains(&capped.records_fetched),
+        "capped: {capped:?}"
+    );
+    assert!(capped.buffered_bytes <= 96 * 1024, "capped: {capped:?}");
+    assert!(
+        uncapped.records_fetched >= 10 * capped.records_fetched,
+        "uncapped: {uncapped:?}"
+    );
+}

@@ -97,7 +97,6 @@ pub const FOREIGN_KEYS: &[&str] = &[
     "plugin.library.paths",
     "produce.offset.report",
     "queue.buffering.backpressure.threshold",
-    "queued.max.messages.kbytes",
     "queued.min.messages",
     "queuing.strategy",
     "rebalance_cb",

@@ -64,6 +64,7 @@ pub const CONSUMER_KEYS: &[&str] = &[
     "retry.backoff.max.ms",
     "enable.partition.eof",
     "default.api.timeout.ms",
+    "queued.max.messages.kbytes",
 ];
 
 /// A consumer's configuration; build it with [`ConsumerConfig::builder`].
@@ -105,6 +106,11 @@ pub struct ConsumerConfig {
     /// [`ConsumerEvent::PartitionEof`](super::ConsumerEvent::PartitionEof) each time a
     /// partition's position reaches its end.
     pub enable_partition_eof: bool,
+    /// `queued.max.messages.kbytes` (librdkafka's key, and its default: 64 MB): fetched
+    /// records waiting for the application, in bytes of keys, values and headers. Past it
+    /// no Fetch starts until the application catches up, so memory stays under this plus
+    /// the Fetches in flight (`fetch.max.bytes` per broker).
+    pub max_buffered_bytes: usize,
     /// `default.api.timeout.ms` (default 60 s): how long `commit` and `committed` retry
     /// retriable failures (a coordinator being looked up or moving) before giving up.
     pub default_api_timeout: Duration,
@@ -171,6 +177,7 @@ pub struct ConsumerConfigBuilder {
     group_protocol: GroupProtocol,
     group_remote_assignor: Option<String>,
     enable_partition_eof: bool,
+    queued_max_kbytes: u64,
     default_api_timeout_ms: u64,
     /// Classic-only keys set, with their values (an error with `group.protocol=consumer`).
     classic_only: Vec<(&'static str, String)>,
@@ -199,6 +206,7 @@ impl Default for ConsumerConfigBuilder {
             group_protocol: GroupProtocol::Classic,
             group_remote_assignor: None,
             enable_partition_eof: false,
+            queued_max_kbytes: 65_536,
             default_api_timeout_ms: 60_000,
             classic_only: Vec::new(),
         }
@@ -235,6 +243,10 @@ impl ConsumerConfigBuilder {
             }
             "group.remote.assignor" => self.group_remote_assignor = Some(non_empty(key, value)?),
             "enable.partition.eof" => self.enable_partition_eof = parse_bool(key, value)?,
+            // librdkafka's range: 1 KB to 2 GB.
+            "queued.max.messages.kbytes" => {
+                self.queued_max_kbytes = parse_u64(key, value, 1, 2_097_151)?
+            }
             "default.api.timeout.ms" => {
                 self.default_api_timeout_ms = parse_u64(key, value, 0, i32_max)?
             }
@@ -383,6 +395,7 @@ impl ConsumerConfigBuilder {
             group_protocol: self.group_protocol,
             group_remote_assignor: self.group_remote_assignor.clone(),
             enable_partition_eof: self.enable_partition_eof,
+            max_buffered_bytes: (self.queued_max_kbytes * 1024) as usize,
             default_api_timeout: Duration::from_millis(self.default_api_timeout_ms),
         })
     }

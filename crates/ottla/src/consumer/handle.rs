@@ -1,6 +1,7 @@
 //! The consumer handle: subscribe, receive, commit, close.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ottla_protocol::records::ConsumedRecord;
@@ -38,6 +39,11 @@ pub(crate) struct Shared {
     pub ends: Mutex<HashMap<TopicPartition, i64>>,
     /// What the consumer counts.
     pub counters: Counters,
+    /// Bytes of the record batches handed over and not yet taken by the application.
+    pub buffered: AtomicUsize,
+    /// Woken when the application takes a batch (the task waits on it while `buffered` is
+    /// at its cap).
+    pub drained: tokio::sync::Notify,
 }
 
 /// An offset in a partition and the leader epoch of the record before it (-1: unknown).
@@ -340,7 +346,9 @@ impl Consumer {
     /// This consumer's counters so far: fetches, fetch sessions, follower fetches,
     /// truncations found, records handed out.
     pub fn stats(&self) -> ConsumerStats {
-        self.shared.counters.snapshot()
+        let mut stats = self.shared.counters.snapshot();
+        stats.buffered_bytes = self.shared.buffered.load(Ordering::Relaxed) as u64;
+        stats
     }
 
     /// Records in `partition` after the position: its end (high watermark, or last stable
@@ -437,7 +445,10 @@ impl Consumer {
                 partition,
                 assignment,
                 records,
+                bytes,
             } => {
+                self.shared.buffered.fetch_sub(bytes, Ordering::Relaxed);
+                self.shared.drained.notify_one();
                 self.current = Some((partition, assignment, records.into_iter()));
                 Ok(None)
             }

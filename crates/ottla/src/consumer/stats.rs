@@ -23,6 +23,9 @@ pub struct ConsumerStats {
     /// Records fetched and queued for the application (records of a partition revoked
     /// before the application took them are counted but not handed out).
     pub records_fetched: u64,
+    /// Bytes of fetched records waiting for the application now (what
+    /// `queued.max.messages.kbytes` caps; the batch being handed out is not counted).
+    pub buffered_bytes: u64,
 }
 
 /// The live counters behind [`ConsumerStats`].
@@ -50,6 +53,7 @@ impl Counters {
             follower_fetches: get(&self.follower_fetches),
             truncations: get(&self.truncations),
             records_fetched: get(&self.records_fetched),
+            buffered_bytes: 0,
         }
     }
 }

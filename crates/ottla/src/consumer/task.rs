@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use futures::stream::FuturesUnordered;
@@ -41,6 +42,8 @@ pub(crate) enum Item {
         partition: TopicPartition,
         assignment: u64,
         records: Vec<ConsumedRecord>,
+        /// Their size as [`Shared::buffered`] counts it.
+        bytes: usize,
     },
     /// `partition`'s position reached its end (`enable.partition.eof`): `offset` is the
     /// end, and nothing more is there for now.
@@ -145,8 +148,12 @@ pub(crate) async fn run(
     let mut pattern_check = tokio::time::interval(s.client.config().metadata_max_age);
     let mut matched: Option<Vec<Arc<str>>> = None;
     loop {
-        for fetch in s.start_fetches().await {
-            fetches.push(fetch);
+        // Past queued.max.messages.kbytes, no new Fetch until the application takes a batch.
+        let full = s.shared.buffered.load(Ordering::Relaxed) >= s.config.max_buffered_bytes;
+        if !full {
+            for fetch in s.start_fetches().await {
+                fetches.push(fetch);
+            }
         }
         let next_retry = s.retry_at.values().min().copied();
         tokio::select! {
@@ -162,6 +169,7 @@ pub(crate) async fn run(
                 s.in_flight.remove(&fetched.0);
                 s.on_fetched(fetched).await;
             }
+            () = s.shared.drained.notified(), if full => {}
             _ = pattern_check.tick(), if pattern.is_some() => {
                 if let Some(re) = &pattern {
                     s.match_pattern(re, &group, &mut matched).await;

@@ -4,8 +4,10 @@
 //! positions — including a log found truncated under them (KIP-320).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 use ottla_protocol::error_code::ErrorCode;
+use ottla_protocol::records::ConsumedRecord;
 use tokio::time::Instant;
 
 use super::{Fetching, Item, State, NO_LEADER, REVOKING};
@@ -22,6 +24,25 @@ pub(super) type Fetched = (
     FetchSession,
     Result<Vec<(FetchPosition, Result<crate::basic::FetchedPartition, Error>)>, Error>,
 );
+
+/// What records weigh against `queued.max.messages.kbytes`: keys, values, header keys and
+/// values, and the record itself.
+fn buffered_size(records: &[ConsumedRecord]) -> usize {
+    records
+        .iter()
+        .map(|r| {
+            let headers: usize = r
+                .headers
+                .iter()
+                .map(|h| h.key.len() + h.value.as_ref().map_or(0, |v| v.len()))
+                .sum();
+            std::mem::size_of::<ConsumedRecord>()
+                + r.key.as_ref().map_or(0, |k| k.len())
+                + r.value.as_ref().map_or(0, |v| v.len())
+                + headers
+        })
+        .sum()
+}
 
 impl State {
     /// A Fetch for every broker (leader, or preferred read replica) of owned, positioned,
@@ -158,10 +179,13 @@ impl State {
                     if !fetched.records.is_empty() {
                         let n = fetched.records.len() as u64;
                         Counters::add(&self.shared.counters.records_fetched, n);
+                        let bytes = buffered_size(&fetched.records);
+                        self.shared.buffered.fetch_add(bytes, Ordering::Relaxed);
                         self.hand_over(Item::Records {
                             partition: tp.clone(),
                             assignment,
                             records: fetched.records,
+                            bytes,
                         })
                         .await;
                     }
