@@ -187,3 +187,100 @@ async fn a_consumer_finds_the_log_truncated_under_it_and_reads_on_where_the_logs
     wait_until_whole(consumer.client(), &topic, old_leader).await;
     consumer.close().await.unwrap();
 }
+
+/// Makes `leader` the leader of `topic`-0 while the current one stays up: puts it first
+/// among the replicas (a reassignment to the same replicas, reordered, completes at once)
+/// and runs a preferred leader election.
+async fn move_leader(c: &ottla::Client, topic: &str, replicas: &[i32], leader: i32) {
+    use ottla::protocol::messages::alter_partition_reassignments_request::{
+        ReassignablePartition, ReassignableTopic,
+    };
+    use ottla::protocol::messages::elect_leaders_request::TopicPartitions;
+    use ottla::protocol::messages::{
+        AlterPartitionReassignmentsRequest, BrokerId, ElectLeadersRequest, TopicName,
+    };
+    use ottla::protocol::StrBytes;
+    let name = TopicName(StrBytes::from_string(topic.to_owned()));
+    let mut order = vec![leader];
+    order.extend(replicas.iter().copied().filter(|&r| r != leader));
+    let reassign = AlterPartitionReassignmentsRequest::default()
+        .with_timeout_ms(30_000)
+        .with_topics(vec![ReassignableTopic::default()
+            .with_name(name.clone())
+            .with_partitions(vec![ReassignablePartition::default()
+                .with_partition_index(0)
+                .with_replicas(Some(
+                    order.into_iter().map(BrokerId).collect(),
+                ))])]);
+    let r = c.send_to_controller(&reassign).await.unwrap();
+    assert_eq!(r.error_code, 0, "{r:?}");
+    assert_eq!(r.responses[0].partitions[0].error_code, 0, "{r:?}");
+    for _ in 0..100 {
+        let m = c.refresh_metadata().await.unwrap();
+        if m.topics[topic].partitions[&0].replicas.first() == Some(&leader) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let elect = ElectLeadersRequest::default()
+        .with_election_type(0)
+        .with_timeout_ms(30_000)
+        .with_topic_partitions(Some(vec![TopicPartitions::default()
+            .with_topic(name)
+            .with_partitions(vec![0])]));
+    let r = c.send_to_controller(&elect).await.unwrap();
+    assert_eq!(r.error_code, 0, "{r:?}");
+    let code = r.replica_election_results[0].partition_result[0].error_code;
+    assert_eq!(code, 0, "{r:?}");
+}
+
+/// KIP-951: the leadership moves while the old leader stays up; the consumer's next fetch
+/// there is answered with the new leader's name, and the consumer goes there without
+/// asking for metadata (its metadata, 5 minutes old at most, was fetched before the move).
+/// Every record is read once, in order, while a producer writes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_follows_a_leader_named_in_a_fetch_answer() {
+    let Some(Stoppable { _alone, b, c, .. }) = stoppable().await else {
+        return;
+    };
+    let (topic, leaders) = replicated_topic(&c, "cluster-hint", 1).await;
+    let old = leaders[&0];
+    let replicas = c.refresh_metadata().await.unwrap().topics[topic.as_str()].partitions[&0]
+        .replicas
+        .clone();
+    let new = *replicas.iter().find(|&&r| r != old).unwrap();
+    let producer = producer(&b).await;
+    send_numbers(&producer, &topic, 1, 0, 2_000).await;
+
+    let mut consumer = ottla_tests::consumer(
+        &b,
+        &[
+            ("auto.offset.reset", "earliest"),
+            ("fetch.max.wait.ms", "100"),
+            ("metadata.max.age.ms", "300000"),
+        ],
+    )
+    .await;
+    consumer
+        .assign(vec![TopicPartition::new(topic.as_str(), 0)])
+        .unwrap();
+    let mut values = Vec::new();
+    read_to(&mut consumer, &mut values, 2_000).await;
+    let before = consumer.client().cached().unwrap().fetched_at;
+
+    move_leader(&c, &topic, &replicas, new).await;
+    send_numbers(&producer, &topic, 1, 2_000, 4_000).await;
+    read_to(&mut consumer, &mut values, 4_000).await;
+    assert!(
+        values == (0..4_000).collect::<Vec<u32>>(),
+        "every record once, in order"
+    );
+    let stats = consumer.stats();
+    println!("leader {old} -> {new}: {stats:?}");
+    assert!(stats.leader_hints >= 1, "{stats:?}");
+    let m = consumer.client().cached().unwrap();
+    assert_eq!(m.topics[topic.as_str()].partitions[&0].leader, Some(new));
+    assert_eq!(m.fetched_at, before, "no metadata request since the move");
+    consumer.close().await.unwrap();
+    producer.close(Duration::from_secs(10)).await.unwrap();
+}

@@ -37,14 +37,17 @@ impl fmt::Display for VersionRange {
 /// The versions ottla's client logic is written for.
 ///
 /// The upper bounds stop where a newer version changes semantics the client does not handle
-/// yet (Fetch v13+ and Produce v13+ address topics by id; ListOffsets v10 adds a timeout).
+/// yet (Produce v13+ addresses topics by id; ListOffsets v10 adds a timeout). Fetch goes to
+/// v17: from v13 it names topics by id, which the client takes from metadata (falling back
+/// to v12 while a topic has none); v16 adds the new leader's endpoint to NOT_LEADER answers
+/// (KIP-951).
 /// The lower bounds are the oldest versions Kafka 4 still serves (KIP-896) or the first with the
 /// fields the client needs (Produce v3 carries record batches v2).
 pub fn client_range(api: ApiKey) -> Option<VersionRange> {
     use ApiKey::*;
     let (min, max) = match api {
         Produce => (3, 11),
-        Fetch => (4, 12),
+        Fetch => (4, 17),
         ListOffsets => (1, 9),
         Metadata => (1, 12),
         OffsetCommit => (2, 9),
@@ -71,6 +74,10 @@ pub fn client_range(api: ApiKey) -> Option<VersionRange> {
         // KIP-848 (v0: the coordinator names the member; v1, Kafka 4.0: the member does).
         ConsumerGroupHeartbeat => (0, 1),
         ConsumerGroupDescribe => (0, 1),
+        // Moving leaders: a preferred (or unclean) election, and reordering a partition's
+        // replicas (which makes another one preferred).
+        ElectLeaders => (0, 2),
+        AlterPartitionReassignments => (0, 0),
         _ => return None,
     };
     Some(VersionRange::new(min, max))
@@ -175,10 +182,10 @@ mod tests {
     #[test]
     fn picks_highest_common() {
         let b = BrokerVersions::from_response(&resp(&[
-            (ApiKey::Fetch, 0, 17),
+            (ApiKey::Fetch, 0, 18),
             (ApiKey::Metadata, 0, 7),
         ]));
-        assert_eq!(b.negotiate(ApiKey::Fetch), Ok(12));
+        assert_eq!(b.negotiate(ApiKey::Fetch), Ok(17));
         assert_eq!(b.negotiate(ApiKey::Metadata), Ok(7));
     }
 
@@ -193,7 +200,7 @@ mod tests {
         let e = b.negotiate(ApiKey::Fetch).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "broker does not offer Fetch (ottla speaks v4..=v12)"
+            "broker does not offer Fetch (ottla speaks v4..=v17)"
         );
     }
 
@@ -213,6 +220,11 @@ mod tests {
             (ApiKey::OffsetFetch, OffsetFetchRequest::VERSIONS),
             (ApiKey::JoinGroup, JoinGroupRequest::VERSIONS),
             (ApiKey::SaslAuthenticate, SaslAuthenticateRequest::VERSIONS),
+            (ApiKey::ElectLeaders, ElectLeadersRequest::VERSIONS),
+            (
+                ApiKey::AlterPartitionReassignments,
+                AlterPartitionReassignmentsRequest::VERSIONS,
+            ),
         ];
         for (api, codec) in checks {
             let ours = client_range(*api).unwrap();

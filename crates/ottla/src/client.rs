@@ -10,7 +10,7 @@ use ottla_protocol::messages::{ApiKey, MetadataRequest, TopicName};
 use ottla_protocol::StrBytes;
 use tokio::time::Instant;
 
-use crate::cluster::{Backoff, ClusterMetadata, ConnectionPool};
+use crate::cluster::{Backoff, BrokerInfo, ClusterMetadata, ConnectionPool};
 use crate::config::ClientConfig;
 use crate::connection::{BrokerConnection, ConnectParams, SaslFactory};
 use crate::error::Error;
@@ -102,6 +102,53 @@ impl Client {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Takes a broker's word that `leader` now leads `topic`/`partition` at `epoch` (KIP-951:
+    /// Fetch and Produce errors name the new leader, and its endpoint when the client may not
+    /// know it). The cached metadata changes when the epoch is newer than the one it has and
+    /// the leader's address is known; returns whether it did.
+    pub fn apply_leader_hint(
+        &self,
+        topic: &str,
+        partition: i32,
+        leader: i32,
+        epoch: i32,
+        endpoint: Option<BrokerInfo>,
+    ) -> bool {
+        let mut guard = self
+            .inner
+            .metadata
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        let Some(current) = guard.as_ref() else {
+            return false;
+        };
+        let Some(p) = current
+            .topics
+            .get(topic)
+            .and_then(|t| t.partitions.get(&partition))
+        else {
+            return false;
+        };
+        let known = current.brokers.contains_key(&leader) || endpoint.is_some();
+        if epoch <= p.leader_epoch || !known {
+            return false;
+        }
+        let mut next = (**current).clone();
+        if let Some(b) = endpoint {
+            next.brokers.entry(leader).or_insert(b);
+        }
+        if let Some(p) = next
+            .topics
+            .get_mut(topic)
+            .and_then(|t| t.partitions.get_mut(&partition))
+        {
+            p.leader = Some(leader);
+            p.leader_epoch = epoch;
+        }
+        *guard = Some(Arc::new(next));
+        true
     }
 
     /// Marks metadata stale: the next [`metadata`](Self::metadata) call refreshes it.

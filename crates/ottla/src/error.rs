@@ -159,6 +159,19 @@ pub enum Error {
         /// The partition.
         partition: i32,
     },
+    /// The broker asked no longer leads the partition and named the one that does (KIP-951):
+    /// the client's metadata already points there, so a retry goes to the new leader at once.
+    #[error("broker is no longer the leader of {topic}-{partition}: broker {leader} is, at leader epoch {epoch}")]
+    LeaderMoved {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The new leader's node id.
+        leader: i32,
+        /// Its leader epoch.
+        epoch: i32,
+    },
     /// The partition's log lost records this consumer had read (a leader change truncated
     /// it: KIP-320), and `auto.offset.reset=none` says not to move on by itself.
     #[error("the log of {topic}-{partition} was truncated under the consumer's position {position}: the new leader's log agrees only up to offset {diverged_at}; seek to go on")]
@@ -245,7 +258,8 @@ impl Error {
             Error::Connect { .. }
             | Error::Connection { .. }
             | Error::Timeout { .. }
-            | Error::LeaderNotAvailable { .. } => true,
+            | Error::LeaderNotAvailable { .. }
+            | Error::LeaderMoved { .. } => true,
             Error::Kafka { code, .. } => code.is_retriable(),
             _ => false,
         }

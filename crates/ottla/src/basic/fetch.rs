@@ -4,13 +4,11 @@ use std::time::Duration;
 
 use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
-use ottla_protocol::messages::fetch_response::PartitionData;
 use ottla_protocol::messages::{ApiKey, BrokerId, FetchRequest, TopicName};
-use ottla_protocol::records::{
-    decode_batches, filter_aborted, AbortedTransaction, ConsumedRecord, DecodeLimits,
-};
+use ottla_protocol::records::ConsumedRecord;
 use ottla_protocol::StrBytes;
 
+use super::fetch_response::{self, TopicIds};
 use super::partition_result;
 use super::FetchSession;
 use crate::connection::BrokerConnection;
@@ -173,15 +171,27 @@ pub async fn fetch_positions(
     session: Option<&mut FetchSession>,
 ) -> Result<Vec<(FetchPosition, Result<FetchedPartition, Error>)>, Error> {
     let max_wait_ms = i32::try_from(options.max_wait.as_millis()).unwrap_or(i32::MAX);
-    let version = conn.version_of(ApiKey::Fetch)?;
+    let negotiated = conn.version_of(ApiKey::Fetch)?;
     // Without a session, a request as from a broker that has none (below v7): full, and
     // asking for no session.
     let mut sessionless = FetchSession::new();
     let (session, session_version) = match session {
-        Some(s) => (s, version),
+        Some(s) => (s, negotiated),
         None => (&mut sessionless, 0),
     };
     let plan = session.next_request(wanted, session_version);
+    // v13+ names topics by id: used when metadata gave an id for every topic named.
+    let ids = TopicIds::from_metadata(client.cached().as_deref());
+    let named = plan
+        .listed
+        .iter()
+        .map(|&i| wanted[i].topic.as_str())
+        .chain(plan.forgotten.iter().map(|(t, _)| t.as_str()));
+    let version = match ids.all_known(named) {
+        true => negotiated,
+        false => negotiated.min(12),
+    };
+    let by_id = version >= 13;
     let mut topics: Vec<FetchTopic> = Vec::new();
     for w in plan.listed.iter().map(|&i| &wanted[i]) {
         let partition = FetchPartition::default()
@@ -196,6 +206,7 @@ pub async fn fetch_positions(
             _ => topics.push(
                 FetchTopic::default()
                     .with_topic(TopicName(StrBytes::from_string(w.topic.clone())))
+                    .with_topic_id(ids.id(&w.topic).filter(|_| by_id).unwrap_or_default())
                     .with_partitions(vec![partition]),
             ),
         }
@@ -207,6 +218,7 @@ pub async fn fetch_positions(
             _ => forgotten.push(
                 ForgottenTopic::default()
                     .with_topic(TopicName(StrBytes::from_string(topic.clone())))
+                    .with_topic_id(ids.id(topic).filter(|_| by_id).unwrap_or_default())
                     .with_partitions(vec![*partition]),
             ),
         }
@@ -246,115 +258,16 @@ pub async fn fetch_positions(
         || format!("fetch from broker {}", conn.broker()),
         None,
     )?;
-    let incremental = plan.is_incremental();
-    Ok(wanted
-        .iter()
-        .map(|w| {
-            let entry = response
-                .responses
-                .iter()
-                .filter(|t| t.topic.0.as_str() == w.topic)
-                .flat_map(|t| t.partitions.iter())
-                .find(|p| p.partition_index == w.partition);
-            let result = match entry {
-                Some(p) => decode_partition(client, w, p, options),
-                None if incremental => Ok(unchanged(w)),
-                None => Err(Error::UnknownTopicOrPartition {
-                    topic: w.topic.clone(),
-                    partition: Some(w.partition),
-                }),
-            };
-            (w.clone(), result)
-        })
-        .collect())
-}
-
-/// A partition an incremental fetch's answer left out: nothing new.
-fn unchanged(w: &FetchPosition) -> FetchedPartition {
-    FetchedPartition {
-        records: Vec::new(),
-        next_offset: w.offset,
-        high_watermark: -1,
-        last_stable_offset: -1,
-        log_start_offset: -1,
-        last_epoch: -1,
-        diverging: None,
-        preferred_read_replica: None,
-        changed: false,
-    }
-}
-
-/// One partition's part of a Fetch response: its error, or its records from `w.offset` on.
-fn decode_partition(
-    client: &Client,
-    w: &FetchPosition,
-    p: &PartitionData,
-    options: &FetchOptions,
-) -> Result<FetchedPartition, Error> {
-    let (topic, partition, offset) = (&w.topic, w.partition, w.offset);
-    partition_result::check(
+    Ok(fetch_response::read(
         client,
-        ApiKey::Fetch,
-        p.error_code,
-        || format!("{topic}-{partition} at offset {offset}"),
-        None,
-    )?;
-    let limits = DecodeLimits {
-        max_decompressed_bytes: client.config().receive_message_max_bytes.max(1 << 20) * 4,
-    };
-    let decoded = match &p.records {
-        Some(bytes) => decode_batches(bytes.clone(), &limits).map_err(|e| Error::Decode {
-            context: format!("{topic}-{partition} at offset {offset}"),
-            source: e.into(),
-        })?,
-        None => Default::default(),
-    };
-    let diverging =
-        (p.diverging_epoch.epoch >= 0 && p.diverging_epoch.end_offset >= 0).then_some(EpochEnd {
-            epoch: p.diverging_epoch.epoch,
-            end_offset: p.diverging_epoch.end_offset,
-        });
-    let last_epoch = decoded
-        .batches
-        .last()
-        .map_or(-1, |b| b.partition_leader_epoch);
-    let next_offset = decoded
-        .batches
-        .last()
-        .map(|b| b.base_offset + i64::from(b.last_offset_delta) + 1)
-        .map_or(offset, |n| n.max(offset));
-    let batches = if options.read_committed {
-        let aborted: Vec<AbortedTransaction> = p
-            .aborted_transactions
-            .iter()
-            .flatten()
-            .map(|a| AbortedTransaction {
-                producer_id: a.producer_id.0,
-                first_offset: a.first_offset,
-            })
-            .collect();
-        filter_aborted(decoded.batches, &aborted)
-    } else {
-        decoded.batches
-    };
-    let records = batches
-        .into_iter()
-        .filter(|b| !b.is_control)
-        .flat_map(|b| b.records)
-        .filter(|r| r.offset >= offset)
-        .collect();
-    Ok(FetchedPartition {
-        records,
-        next_offset,
-        high_watermark: p.high_watermark,
-        last_stable_offset: p.last_stable_offset,
-        log_start_offset: p.log_start_offset,
-        last_epoch,
-        diverging,
-        preferred_read_replica: (p.preferred_read_replica.0 >= 0)
-            .then_some(p.preferred_read_replica.0),
-        changed: true,
-    })
+        wanted,
+        &response,
+        &fetch_response::Reading {
+            ids: by_id.then_some(&ids),
+            incremental: plan.is_incremental(),
+            options,
+        },
+    ))
 }
 
 #[cfg(test)]

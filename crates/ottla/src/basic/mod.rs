@@ -3,6 +3,7 @@
 //! batching, retries and groups on top of these.
 
 mod fetch;
+mod fetch_response;
 mod fetch_session;
 mod offsets;
 mod partition_result;

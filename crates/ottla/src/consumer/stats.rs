@@ -17,6 +17,9 @@ pub struct ConsumerStats {
     /// Fetch requests sent to a partition's preferred read replica rather than its leader
     /// (KIP-392, with `client.rack`).
     pub follower_fetches: u64,
+    /// Times a broker said it no longer led a partition and named the new leader (KIP-951),
+    /// so the next fetch went there without a metadata round trip.
+    pub leader_hints: u64,
     /// Times the log was found truncated under this consumer's position (KIP-320: a leader
     /// change lost records it had read) and the position moved back to where the logs agree.
     pub truncations: u64,
@@ -36,6 +39,7 @@ pub(crate) struct Counters {
     pub fetch_session_resets: AtomicU64,
     pub follower_fetches: AtomicU64,
     pub truncations: AtomicU64,
+    pub leader_hints: AtomicU64,
     pub records_fetched: AtomicU64,
 }
 
@@ -52,6 +56,7 @@ impl Counters {
             fetch_session_resets: get(&self.fetch_session_resets),
             follower_fetches: get(&self.follower_fetches),
             truncations: get(&self.truncations),
+            leader_hints: get(&self.leader_hints),
             records_fetched: get(&self.records_fetched),
             buffered_bytes: 0,
         }

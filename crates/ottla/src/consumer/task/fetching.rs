@@ -213,6 +213,11 @@ impl State {
                     tracing::debug!(partition = %tp, broker = node, error = %e, "preferred replica failed; back to the leader");
                     self.preferred.remove(&tp);
                 }
+                // The client's metadata names the new leader already: fetch there next.
+                Err(Error::LeaderMoved { leader, epoch, .. }) => {
+                    tracing::debug!(partition = %tp, broker = node, leader, epoch, "leader moved (named in the answer)");
+                    Counters::add(&self.shared.counters.leader_hints, 1);
+                }
                 Err(e) if e.kafka_code() == Some(ErrorCode::OFFSET_OUT_OF_RANGE) => {
                     tracing::info!(partition = %tp, offset = asked.offset, "offset out of range: resetting by auto.offset.reset");
                     match self.reset(&tp).await {
