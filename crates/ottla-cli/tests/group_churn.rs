@@ -3,7 +3,8 @@
 //! members start; one leaves cleanly (SIGINT: it commits and leaves), a fourth joins, and one
 //! is killed with SIGKILL. Every record is read; before the kill none was read twice; after
 //! it, only records the killed member had printed are read again (its last uncommitted
-//! interval, `auto.commit.interval.ms` = 500), and how many is printed.
+//! interval, `auto.commit.interval.ms` = 500), and how many is printed. The same again on
+//! the 3-broker cluster (`OTTLA_CLUSTER_BOOTSTRAP`).
 
 mod support;
 
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ottla::producer::{Producer, ProducerConfig, ProducerRecord};
-use ottla_tests::{bootstrap, client, create_unique_topic, unique_topic};
+use ottla_tests::{bootstrap, client, cluster_bootstrap, create_unique_topic, unique_topic};
 
 const RECORDS: u64 = 500_000;
 const PARTITIONS: i32 = 12;
@@ -122,6 +123,22 @@ fn wait_for(members: &[&Member], n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_reads_everything_through_leaves_joins_and_a_kill() {
     let Some(b) = bootstrap() else { return };
+    churn(b, "single broker").await;
+}
+
+/// The same on the 3-broker cluster: replicated partitions (3 replicas, acks=all), their
+/// leaders and the group's coordinator spread over three brokers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_on_three_brokers_reads_everything_through_leaves_joins_and_a_kill() {
+    let Some(b) = cluster_bootstrap() else { return };
+    churn(b, "3-broker cluster").await;
+}
+
+/// One churn at a time: each runs eight processes beside its brokers.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn churn(b: String, label: &str) {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let c = client(&b).await;
     let topic = create_unique_topic(&c, "cli-churn", PARTITIONS, &[]).await;
     let group = unique_topic("cli-churn");
@@ -253,7 +270,7 @@ async fn a_group_reads_everything_through_leaves_joins_and_a_kill() {
         "read twice: records b printed {tail_ms} ms before its end, past its commit interval"
     );
     eprintln!(
-        "churn: {RECORDS} records; members printed a {}, b (killed) {}, c (left) {}, d (joined) {}; \
+        "churn ({label}): {RECORDS} records; members printed a {}, b (killed) {}, c (left) {}, d (joined) {}; \
          read twice after the kill: {} (all printed by b within its last {tail_ms} ms)",
         a.len(),
         b_printed.len(),
