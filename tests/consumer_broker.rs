@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ottla::consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 use ottla::producer::{Producer, ProducerConfig, ProducerRecord};
-use ottla_tests::{bootstrap, create_unique_topic, init_logs, unique_topic};
+use ottla_tests::{bootstrap, create_unique_topic, in_order, init_logs, unique_topic};
 
 /// What each test starts from: the broker, a client, a fresh topic and a fresh group name.
 struct Setup {
@@ -92,21 +92,6 @@ fn values(records: &[ConsumerRecord]) -> BTreeSet<String> {
 
 fn expected(from: usize, to: usize) -> BTreeSet<String> {
     (from..to).map(|i| format!("v{i}")).collect()
-}
-
-/// Offsets strictly increase within each partition.
-fn in_order(records: &[ConsumerRecord]) {
-    let mut last: BTreeMap<i32, i64> = BTreeMap::new();
-    for r in records {
-        if let Some(prev) = last.insert(r.partition, r.offset) {
-            assert!(
-                r.offset > prev,
-                "partition {}: {} after {prev}",
-                r.partition,
-                r.offset
-            );
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -375,6 +375,21 @@ pub fn init_logs() {
     }
 }
 
+/// Offsets strictly increase within each partition.
+pub fn in_order(records: &[ottla::consumer::ConsumerRecord]) {
+    let mut last: std::collections::BTreeMap<i32, i64> = std::collections::BTreeMap::new();
+    for r in records {
+        if let Some(prev) = last.insert(r.partition, r.offset) {
+            assert!(
+                r.offset > prev,
+                "partition {}: {} after {prev}",
+                r.partition,
+                r.offset
+            );
+        }
+    }
+}
+
 /// A consumer of `bootstrap` with `settings` (Kafka property names).
 pub async fn consumer(bootstrap: &str, settings: &[(&str, &str)]) -> ottla::consumer::Consumer {
     let mut config = ottla::consumer::ConsumerConfig::builder();

@@ -437,8 +437,16 @@ impl MockCluster {
         )
     }
 
-    /// The broker that coordinates `group` (where TxnOffsetCommit must go), or `None` while no
-    /// broker runs.
+    /// `group`'s generation (bumped by every completed rebalance) and its members' ids, or
+    /// `None` for a group that never had a member.
+    pub fn group_members(&self, group: &str) -> Option<(i32, Vec<String>)> {
+        let state = self.shared.lock();
+        let g = state.group_coordinator.group(group)?;
+        Some((g.generation, g.members.keys().cloned().collect()))
+    }
+
+    /// The broker that coordinates `group` (where group requests and TxnOffsetCommit must
+    /// go), or `None` while no broker runs.
     pub fn group_coordinator(&self, group: &str) -> Option<i32> {
         coordinator(&self.shared.lock(), CoordinatorKind::Group, group)
     }

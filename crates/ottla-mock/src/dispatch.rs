@@ -5,8 +5,9 @@ use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{
     AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, ApiVersionsRequest,
     CreateTopicsRequest, DeleteTopicsRequest, EndTxnRequest, FetchRequest, FindCoordinatorRequest,
-    InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
-    TxnOffsetCommitRequest,
+    HeartbeatRequest, InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest,
+    ListOffsetsRequest, MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest,
+    SyncGroupRequest, TxnOffsetCommitRequest,
 };
 use kafka_protocol::protocol::{Decodable, Encodable};
 
@@ -84,9 +85,15 @@ pub(crate) async fn dispatch(
 ) -> Result<Reply, RequestError> {
     let Route { node, api, version } = route;
     let has_top_level = match api {
-        ApiKey::ApiVersions | ApiKey::InitProducerId | ApiKey::AddOffsetsToTxn | ApiKey::EndTxn => {
-            true
-        }
+        ApiKey::ApiVersions
+        | ApiKey::InitProducerId
+        | ApiKey::AddOffsetsToTxn
+        | ApiKey::EndTxn
+        | ApiKey::JoinGroup
+        | ApiKey::SyncGroup
+        | ApiKey::Heartbeat
+        | ApiKey::LeaveGroup => true,
+        ApiKey::OffsetFetch => version >= 2,
         ApiKey::Fetch => version >= 7,
         ApiKey::FindCoordinator => version < 4,
         _ => false,
@@ -173,6 +180,34 @@ pub(crate) async fn dispatch(
             let request: TxnOffsetCommitRequest = decode(&mut body, api, version)?;
             let response = handlers::txn_offset_commit::handle(&ctx, &request);
             encode(&response, api, version)
+        }
+        ApiKey::JoinGroup => {
+            let request: JoinGroupRequest = decode(&mut body, api, version)?;
+            let response = handlers::group_membership::join(&ctx, request).await;
+            encode(&response, api, version)
+        }
+        ApiKey::SyncGroup => {
+            let request: SyncGroupRequest = decode(&mut body, api, version)?;
+            let response = handlers::group_membership::sync(&ctx, request).await;
+            encode(&response, api, version)
+        }
+        ApiKey::Heartbeat => {
+            let request: HeartbeatRequest = decode(&mut body, api, version)?;
+            let response = handlers::group_membership::heartbeat(&ctx, &request);
+            encode(&response, api, version)
+        }
+        ApiKey::LeaveGroup => {
+            let request: LeaveGroupRequest = decode(&mut body, api, version)?;
+            let response = handlers::group_membership::leave(&ctx, &request);
+            encode(&response, api, version)
+        }
+        ApiKey::OffsetCommit => {
+            let request: OffsetCommitRequest = decode(&mut body, api, version)?;
+            encode(&handlers::offsets::commit(&ctx, &request), api, version)
+        }
+        ApiKey::OffsetFetch => {
+            let request: OffsetFetchRequest = decode(&mut body, api, version)?;
+            encode(&handlers::offsets::fetch(&ctx, &request), api, version)
         }
         other => Err(RequestError::NotImplemented { api: other }),
     }

@@ -77,6 +77,34 @@ impl Groups {
         }
     }
 
+    /// Commits an offset outside any transaction (OffsetCommit).
+    pub fn commit(&mut self, group: &str, topic: &str, partition: i32, commit: OffsetCommit) {
+        self.writes += 1;
+        let seq = self.writes;
+        self.groups
+            .entry(group.to_owned())
+            .or_default()
+            .committed
+            .insert((topic.to_owned(), partition), Written { commit, seq });
+    }
+
+    /// Every partition the group has committed, by topic.
+    pub fn committed_partitions(&self, group: &str) -> Vec<(String, Vec<i32>)> {
+        let mut out: Vec<(String, Vec<i32>)> = Vec::new();
+        for (topic, partition) in self
+            .groups
+            .get(group)
+            .into_iter()
+            .flat_map(|g| g.committed.keys())
+        {
+            match out.last_mut() {
+                Some((t, ps)) if t == topic => ps.push(*partition),
+                _ => out.push((topic.clone(), vec![*partition])),
+            }
+        }
+        out
+    }
+
     /// The group's committed offset for a partition.
     pub fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<&OffsetCommit> {
         self.groups

@@ -91,6 +91,7 @@ mod coordinator;
 mod dispatch;
 mod error;
 mod fault;
+mod group_coordinator;
 mod groups;
 mod handlers;
 mod log;

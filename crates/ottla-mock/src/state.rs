@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::error::MockError;
 use crate::fault::FaultRegistry;
+use crate::group_coordinator::GroupCoordinator;
 use crate::groups::Groups;
 use crate::log::PartitionLog;
 use crate::producer_state::UnknownProducer;
@@ -114,6 +115,8 @@ pub(crate) struct ClusterState {
     pub txns: TxnCoordinator,
     /// The group coordinator's offsets.
     pub groups: Groups,
+    /// The group coordinator's members and rebalances.
+    pub group_coordinator: GroupCoordinator,
     ids: TopicIdGenerator,
 }
 
@@ -127,6 +130,7 @@ impl ClusterState {
             stats: Stats::default(),
             txns: TxnCoordinator::default(),
             groups: Groups::default(),
+            group_coordinator: GroupCoordinator::default(),
             ids: TopicIdGenerator::default(),
         }
     }

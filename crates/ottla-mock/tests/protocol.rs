@@ -38,7 +38,6 @@ async fn api_versions_advertises_client_ranges() {
             ApiKey::ApiVersions,
             ApiKey::Metadata,
             ApiKey::Produce,
-            ApiKey::Fetch,
             ApiKey::ListOffsets,
             ApiKey::CreateTopics,
             ApiKey::DeleteTopics,
@@ -48,11 +47,20 @@ async fn api_versions_advertises_client_ranges() {
             ApiKey::AddOffsetsToTxn,
             ApiKey::EndTxn,
             ApiKey::TxnOffsetCommit,
+            ApiKey::JoinGroup,
+            ApiKey::SyncGroup,
+            ApiKey::Heartbeat,
+            ApiKey::LeaveGroup,
+            ApiKey::OffsetCommit,
+            ApiKey::OffsetFetch,
         ] {
             assert_eq!(versions.offered(api), client_range(api), "{api:?}");
         }
-        assert_eq!(r.api_keys.len(), 13);
-        assert!(versions.offered(ApiKey::JoinGroup).is_none());
+        // Fetch by topic name only.
+        let fetch = versions.offered(ApiKey::Fetch).unwrap();
+        assert_eq!((fetch.min, fetch.max), (4, 12));
+        assert_eq!(r.api_keys.len(), 19);
+        assert!(versions.offered(ApiKey::DescribeGroups).is_none());
         if version == 3 {
             assert_eq!(r.supported_features.len(), 1);
             assert_eq!(r.finalized_features_epoch, 1);

@@ -11,7 +11,7 @@ use ottla_protocol::versions::{client_range, VersionRange};
 use super::Ctx;
 
 /// The APIs the mock answers. A request for any other key closes the connection.
-pub(crate) const IMPLEMENTED: [ApiKey; 13] = [
+pub(crate) const IMPLEMENTED: [ApiKey; 19] = [
     ApiKey::Produce,
     ApiKey::Fetch,
     ApiKey::ListOffsets,
@@ -25,6 +25,12 @@ pub(crate) const IMPLEMENTED: [ApiKey; 13] = [
     ApiKey::AddOffsetsToTxn,
     ApiKey::EndTxn,
     ApiKey::TxnOffsetCommit,
+    ApiKey::JoinGroup,
+    ApiKey::SyncGroup,
+    ApiKey::Heartbeat,
+    ApiKey::LeaveGroup,
+    ApiKey::OffsetCommit,
+    ApiKey::OffsetFetch,
 ];
 
 /// The SASL APIs, advertised only by a cluster with SASL enabled.
@@ -125,7 +131,11 @@ mod tests {
             .find(|k| k.api_key == ApiKey::Fetch as i16)
             .unwrap();
         assert_eq!((fetch.min_version, fetch.max_version), (4, 12));
-        assert!(advertised(ApiKey::JoinGroup, true).is_none());
+        assert!(advertised(ApiKey::DescribeGroups, true).is_none());
+        assert_eq!(
+            advertised(ApiKey::JoinGroup, false),
+            client_range(ApiKey::JoinGroup)
+        );
         assert!(accepts(ApiKey::Produce, 3, false));
         for (api, max) in [
             (ApiKey::InitProducerId, 5),

@@ -7,70 +7,59 @@
 //! then the transaction check of Kafka 3.6+ (KIP-890): INVALID_PRODUCER_ID_MAPPING (unknown
 //! transactional id, other producer id), INVALID_PRODUCER_EPOCH (another epoch),
 //! INVALID_TXN_STATE (the group was not added with AddOffsetsToTxn); then UNKNOWN_MEMBER_ID when
-//! the request names a member, generation or instance id (the mock has no group members yet,
-//! and Kafka answers that for a member its group does not have); finally
+//! the request names a member, generation or instance id (the mock checks transactional
+//! commits against no group's members: its transactional producers commit as Java's
+//! `sendOffsetsToTransaction` without group metadata does); finally
 //! OFFSET_METADATA_TOO_LARGE for metadata over 4096 bytes, or 0 with the offset staged.
 
 use kafka_protocol::messages::txn_offset_commit_response::{
     TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
 };
-use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
+use kafka_protocol::messages::{TopicName, TxnOffsetCommitRequest, TxnOffsetCommitResponse};
+use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
+use super::offsets::commit_each;
 use super::{coordinated_here, verification_error_code, Ctx};
 use crate::coordinator::CoordinatorKind;
 use crate::groups::OffsetCommit;
 use crate::state::ClusterState;
-
-/// Kafka's `offset.metadata.max.bytes` default.
-const MAX_METADATA_BYTES: usize = 4096;
 
 pub(crate) fn handle(ctx: &Ctx<'_>, request: &TxnOffsetCommitRequest) -> TxnOffsetCommitResponse {
     let mut state = ctx.shared.lock();
     let group_code = group_check(ctx, &state, request);
     let group = request.group_id.0.as_str();
     let producer_id = request.producer_id.0;
-    let topics = request
-        .topics
-        .iter()
-        .map(|topic| {
-            let name = topic.name.0.as_str();
-            let partitions = topic
-                .partitions
-                .iter()
-                .map(|p| {
-                    let index = p.partition_index;
-                    let code = if let Some(code) = ctx.injected.partition(name, index) {
-                        code
-                    } else if state.partition(name, index).is_err() {
-                        ResponseError::UnknownTopicOrPartition.code()
-                    } else if let Err(code) = group_code {
-                        code
-                    } else if p
-                        .committed_metadata
-                        .as_ref()
-                        .is_some_and(|m| m.len() > MAX_METADATA_BYTES)
-                    {
-                        ResponseError::OffsetMetadataTooLarge.code()
-                    } else {
-                        let commit = OffsetCommit {
-                            offset: p.committed_offset,
-                            leader_epoch: p.committed_leader_epoch,
-                            metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
-                        };
-                        state.groups.stage(group, producer_id, name, index, commit);
-                        0
-                    };
-                    TxnOffsetCommitResponsePartition::default()
-                        .with_partition_index(index)
-                        .with_error_code(code)
-                })
-                .collect();
-            TxnOffsetCommitResponseTopic::default()
-                .with_name(topic.name.clone())
-                .with_partitions(partitions)
-        })
-        .collect();
+    let asked = request.topics.iter().map(|t| {
+        let partitions = t.partitions.iter().map(|p| {
+            let commit = OffsetCommit {
+                offset: p.committed_offset,
+                leader_epoch: p.committed_leader_epoch,
+                metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
+            };
+            (p.partition_index, commit)
+        });
+        (t.name.0.as_str(), partitions.collect())
+    });
+    let topics = commit_each(ctx, &mut state, asked, group_code, |state, topic, p, c| {
+        state.groups.stage(group, producer_id, topic, p, c)
+    })
+    .into_iter()
+    .map(|(name, codes)| {
+        TxnOffsetCommitResponseTopic::default()
+            .with_name(TopicName(StrBytes::from_string(name)))
+            .with_partitions(
+                codes
+                    .into_iter()
+                    .map(|(index, code)| {
+                        TxnOffsetCommitResponsePartition::default()
+                            .with_partition_index(index)
+                            .with_error_code(code)
+                    })
+                    .collect(),
+            )
+    })
+    .collect();
     if let Err(code) = group_code {
         tracing::debug!(node = ctx.node, code, group, "TxnOffsetCommit refused");
     }
