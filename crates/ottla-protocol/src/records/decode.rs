@@ -192,6 +192,13 @@ impl BatchReader {
     }
 
     fn next_batch(&mut self) -> Option<Result<DecodedBatch, RecordError>> {
+        self.next_batch_with(decode_batch)
+    }
+
+    fn next_batch_with(
+        &mut self,
+        decode: impl FnOnce(&Bytes, &DecodeLimits) -> Result<DecodedBatch, RecordError>,
+    ) -> Option<Result<DecodedBatch, RecordError>> {
         if self.rest.is_empty() {
             return None;
         }
@@ -227,7 +234,27 @@ impl BatchReader {
             ))));
         }
         let batch = self.rest.split_to(total);
-        Some(decode_batch(&batch, &self.limits))
+        Some(decode(&batch, &self.limits))
+    }
+
+    /// The next batch, its records appended to `out` instead of kept in the batch (whose
+    /// `records` is then empty): the records of many batches land in one vector, copied
+    /// once. On an error nothing is appended, and iteration ends.
+    pub fn next_into(
+        &mut self,
+        out: &mut Vec<ConsumedRecord>,
+    ) -> Option<Result<DecodedBatch, RecordError>> {
+        if self.failed {
+            return None;
+        }
+        // The same framing checks as `next`, then the records straight into `out`.
+        let start = out.len();
+        let item = self.next_batch_with(|batch, limits| decode_batch_into(batch, limits, out));
+        if matches!(item, Some(Err(_))) {
+            self.failed = true;
+            out.truncate(start);
+        }
+        item
     }
 }
 
@@ -248,6 +275,19 @@ impl Iterator for BatchReader {
 
 /// Decodes one whole batch (`batch` is exactly the batch's bytes).
 fn decode_batch(batch: &Bytes, limits: &DecodeLimits) -> Result<DecodedBatch, RecordError> {
+    let mut records = Vec::new();
+    let mut decoded = decode_batch_into(batch, limits, &mut records)?;
+    decoded.records = records;
+    Ok(decoded)
+}
+
+/// [`decode_batch`] with the data records appended to `out` (the batch's own `records`
+/// empty). Control records are not appended.
+fn decode_batch_into(
+    batch: &Bytes,
+    limits: &DecodeLimits,
+    out: &mut Vec<ConsumedRecord>,
+) -> Result<DecodedBatch, RecordError> {
     let mut r = Reader::new(batch);
     let base_offset = r.i64("base offset")?;
     let _batch_length = r.i32("batch length")?;
@@ -311,7 +351,9 @@ fn decode_batch(batch: &Bytes, limits: &DecodeLimits) -> Result<DecodedBatch, Re
         timestamp_type,
         leader_epoch: partition_leader_epoch,
     };
-    let mut records = Vec::with_capacity(record_count);
+    let start = out.len();
+    out.reserve(record_count);
+    let records = out;
     let mut r = Reader::new(&data);
     for i in 0..record_count {
         if r.remaining() == 0 {
@@ -333,13 +375,13 @@ fn decode_batch(batch: &Bytes, limits: &DecodeLimits) -> Result<DecodedBatch, Re
 
     let mut control = None;
     if is_control {
-        if let Some(first) = records.first() {
+        if let Some(first) = records.get(start) {
             control = Some(ControlRecord::parse(
                 first.key.as_ref(),
                 first.value.as_ref(),
             )?);
         }
-        records.clear();
+        records.truncate(start);
     }
 
     Ok(DecodedBatch {
@@ -355,7 +397,7 @@ fn decode_batch(batch: &Bytes, limits: &DecodeLimits) -> Result<DecodedBatch, Re
         compression,
         first_timestamp,
         max_timestamp,
-        records,
+        records: Vec::new(),
         control,
     })
 }

@@ -72,15 +72,43 @@ proptest! {
             bases.push(next);
             next += records.len() as i64;
         }
-        let decoded = decode_batches(out.freeze(), &DecodeLimits::default()).unwrap();
+        let decoded = decode_batches(out.clone().freeze(), &DecodeLimits::default()).unwrap();
         prop_assert_eq!(decoded.batches.len(), batches.len());
         prop_assert_eq!(decoded.next_offset(), Some(next));
         prop_assert_eq!(
             decoded.record_count(),
             batches.iter().map(|(r, _)| r.len()).sum::<usize>()
         );
+        let bytes = out.freeze();
+        let decoded = decode_batches(bytes.clone(), &DecodeLimits::default()).unwrap();
         for ((batch, (records, options)), base) in decoded.batches.iter().zip(&batches).zip(bases) {
             check_batch(batch, records, options, base);
         }
+        // The same records, every batch's appended to one vector; and a corrupt batch after
+        // them appends nothing.
+        let mut all = Vec::new();
+        let mut reader = BatchReader::new(bytes.clone(), DecodeLimits::default());
+        let mut headers = 0;
+        while let Some(b) = reader.next_into(&mut all) {
+            prop_assert!(b.unwrap().records.is_empty());
+            headers += 1;
+        }
+        prop_assert_eq!(headers, batches.len());
+        let want: Vec<ConsumedRecord> =
+            decoded.batches.into_iter().flat_map(|b| b.records).collect();
+        prop_assert_eq!(&all, &want);
+        let mut corrupt = BytesMut::from(&bytes[..]);
+        corrupt.extend_from_slice(&bytes);
+        let at = bytes.len() + 20;
+        corrupt[at] ^= 0xff;
+        let mut reader = BatchReader::new(corrupt.freeze(), DecodeLimits::default());
+        let mut got = Vec::new();
+        let mut failed = false;
+        while let Some(b) = reader.next_into(&mut got) {
+            failed |= b.is_err();
+        }
+        prop_assert!(failed, "the CRC catches the flipped byte");
+        prop_assert!(got.len() >= want.len() && got[..want.len()] == want[..]);
+        prop_assert!(got.len() < 2 * want.len(), "the corrupt batch added nothing");
     }
 }

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::messages::fetch_response::{NodeEndpoint, PartitionData};
 use ottla_protocol::messages::{ApiKey, FetchResponse};
-use ottla_protocol::records::{decode_batches, filter_aborted, AbortedTransaction, DecodeLimits};
+use ottla_protocol::records::{
+    filter_aborted, AbortedTransaction, BatchReader, ConsumedRecord, DecodeLimits,
+};
 use uuid::Uuid;
 
 use super::fetch::{EpochEnd, FetchOptions, FetchPosition, FetchedPartition};
@@ -157,28 +159,29 @@ fn decode_partition(
     let limits = DecodeLimits {
         max_decompressed_bytes: client.config().receive_message_max_bytes.max(1 << 20) * 4,
     };
-    let decoded = match &p.records {
-        Some(bytes) => decode_batches(bytes.clone(), &limits).map_err(|e| Error::Decode {
-            context: format!("{topic}-{partition} at offset {offset}"),
-            source: e.into(),
-        })?,
-        None => Default::default(),
-    };
+    // Every batch's records straight into one vector (one copy of each record).
+    let mut records: Vec<ConsumedRecord> = Vec::new();
+    let mut batches = Vec::new();
+    if let Some(bytes) = &p.records {
+        let mut reader = BatchReader::new(bytes.clone(), limits);
+        while let Some(batch) = reader.next_into(&mut records) {
+            batches.push(batch.map_err(|e| Error::Decode {
+                context: format!("{topic}-{partition} at offset {offset}"),
+                source: e.into(),
+            })?);
+        }
+    }
     let diverging =
         (p.diverging_epoch.epoch >= 0 && p.diverging_epoch.end_offset >= 0).then_some(EpochEnd {
             epoch: p.diverging_epoch.epoch,
             end_offset: p.diverging_epoch.end_offset,
         });
-    let last_epoch = decoded
-        .batches
-        .last()
-        .map_or(-1, |b| b.partition_leader_epoch);
-    let next_offset = decoded
-        .batches
+    let last_epoch = batches.last().map_or(-1, |b| b.partition_leader_epoch);
+    let next_offset = batches
         .last()
         .map(|b| b.base_offset + i64::from(b.last_offset_delta) + 1)
         .map_or(offset, |n| n.max(offset));
-    let batches = if options.read_committed {
+    if options.read_committed {
         let aborted: Vec<AbortedTransaction> = p
             .aborted_transactions
             .iter()
@@ -188,16 +191,22 @@ fn decode_partition(
                 first_offset: a.first_offset,
             })
             .collect();
-        filter_aborted(decoded.batches, &aborted)
-    } else {
-        decoded.batches
-    };
-    let records = batches
-        .into_iter()
-        .filter(|b| !b.is_control)
-        .flat_map(|b| b.records)
-        .filter(|r| r.offset >= offset)
-        .collect();
+        if !aborted.is_empty() {
+            // Keep the records of the batches that survive, by their offset ranges.
+            let kept: Vec<(i64, i64)> = filter_aborted(batches, &aborted)
+                .iter()
+                .map(|b| (b.base_offset, b.last_offset()))
+                .collect();
+            let mut ranges = kept.iter().peekable();
+            records.retain(|r| {
+                while ranges.next_if(|(_, last)| *last < r.offset).is_some() {}
+                ranges.peek().is_some_and(|(first, _)| *first <= r.offset)
+            });
+        }
+    }
+    // Only the first batch can start before the asked offset.
+    let before = records.iter().take_while(|r| r.offset < offset).count();
+    records.drain(..before);
     Ok(FetchedPartition {
         records,
         next_offset,

@@ -78,6 +78,21 @@ impl Shared {
     }
 }
 
+/// What the application gets for a record of `tp`.
+fn record_of(tp: &TopicPartition, r: ConsumedRecord) -> ConsumerRecord {
+    ConsumerRecord {
+        topic: Arc::clone(&tp.topic),
+        partition: tp.partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        timestamp_type: r.timestamp_type,
+        leader_epoch: (r.leader_epoch >= 0).then_some(r.leader_epoch),
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+    }
+}
+
 /// The rebalance listener, if any (shown in `Debug` as whether there is one).
 struct Listener(Option<Arc<dyn RebalanceListener>>);
 
@@ -374,13 +389,41 @@ impl Consumer {
             Ok(r) => batch.push(r?),
             Err(_) => return Ok(batch),
         }
-        while batch.len() < max_records {
+        loop {
+            // Whole runs of the batch at hand under one lock, then the next batch if one is
+            // here already.
+            self.take_run(max_records - batch.len(), &mut batch);
+            if batch.len() >= max_records {
+                break;
+            }
             match self.try_recv()? {
                 Some(r) => batch.push(r),
                 None => break,
             }
         }
         Ok(batch)
+    }
+
+    /// Moves up to `max` records of the batch at hand into `out`, checking the assignment
+    /// and moving the position once for all of them (what `next_buffered` does per record).
+    fn take_run(&mut self, max: usize, out: &mut Vec<ConsumerRecord>) {
+        let Some((tp, number, records)) = self.current.as_mut() else {
+            return;
+        };
+        let assigned = self.shared.assigned();
+        if assigned.get(tp) != Some(number) {
+            return;
+        }
+        let before = out.len();
+        out.extend(records.by_ref().take(max).map(|r| record_of(tp, r)));
+        if let Some(last) = out[before..].last() {
+            let position = Position {
+                offset: last.offset + 1,
+                epoch: last.leader_epoch.unwrap_or(-1),
+            };
+            self.shared.consumed().insert(tp.clone(), position);
+        }
+        drop(assigned);
     }
 
     /// The next record if one is here already.
@@ -419,17 +462,7 @@ impl Consumer {
             next
         };
         match next {
-            Some(r) => Some(ConsumerRecord {
-                topic: Arc::clone(&tp.topic),
-                partition: tp.partition,
-                offset: r.offset,
-                timestamp: r.timestamp,
-                timestamp_type: r.timestamp_type,
-                leader_epoch: (r.leader_epoch >= 0).then_some(r.leader_epoch),
-                key: r.key,
-                value: r.value,
-                headers: r.headers,
-            }),
+            Some(r) => Some(record_of(tp, r)),
             None => {
                 self.current = None;
                 None
