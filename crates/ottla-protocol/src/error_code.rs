@@ -366,7 +366,9 @@ impl ErrorCode {
     }
 
     /// Whether the client's view of leaders or coordinators is probably stale, so metadata (or
-    /// the coordinator) should be looked up again before retrying.
+    /// the coordinator) should be looked up again before retrying. UNKNOWN_LEADER_EPOCH is not
+    /// one: the broker is behind the client (a leader just elected has not learnt its epoch
+    /// yet), so the answer is to ask it again after a backoff, as the Java client does.
     pub fn needs_metadata_refresh(self) -> bool {
         matches!(
             self,
@@ -374,7 +376,6 @@ impl ErrorCode {
                 | ErrorCode::LEADER_NOT_AVAILABLE
                 | ErrorCode::NOT_LEADER_OR_FOLLOWER
                 | ErrorCode::FENCED_LEADER_EPOCH
-                | ErrorCode::UNKNOWN_LEADER_EPOCH
                 | ErrorCode::NOT_CONTROLLER
                 | ErrorCode::NOT_COORDINATOR
                 | ErrorCode::COORDINATOR_NOT_AVAILABLE
@@ -607,6 +608,9 @@ mod tests {
         assert_eq!(ErrorCode(133).name(), "SHARE_SESSION_LIMIT_REACHED");
         assert!(ErrorCode(133).is_retriable());
         assert!(!ErrorCode::TOPIC_AUTHORIZATION_FAILED.needs_metadata_refresh());
+        // Retriable, but the broker is the one behind: no metadata refresh.
+        assert!(ErrorCode::UNKNOWN_LEADER_EPOCH.is_retriable());
+        assert!(!ErrorCode::UNKNOWN_LEADER_EPOCH.needs_metadata_refresh());
     }
 
     #[test]

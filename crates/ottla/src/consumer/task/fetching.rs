@@ -227,6 +227,14 @@ impl State {
                         Err(e) => self.fail(e).await,
                     }
                 }
+                // The broker has not yet learnt the epoch our metadata holds (a leader just
+                // elected): its metadata is behind, not ours; ask again after the backoff
+                // (the Java client does not refresh metadata for it either).
+                Err(e) if e.kafka_code() == Some(ErrorCode::UNKNOWN_LEADER_EPOCH) => {
+                    tracing::debug!(partition = %tp, broker = node, "broker behind our leader epoch; asking again");
+                    self.retry_at
+                        .insert(node, Instant::now() + self.config.retry_backoff.base);
+                }
                 Err(e) if e.is_retriable() => {
                     tracing::debug!(partition = %tp, error = %e, "fetch error; looking at metadata again");
                     self.client.invalidate_metadata();
