@@ -249,6 +249,133 @@ async fn seek_pause_resume_position_and_committed() {
     c.close().await.unwrap();
 }
 
+/// Manual commits: offsets named by the application, with metadata, waited for or not; a
+/// negative offset is refused before anything is sent; the next member of the group starts
+/// where the last commit said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_commits_with_metadata_sync_and_async() {
+    use ottla::group::{OffsetAndMetadata, TopicPartition};
+    let Some(Setup {
+        b,
+        client: _,
+        topic,
+        group,
+    }) = setup("consumer-manual-commit", 2, "ottla-manual").await
+    else {
+        return;
+    };
+    produce(&b, &topic, 0, 200).await;
+    let tp = |p| TopicPartition::new(topic.as_str(), p);
+    let mut config = ConsumerConfig::builder();
+    config.bootstrap_servers(b.as_str());
+    for (k, v) in [
+        ("group.id", group.as_str()),
+        ("auto.offset.reset", "earliest"),
+        ("enable.auto.commit", "false"),
+        ("fetch.max.wait.ms", "100"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    let config = config.build().unwrap();
+    let mut c = Consumer::new(config.clone()).await.unwrap();
+    c.subscribe([topic.as_str()]).unwrap();
+    let got = receive(&mut c, 200).await;
+    let ends: BTreeMap<i32, i64> = got.iter().fold(BTreeMap::new(), |mut m, r| {
+        m.insert(r.partition, r.offset + 1);
+        m
+    });
+    assert_eq!(ends.values().sum::<i64>(), 200);
+
+    // Sync, with metadata: partition 0 at 5, partition 1 at its end.
+    let mut at_five = OffsetAndMetadata::new(5);
+    at_five.metadata = Some("checkpoint-5".to_owned());
+    let offsets = BTreeMap::from([(tp(0), at_five), (tp(1), OffsetAndMetadata::new(ends[&1]))]);
+    c.commit_offsets(offsets).await.unwrap();
+    let committed = c.committed(vec![tp(0), tp(1)]).await.unwrap();
+    let zero = committed[&tp(0)].clone().unwrap();
+    assert_eq!(
+        (zero.offset, zero.metadata.as_deref()),
+        (5, Some("checkpoint-5"))
+    );
+    assert_eq!(committed[&tp(1)].as_ref().map(|o| o.offset), Some(ends[&1]));
+
+    // Not waited for: both are on their way in order; the later one wins.
+    let first = c.commit_offsets_async(BTreeMap::from([(tp(0), OffsetAndMetadata::new(7))]));
+    let second = c.commit_offsets_async(BTreeMap::from([(tp(0), OffsetAndMetadata::new(9))]));
+    second.await.unwrap();
+    first.await.unwrap();
+    let committed = c.committed(vec![tp(0)]).await.unwrap();
+    assert_eq!(committed[&tp(0)].as_ref().map(|o| o.offset), Some(9));
+
+    // commit_async commits what was received (both partitions at their ends), dropped
+    // unawaited: it still lands.
+    drop(c.commit_async());
+    let mut landed = false;
+    for _ in 0..50 {
+        let committed = c.committed(vec![tp(0)]).await.unwrap();
+        if committed[&tp(0)].as_ref().map(|o| o.offset) == Some(ends[&0]) {
+            landed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(landed, "the dropped async commit landed");
+
+    // A negative offset: refused, nothing sent, the committed offset unchanged.
+    let e = c
+        .commit_offsets(BTreeMap::from([(tp(0), OffsetAndMetadata::new(-3))]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ottla::Error::InvalidOffset {
+                partition: 0,
+                offset: -3,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = c
+        .commit_offsets_async(BTreeMap::from([(tp(1), OffsetAndMetadata::new(-1))]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ottla::Error::InvalidOffset { partition: 1, .. }),
+        "{e}"
+    );
+
+    // Back to 5 on partition 0, then the next member starts there.
+    c.commit_offsets(BTreeMap::from([(tp(0), OffsetAndMetadata::new(5))]))
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    let mut next = Consumer::new(config).await.unwrap();
+    next.subscribe([topic.as_str()]).unwrap();
+    let again = receive(&mut next, (ends[&0] - 5) as usize).await;
+    assert!(
+        again.iter().all(|r| r.partition == 0),
+        "partition 1 was committed at its end"
+    );
+    assert_eq!(again.first().map(|r| r.offset), Some(5));
+    assert_eq!(again.last().map(|r| r.offset), Some(ends[&0] - 1));
+    next.close().await.unwrap();
+    // Closed: commits are refused, not lost silently.
+    let closed = Consumer::new(
+        ConsumerConfig::builder()
+            .bootstrap_servers(b.as_str())
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        closed.commit_async().await,
+        Err(ottla::Error::Closed)
+    ));
+}
+
 async fn assigned(
     b: &str,
     group: Option<&str>,

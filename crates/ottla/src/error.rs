@@ -186,6 +186,16 @@ pub enum Error {
         /// read by the consumer and are gone.
         diverged_at: i64,
     },
+    /// An offset to commit or seek to that cannot be one (below 0).
+    #[error("offset {offset} for {topic}-{partition} is not an offset (0 or more)")]
+    InvalidOffset {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The offset asked for.
+        offset: i64,
+    },
     /// The client was closed.
     #[error("the client is closed")]
     Closed,

@@ -331,7 +331,7 @@ impl Consumer {
 
     /// `attempt` until it succeeds, fails for good, or `default.api.timeout.ms` has passed,
     /// with `retry.backoff.ms` … `retry.backoff.max.ms` between tries.
-    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    pub(super) async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Error>>,
@@ -561,17 +561,19 @@ impl Consumer {
     }
 
     /// Sends a command to the task and waits for its answer.
-    async fn ask<T>(
+    pub(super) async fn ask<T>(
         &self,
         command: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> TaskCommand,
     ) -> Result<T, Error> {
-        let running = self.running.as_ref().ok_or(Error::Closed)?;
         let (reply, rx) = oneshot::channel();
-        running
-            .commands
-            .send(command(reply))
-            .map_err(|_| Error::Closed)?;
+        self.send_command(command(reply))?;
         rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Sends a command to the task (`Closed` before subscribe/assign or after close).
+    pub(super) fn send_command(&self, command: TaskCommand) -> Result<(), Error> {
+        let running = self.running.as_ref().ok_or(Error::Closed)?;
+        running.commands.send(command).map_err(|_| Error::Closed)
     }
 
     /// Commits (with auto commit on) and leaves the group; records not yet received are

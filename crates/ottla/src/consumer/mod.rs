@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `config.rs` | [`ConsumerConfig`] by the Java client's and librdkafka's property names |
 //! | `handle.rs` | [`Consumer`]: subscribe, receive records, commit, close |
+//! | `commit.rs` | manual commits: named offsets with metadata, commits that do not wait |
 //! | `task.rs` | the task behind it: group events, positions, one Fetch per leader at a time, auto commit |
 //! | `listener.rs` | [`RebalanceListener`]: callbacks on assigned, revoked and lost |
 //! | `owner.rs` | where the partitions come from: a group (subscribe) or the application (assign) |
@@ -25,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod commit;
 mod config;
 mod handle;
 mod listener;
@@ -33,6 +35,7 @@ mod record;
 mod stats;
 mod task;
 
+pub use commit::PendingCommit;
 pub use config::{
     ConsumerConfig, ConsumerConfigBuilder, GroupProtocol, OffsetReset, CONSUMER_KEYS,
 };

@@ -60,6 +60,11 @@ pub(crate) enum Item {
 #[derive(Debug)]
 pub(crate) enum TaskCommand {
     Commit(oneshot::Sender<Result<(), Error>>),
+    /// Commit these offsets (the application's own).
+    CommitOffsets {
+        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
     Close(oneshot::Sender<Result<(), Error>>),
     /// Read `partition` from `offset` next (records fetched before are dropped).
     Seek {
@@ -187,6 +192,9 @@ pub(crate) async fn run(
             command = commands.recv(), if handle_open => match command {
                 Some(TaskCommand::Commit(reply)) => {
                     let _ = reply.send(s.commit_consumed(&group, None).await);
+                }
+                Some(TaskCommand::CommitOffsets { offsets, reply }) => {
+                    let _ = reply.send(s.commit_offsets(&group, offsets).await);
                 }
                 Some(TaskCommand::Seek { partition, offset, reply }) => {
                     let _ = reply.send(s.seek(partition, Position::at(offset)));
@@ -472,6 +480,21 @@ impl State {
         group.commit(offsets).await?;
         self.committed
             .extend(changed.into_iter().map(|(tp, p)| (tp, p.offset)));
+        Ok(())
+    }
+
+    /// Commits the application's `offsets`; what auto commit compares against follows them.
+    async fn commit_offsets(
+        &mut self,
+        group: &Owner,
+        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
+    ) -> Result<(), Error> {
+        let done: Vec<(TopicPartition, i64)> = offsets
+            .iter()
+            .map(|(tp, o)| (tp.clone(), o.offset))
+            .collect();
+        group.commit(offsets).await?;
+        self.committed.extend(done);
         Ok(())
     }
 
