@@ -262,10 +262,12 @@ impl GroupCoordinator {
                 .iter()
                 .find(|(_, m)| m.instance_id.as_ref() == Some(instance))
                 .map(|(id, _)| id.clone());
-            match old {
-                Some(old) if old == r.member_id => old,
-                Some(old) => {
-                    let member = g.members.remove(&old).expect("found above");
+            match old.and_then(|old| g.members.remove_entry(&old)) {
+                Some((old, member)) if old == r.member_id => {
+                    g.members.insert(old.clone(), member);
+                    old
+                }
+                Some((old, member)) => {
                     g.fenced.insert(old.clone());
                     if g.leader.as_ref() == Some(&old) {
                         g.leader = Some(fresh.clone());

@@ -10,6 +10,7 @@ pub mod consumer;
 mod error;
 pub mod group;
 pub mod partitioner;
+pub mod processor;
 pub mod producer;
 mod security;
 

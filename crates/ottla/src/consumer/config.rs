@@ -20,6 +20,51 @@ pub enum OffsetReset {
     Latest,
     /// Fail: the application must seek.
     None,
+    /// The first record written at or after this time (ms since the epoch); the end when
+    /// there is none. Lambda's `AT_TIMESTAMP` starting position; set with
+    /// [`ConsumerConfigBuilder::auto_offset_reset`].
+    Timestamp(i64),
+    /// The first record written within this long before the reset (KIP-1106's
+    /// `by_duration:PnDTnHnMnS`, Kafka 4.0); the end when there is none.
+    ByDuration(Duration),
+}
+
+/// An ISO-8601 duration of days and time (`P1D`, `PT1H30M`, `P2DT0.5S`), as Java's
+/// `Duration.parse` reads it for KIP-1106; `None` when it is not one, is negative or
+/// overflows.
+fn parse_iso_duration(s: &str) -> Option<Duration> {
+    let s = s.trim().to_ascii_uppercase();
+    let rest = s.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut secs = 0f64;
+    let mut any = false;
+    if !days.is_empty() {
+        secs += days.strip_suffix('D')?.parse::<u32>().ok()? as f64 * 86_400.0;
+        any = true;
+    }
+    if let Some(mut t) = time {
+        if t.is_empty() {
+            return None;
+        }
+        for (unit, factor) in [('H', 3_600.0), ('M', 60.0), ('S', 1.0)] {
+            if let Some((n, after)) = t.split_once(unit) {
+                let n: f64 = n.parse().ok()?;
+                if !n.is_finite() || n < 0.0 || (unit != 'S' && n.fract() != 0.0) {
+                    return None;
+                }
+                secs += n * factor;
+                t = after;
+                any = true;
+            }
+        }
+        if !t.is_empty() {
+            return None;
+        }
+    }
+    (any && secs < 1e12).then(|| Duration::from_secs_f64(secs))
 }
 
 /// Which consumer group protocol a member speaks (`group.protocol`).
@@ -256,7 +301,24 @@ impl ConsumerConfigBuilder {
                     "earliest" | "smallest" | "beginning" => OffsetReset::Earliest,
                     "latest" | "largest" | "end" => OffsetReset::Latest,
                     "none" | "error" => OffsetReset::None,
-                    _ => return Err(ConfigError::invalid(key, value, "earliest, latest or none")),
+                    v => match v.strip_prefix("by_duration:") {
+                        Some(d) => {
+                            OffsetReset::ByDuration(parse_iso_duration(d).ok_or_else(|| {
+                                ConfigError::invalid(
+                            key,
+                            value,
+                            "by_duration:PnDTnHnMnS (an ISO-8601 duration, e.g. by_duration:PT1H)",
+                        )
+                            })?)
+                        }
+                        None => {
+                            return Err(ConfigError::invalid(
+                                key,
+                                value,
+                                "earliest, latest, none or by_duration:PnDTnHnMnS",
+                            ))
+                        }
+                    },
                 }
             }
             "enable.auto.commit" => self.enable_auto_commit = Some(parse_bool(key, value)?),
@@ -312,6 +374,12 @@ impl ConsumerConfigBuilder {
     /// `bootstrap.servers`.
     pub fn bootstrap_servers(&mut self, servers: impl Into<String>) -> &mut Self {
         self.client.bootstrap_servers(servers);
+        self
+    }
+
+    /// `auto.offset.reset`, including the forms no key names ([`OffsetReset::Timestamp`]).
+    pub fn auto_offset_reset(&mut self, reset: OffsetReset) -> &mut Self {
+        self.auto_offset_reset = reset;
         self
     }
 
@@ -438,6 +506,43 @@ mod tests {
             panic!("classic is the default");
         };
         assert_eq!(m.rebalance_timeout, Duration::from_secs(300));
+    }
+
+    /// KIP-1106's `by_duration:` reads ISO-8601 durations as Java's `Duration.parse` does.
+    #[test]
+    fn auto_offset_reset_by_duration() {
+        for (text, secs) in [
+            ("by_duration:PT1H", 3_600.0),
+            ("by_duration:P1D", 86_400.0),
+            ("by_duration:p2dt30m", 2.0 * 86_400.0 + 1_800.0),
+            ("BY_DURATION:PT0.5S", 0.5),
+            ("by_duration:P1DT1H1M1S", 90_061.0),
+        ] {
+            let c = build(&[("auto.offset.reset", text)]).unwrap();
+            assert_eq!(
+                c.auto_offset_reset,
+                OffsetReset::ByDuration(Duration::from_secs_f64(secs)),
+                "{text}"
+            );
+        }
+        for bad in [
+            "by_duration:",
+            "by_duration:P",
+            "by_duration:PT",
+            "by_duration:1H",
+            "by_duration:PT-1H",
+            "by_duration:PT1.5H",
+            "by_duration:PT1X",
+            "by_duration:P1W",
+            "by_duration:PTNaNS",
+            "by_duration:P99999999999D",
+        ] {
+            let e = build(&[("auto.offset.reset", bad)]).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::InvalidValue { key, .. } if key == "auto.offset.reset"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -435,6 +435,13 @@ impl State {
         let spec = match self.config.auto_offset_reset {
             OffsetReset::Earliest => OffsetSpec::Earliest,
             OffsetReset::Latest => OffsetSpec::Latest,
+            OffsetReset::Timestamp(at) => OffsetSpec::Timestamp(at),
+            OffsetReset::ByDuration(d) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                OffsetSpec::Timestamp(now.saturating_sub(d).as_millis() as i64)
+            }
             OffsetReset::None => {
                 return Err(Error::Config(crate::ConfigError::invalid(
                     "auto.offset.reset",
@@ -443,7 +450,11 @@ impl State {
                 )))
             }
         };
-        list_offset(&self.client, &tp.topic, tp.partition, spec).await
+        match list_offset(&self.client, &tp.topic, tp.partition, spec).await? {
+            // Nothing written at or after the time: the end (KIP-1106).
+            -1 => list_offset(&self.client, &tp.topic, tp.partition, OffsetSpec::Latest).await,
+            offset => Ok(offset),
+        }
     }
 
     /// Commits what the application received (of `only`, when given) that changed since the

@@ -1,0 +1,542 @@
+//! The Lambda-style processor against Kafka (`OTTLA_BOOTSTRAP`): retries until success with
+//! each record committed once; a partition that always fails sends one failure record per
+//! record to a Kafka destination while the others flow; bisection isolates a poison record;
+//! partial batch responses resume at the failed record; batch size and window; starting
+//! positions with and without committed offsets.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ottla::processor::{
+    Batch, BatchResponse, FailedRecord, HandlerError, Processor, ProcessorConfig, ProcessorStats,
+};
+use ottla_tests::cluster::{number, producer, send_numbers};
+use ottla_tests::{bootstrap, create_unique_topic, init_logs, unique_topic};
+
+struct Setup {
+    b: String,
+    client: ottla::Client,
+    topic: String,
+    group: String,
+}
+
+async fn setup(prefix: &str, partitions: i32) -> Option<Setup> {
+    init_logs();
+    let b = bootstrap()?;
+    let client = ottla_tests::client(&b).await;
+    let topic = create_unique_topic(&client, prefix, partitions, &[]).await;
+    Some(Setup {
+        b,
+        client,
+        topic,
+        group: unique_topic(&format!("{prefix}-group")),
+    })
+}
+
+fn config(s: &Setup, settings: &[(&str, &str)]) -> ProcessorConfig {
+    let mut c = ProcessorConfig::builder();
+    c.bootstrap_servers(s.b.as_str())
+        .group_id(s.group.as_str())
+        .topics([s.topic.as_str()]);
+    for (k, v) in [
+        ("starting.position", "TRIM_HORIZON"),
+        ("fetch.max.wait.ms", "50"),
+        ("retry.backoff.ms", "20"),
+        ("retry.backoff.max.ms", "100"),
+        ("batch.window.ms", "100"),
+    ]
+    .iter()
+    .chain(settings)
+    {
+        c.set(k, v).unwrap();
+    }
+    c.build().unwrap()
+}
+
+/// Runs `processor` until `done` says so (checked every 50 ms) or 60 s pass.
+async fn run_until(
+    processor: Processor,
+    done: impl Fn(&ProcessorStats) -> bool + Send + 'static,
+) -> ProcessorStats {
+    let handle = processor.handle();
+    let started = Instant::now();
+    let stop = async move {
+        while !done(&handle.stats()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "not done in 60 s: {:?}",
+                handle.stats()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    processor.run_until(stop).await.unwrap()
+}
+
+/// The group's committed offsets, summed.
+async fn committed_total(s: &Setup) -> i64 {
+    ottla::group::admin::committed_offsets(&s.client, &s.group)
+        .await
+        .unwrap()
+        .values()
+        .flatten()
+        .map(|o| o.offset)
+        .sum()
+}
+
+/// Every third batch fails its first two attempts: every record is processed after
+/// success, none twice in a successful call, and the group's commits cover them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_batches_are_retried_until_they_succeed_and_committed_once() {
+    let Some(s) = setup("processor-retry", 3).await else {
+        return;
+    };
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 3, 0, 3_000).await;
+    let succeeded = Arc::new(Mutex::new(Vec::<u32>::new()));
+    let batches = Arc::new(Mutex::new(0u32));
+    let (ok, n) = (Arc::clone(&succeeded), Arc::clone(&batches));
+    let handler = move |batch: Batch| {
+        let first = batch.attempt() == 1;
+        let fail = {
+            let mut n = n.lock().unwrap();
+            if first {
+                *n += 1;
+            }
+            *n % 3 == 0 && batch.attempt() <= 2
+        };
+        if !fail {
+            ok.lock()
+                .unwrap()
+                .extend(batch.records().iter().map(number));
+        }
+        async move {
+            if fail {
+                Err(HandlerError::new("Unhandled", "not yet"))
+            } else {
+                Ok(BatchResponse::success())
+            }
+        }
+    };
+    let processor = Processor::new(config(&s, &[("batch.size", "100")]), handler)
+        .await
+        .unwrap();
+    let stats = run_until(processor, |st| st.records_processed >= 3_000).await;
+    let seen = succeeded.lock().unwrap().clone();
+    println!("{stats:?}; {} batches", batches.lock().unwrap());
+    assert_eq!(
+        seen.len(),
+        3_000,
+        "each record in exactly one successful call"
+    );
+    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 3_000);
+    assert!(stats.failed_calls >= 2, "{stats:?}");
+    assert_eq!(stats.calls, stats.batches + stats.failed_calls, "{stats:?}");
+    assert_eq!(
+        committed_total(&s).await,
+        3_000,
+        "committed to the end of each partition"
+    );
+    assert_eq!(stats.total_offset_lag(), 0);
+    p.close(Duration::from_secs(10)).await.unwrap();
+}
+
+/// Partition 1 always fails: with max.retries=1 and a Kafka destination, exactly one
+/// failure record per record of partition 1 reaches the destination topic, each naming its
+/// record, while partitions 0 and 2 are processed; the offsets move on past the failures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_partition_goes_to_the_kafka_destination_and_the_others_flow() {
+    let Some(s) = setup("processor-dlq", 3).await else {
+        return;
+    };
+    let dlq = create_unique_topic(&s.client, "processor-dlq-failures", 1, &[]).await;
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 3, 0, 600).await;
+    let processed = Arc::new(Mutex::new(Vec::<u32>::new()));
+    let seen = Arc::clone(&processed);
+    let handler = move |batch: Batch| {
+        let bad = batch.records().iter().any(|r| r.partition == 1);
+        if !bad {
+            seen.lock()
+                .unwrap()
+                .extend(batch.records().iter().map(number));
+        }
+        async move {
+            if bad {
+                Err(HandlerError::new("Unhandled", "partition 1 is broken"))
+            } else {
+                Ok(BatchResponse::success())
+            }
+        }
+    };
+    let c = config(
+        &s,
+        &[
+            ("batch.size", "50"),
+            ("max.retries", "1"),
+            ("bisect.on.error", "false"),
+            ("failure.destination", &format!("kafka://{dlq}")),
+        ],
+    );
+    let processor = Processor::new(c, handler).await.unwrap();
+    let stats = run_until(processor, |st| st.records_processed >= 600).await;
+    println!("{stats:?}");
+    // Partitions 0 and 2 (numbers ≡ 0, 2 mod 3) were processed; a batch mixing partition 1
+    // with others failed as a whole, so those records went to the destination too.
+    let ok: BTreeSet<u32> = processed.lock().unwrap().iter().copied().collect();
+    assert!(
+        ok.iter().all(|n| n % 3 != 1),
+        "no partition-1 record succeeded"
+    );
+    assert_eq!(stats.records_failed + ok.len() as u64, 600, "{stats:?}");
+    assert_eq!(stats.destination_writes, stats.records_failed);
+    assert!(ok.len() >= 300, "the other partitions flowed: {}", ok.len());
+
+    let mut consumer = ottla_tests::consumer(&s.b, &[("auto.offset.reset", "earliest")]).await;
+    consumer
+        .assign(vec![ottla::group::TopicPartition::new(dlq.as_str(), 0)])
+        .unwrap();
+    let mut failures = Vec::new();
+    while (failures.len() as u64) < stats.destination_writes {
+        let r = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .expect("failure records")
+            .unwrap();
+        failures.push(r);
+    }
+    let mut named = BTreeSet::new();
+    for r in &failures {
+        let json: serde_json::Value = serde_json::from_slice(r.value.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            json["requestContext"]["condition"],
+            "RetryAttemptsExhausted"
+        );
+        assert_eq!(json["requestContext"]["approximateInvokeCount"], 2);
+        assert_eq!(json["responseContext"]["functionError"], "Unhandled");
+        assert_eq!(json["KafkaBatchInfo"]["batchSize"], 1);
+        let records = json["payload"]["records"].as_object().unwrap();
+        let (key, list) = records.iter().next().unwrap();
+        let rec = &list[0];
+        assert_eq!(key, &format!("{}-{}", s.topic, rec["partition"]));
+        assert_eq!(
+            json["KafkaBatchInfo"]["recordInfo"]["offset"],
+            rec["offset"].to_string()
+        );
+        named.insert((
+            rec["partition"].as_i64().unwrap(),
+            rec["offset"].as_i64().unwrap(),
+        ));
+    }
+    assert_eq!(
+        named.len(),
+        failures.len(),
+        "one failure record per failed record"
+    );
+    assert!(
+        named.iter().filter(|(p, _)| *p == 1).count() == 200,
+        "all of partition 1"
+    );
+    println!(
+        "sample failure record: {}",
+        String::from_utf8_lossy(failures[0].value.as_deref().unwrap())
+    );
+    assert_eq!(
+        committed_total(&s).await,
+        600,
+        "offsets moved on past the failures"
+    );
+    consumer.close().await.unwrap();
+    p.close(Duration::from_secs(10)).await.unwrap();
+}
+
+/// Bisection on a batch of 100 with one poison record: at most 7 failing calls after the
+/// first, the poison alone in the file destination (Lambda's failure record), every other
+/// record processed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bisection_isolates_a_poison_record_into_the_file_destination() {
+    let Some(s) = setup("processor-bisect", 1).await else {
+        return;
+    };
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 1, 0, 100).await;
+    let file = std::env::temp_dir().join(format!("{}.jsonl", s.group));
+    let calls = Arc::new(Mutex::new(Vec::<(usize, bool)>::new()));
+    let processed = Arc::new(Mutex::new(Vec::<u32>::new()));
+    let (c2, p2) = (Arc::clone(&calls), Arc::clone(&processed));
+    let handler = move |batch: Batch| {
+        let bad = batch.records().iter().any(|r| number(r) == 37);
+        c2.lock().unwrap().push((batch.records().len(), bad));
+        if !bad {
+            p2.lock()
+                .unwrap()
+                .extend(batch.records().iter().map(number));
+        }
+        async move {
+            if bad {
+                Err(HandlerError::new("PoisonError", "record 37"))
+            } else {
+                Ok(BatchResponse::success())
+            }
+        }
+    };
+    let c = config(
+        &s,
+        &[
+            ("batch.size", "100"),
+            ("batch.window.ms", "2000"),
+            ("bisect.on.error", "true"),
+            ("max.retries", "0"),
+            ("failure.destination", &format!("file://{}", file.display())),
+        ],
+    );
+    let stats = run_until(Processor::new(c, handler).await.unwrap(), |st| {
+        st.records_processed >= 100
+    })
+    .await;
+    let calls = calls.lock().unwrap().clone();
+    let failing = calls.iter().filter(|(_, bad)| *bad).count();
+    println!(
+        "bisection: {} calls ({failing} failing): {calls:?}",
+        calls.len()
+    );
+    assert_eq!(calls[0], (100, true), "one batch of 100 first");
+    assert!(failing - 1 <= 7, "{failing} failing calls");
+    let mut ok = processed.lock().unwrap().clone();
+    ok.sort();
+    assert_eq!(ok, (0..100).filter(|&n| n != 37).collect::<Vec<_>>());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    println!("file destination record: {}", lines[0]);
+    let json: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let info = &json["KafkaBatchInfo"]["recordsInfo"][format!("{}-0", s.topic)];
+    assert_eq!(info["firstRecordOffset"], "37");
+    assert_eq!(info["lastRecordOffset"], "37");
+    assert_eq!(json["responseContext"]["functionError"], "PoisonError");
+    assert_eq!(json["KafkaBatchInfo"]["batchSize"], 1);
+    assert_eq!(stats.records_failed, 1);
+    std::fs::remove_file(&file).ok();
+    p.close(Duration::from_secs(10)).await.unwrap();
+}
+
+/// Partial batch responses: the handler names record 25 of each batch's partition as
+/// failed the first time; the next call starts there, and nothing before it comes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_batch_responses_resume_at_the_failed_record() {
+    let Some(s) = setup("processor-partial", 1).await else {
+        return;
+    };
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 1, 0, 100).await;
+    let starts = Arc::new(Mutex::new(Vec::<(i64, usize)>::new()));
+    let st2 = Arc::clone(&starts);
+    let handler = move |batch: Batch| {
+        let recs = batch.records();
+        st2.lock().unwrap().push((recs[0].offset, recs.len()));
+        let failed = (batch.attempt() == 1 && recs.len() > 25).then(|| FailedRecord {
+            topic: recs[25].topic.to_string(),
+            partition: recs[25].partition,
+            offset: recs[25].offset,
+        });
+        async move { Ok(BatchResponse::failed(failed)) }
+    };
+    let c = config(
+        &s,
+        &[
+            ("batch.size", "100"),
+            ("batch.window.ms", "2000"),
+            ("report.batch.item.failures", "true"),
+        ],
+    );
+    let stats = run_until(Processor::new(c, handler).await.unwrap(), |st| {
+        st.records_processed >= 100
+    })
+    .await;
+    let starts = starts.lock().unwrap().clone();
+    println!("calls (first offset, records): {starts:?}; {stats:?}");
+    assert_eq!(starts, [(0, 100), (25, 75)]);
+    assert_eq!(stats.records_processed, 100);
+    assert_eq!(committed_total(&s).await, 100);
+    p.close(Duration::from_secs(10)).await.unwrap();
+}
+
+/// batch.size and batch.window.ms: 1,000 records written at once come in full batches of
+/// 100; records written one every 20 ms come in batches closed by the 300 ms window, each
+/// handed over at most one window (plus slack) after its first record was written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_close_when_full_or_when_the_window_ends() {
+    let Some(s) = setup("processor-window", 1).await else {
+        return;
+    };
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 1, 0, 1_000).await;
+    let sizes = Arc::new(Mutex::new(Vec::<(usize, i64)>::new()));
+    let s2 = Arc::clone(&sizes);
+    let handler = move |batch: Batch| {
+        let now = ottla_now_ms();
+        let oldest = batch
+            .records()
+            .iter()
+            .map(|r| r.timestamp)
+            .min()
+            .unwrap_or(now);
+        s2.lock()
+            .unwrap()
+            .push((batch.records().len(), now - oldest));
+        async { Ok::<_, HandlerError>(BatchResponse::success()) }
+    };
+    let c = config(
+        &s,
+        &[
+            ("batch.size", "100"),
+            ("batch.window.ms", "300"),
+            ("max.concurrency", "1"),
+        ],
+    );
+    let processor = Processor::new(c, handler).await.unwrap();
+    let handle = processor.handle();
+    let run = tokio::spawn(processor.run_until(async move {
+        while handle.stats().records_processed < 1_200 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }));
+    // Wait for the first 1,000, then trickle 200 more.
+    while sizes.lock().unwrap().iter().map(|(n, _)| n).sum::<usize>() < 1_000 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for i in 1_000..1_200 {
+        send_numbers(&p, &s.topic, 1, i, i + 1).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let sizes = sizes.lock().unwrap().clone();
+    let mut total = 0;
+    let split = sizes
+        .iter()
+        .position(|(n, _)| {
+            total += n;
+            total >= 1_000
+        })
+        .unwrap();
+    let (bulk, trickle) = sizes.split_at(split + 1);
+    println!(
+        "bulk batches: {:?}",
+        bulk.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    println!("trickle batches (records, ms since the oldest was written): {trickle:?}");
+    println!("{stats:?}");
+    assert!(
+        bulk.iter().all(|(n, _)| *n == 100),
+        "full batches of batch.size"
+    );
+    assert_eq!(trickle.iter().map(|(n, _)| n).sum::<usize>(), 200);
+    assert!(
+        trickle.iter().all(|(n, _)| *n < 100),
+        "the window closed them"
+    );
+    // Written every ~20 ms (plus the producer's round trip): a 300 ms window holds several.
+    let mean = 200.0 / trickle.len() as f64;
+    assert!(mean >= 3.0, "mean trickle batch {mean:.1}");
+    // Each handed over within the window plus fetch wait and slack of its oldest record.
+    let worst = trickle.iter().map(|(_, age)| *age).max().unwrap();
+    assert!(worst < 300 + 500, "worst latency {worst} ms");
+    p.close(Duration::from_secs(10)).await.unwrap();
+}
+
+fn ottla_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Starting positions apply only where the group has no committed offset: LATEST skips what
+/// was written before, TRIM_HORIZON reads it, AT_TIMESTAMP starts at the first record at or
+/// after the time; a group with commits resumes there whatever the starting position.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starting_positions_apply_only_without_committed_offsets() {
+    let Some(s) = setup("processor-start", 1).await else {
+        return;
+    };
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 1, 0, 50).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let middle = ottla_now_ms();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    send_numbers(&p, &s.topic, 1, 50, 100).await;
+
+    let collect = |into: Arc<Mutex<Vec<u32>>>| {
+        move |batch: Batch| {
+            into.lock()
+                .unwrap()
+                .extend(batch.records().iter().map(number));
+            async { Ok::<_, HandlerError>(BatchResponse::success()) }
+        }
+    };
+    let run = |settings: Vec<(&'static str, String)>, group: String, until: u64| {
+        let s = Setup {
+            b: s.b.clone(),
+            client: s.client.clone(),
+            topic: s.topic.clone(),
+            group,
+        };
+        async move {
+            let got = Arc::new(Mutex::new(Vec::new()));
+            let settings: Vec<(&str, &str)> =
+                settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let c = config(&s, &settings);
+            let processor = Processor::new(c, collect(Arc::clone(&got))).await.unwrap();
+            run_until(processor, move |st| st.records_processed >= until).await;
+            let v = got.lock().unwrap().clone();
+            v
+        }
+    };
+
+    // TRIM_HORIZON: all 100.
+    let g1 = unique_topic("processor-start-trim");
+    let all = run(
+        vec![("starting.position", "TRIM_HORIZON".into())],
+        g1.clone(),
+        100,
+    )
+    .await;
+    assert_eq!(all, (0..100).collect::<Vec<_>>());
+    // AT_TIMESTAMP between the two writes: 50..100.
+    let at = run(
+        vec![
+            ("starting.position", "AT_TIMESTAMP".into()),
+            ("starting.position.timestamp.ms", middle.to_string()),
+        ],
+        unique_topic("processor-start-at"),
+        50,
+    )
+    .await;
+    assert_eq!(at, (50..100).collect::<Vec<_>>());
+    // LATEST: nothing old; the next records written.
+    let g3 = unique_topic("processor-start-latest");
+    let latest_group = g3.clone();
+    let (b, topic) = (s.b.clone(), s.topic.clone());
+    let writer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let p = producer(&b).await;
+        send_numbers(&p, &topic, 1, 100, 110).await;
+        p.close(Duration::from_secs(10)).await.unwrap();
+    });
+    let latest = run(
+        vec![("starting.position", "LATEST".into())],
+        latest_group,
+        10,
+    )
+    .await;
+    writer.await.unwrap();
+    assert_eq!(latest, (100..110).collect::<Vec<_>>());
+    // The TRIM_HORIZON group again, now asking for LATEST: its commit (100) wins, and it reads
+    // 100..110 from there.
+    let again = run(vec![("starting.position", "LATEST".into())], g1, 10).await;
+    assert_eq!(again, (100..110).collect::<Vec<_>>());
+    p.close(Duration::from_secs(10)).await.unwrap();
+}
