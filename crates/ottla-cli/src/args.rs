@@ -116,6 +116,46 @@ pub enum Command {
     /// Consumer groups: list, describe, lag.
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// Lambda-style processing: a group's records in batches, as Lambda's Kafka event, to a
+    /// command (--exec, the event on stdin; exit 0 = success) or a Lambda runtime's invoke
+    /// endpoint (--invoke-url); offsets committed after success. -X batch.size,
+    /// batch.window.ms, max.retries, max.record.age.ms, bisect.on.error,
+    /// failure.destination=kafka://TOPIC|file:///PATH, event.source, … A handler's
+    /// {"batchItemFailures": [...]} answer is honoured. A summary on exit.
+    Process(ProcessArgs),
+}
+
+/// `ottla process`.
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// The consumer group (Lambda's consumer group id).
+    #[arg(short = 'G', long = "group")]
+    pub group: String,
+    /// A topic to read (repeatable).
+    #[arg(short = 't', long = "topic", required = true)]
+    pub topics: Vec<String>,
+    /// Where a partition without a committed offset starts: LATEST, TRIM_HORIZON or
+    /// AT_TIMESTAMP (with --starting-timestamp).
+    #[arg(long = "starting-position", default_value = "LATEST")]
+    pub starting_position: String,
+    /// For AT_TIMESTAMP: ms since the epoch.
+    #[arg(long = "starting-timestamp")]
+    pub starting_timestamp: Option<i64>,
+    /// Run this shell command once per batch, the event JSON on its stdin.
+    #[arg(
+        long,
+        conflicts_with = "invoke_url",
+        required_unless_present = "invoke_url"
+    )]
+    pub exec: Option<String>,
+    /// POST each batch's event here, e.g.
+    /// http://localhost:9000/2015-03-31/functions/function/invocations (the runtime
+    /// interface emulator of AWS's Lambda base images).
+    #[arg(long = "invoke-url")]
+    pub invoke_url: Option<String>,
+    /// Stop after this many records (processed or given up).
+    #[arg(short = 'c', long = "count")]
+    pub count: Option<u64>,
 }
 
 /// `ottla groups …`.
@@ -373,7 +413,8 @@ pub struct ConsumeArgs {
     #[arg(short = 'f', long = "format", conflicts_with = "json")]
     pub format: Option<String>,
     /// One JSON object per record, kcat's envelope: topic, partition, offset, tstype, ts,
-    /// broker, headers (name, value, …), key, payload.
+    /// broker, headers (name, value, …), key, payload. (`-f lambda` prints batches of up to
+    /// 100 records as Lambda's Kafka event instead, one per line.)
     #[arg(short = 'J', long = "json")]
     pub json: bool,
     /// Read as a member of this consumer group: the group assigns the partitions, -o

@@ -68,6 +68,9 @@ fn fetch_options(
 }
 
 pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
+    if args.format.as_deref() == Some("lambda") {
+        return super::consume_lambda::run(props, args).await;
+    }
     if let Some(group) = args.group.clone() {
         return super::consume_group::run(props, args, &group).await;
     }

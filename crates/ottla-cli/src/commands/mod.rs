@@ -2,6 +2,7 @@
 
 mod consume;
 mod consume_group;
+mod consume_lambda;
 mod delivery_window;
 mod groups;
 // A failed check returns its report line (`Result<_, Step>`): large, but made once per step.
@@ -10,6 +11,7 @@ pub mod doctor;
 mod metadata;
 mod msk_token;
 mod perf;
+mod process;
 mod produce;
 mod record_format;
 mod topics;
@@ -32,6 +34,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Doctor(a) => doctor::run(&props, a).await,
         Command::MskToken(a) => msk_token::run(&props, a).await,
         Command::Perf(p) => perf::run(&props, p).await,
+        Command::Process(a) => process::run(&props, a).await,
     }
 }
 

@@ -45,6 +45,15 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// `bootstrap.servers` as written: `host:port,host:port`.
+    pub fn bootstrap_servers_text(&self) -> String {
+        self.bootstrap_servers
+            .iter()
+            .map(|(h, p)| format!("{h}:{p}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// A builder with Kafka's defaults.
     pub fn builder() -> ClientConfigBuilder {
         ClientConfigBuilder::default()

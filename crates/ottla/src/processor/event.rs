@@ -29,6 +29,24 @@ pub struct KafkaEvent {
     pub records: BTreeMap<String, Vec<KafkaEventRecord>>,
 }
 
+impl KafkaEvent {
+    /// The event Lambda would send for `records` (grouped by topic-partition in the order
+    /// given) from `source`.
+    pub fn from_records(
+        records: &[ConsumerRecord],
+        source: &EventSource,
+        bootstrap_servers: &str,
+    ) -> Self {
+        event_of(
+            records,
+            &EventContext {
+                source: source.clone(),
+                bootstrap_servers: bootstrap_servers.to_owned(),
+            },
+        )
+    }
+}
+
 /// One record of a [`KafkaEvent`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -131,14 +131,7 @@ impl Processor {
     /// Connects (and, with a Kafka failure destination, starts its producer).
     pub async fn new(config: ProcessorConfig, handler: impl Handler) -> Result<Self, Error> {
         let consumer = Consumer::new(config.consumer.clone()).await?;
-        let bootstrap_servers = config
-            .consumer
-            .client
-            .bootstrap_servers
-            .iter()
-            .map(|(h, p)| format!("{h}:{p}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let bootstrap_servers = config.consumer.client.bootstrap_servers_text();
         let destination = match &config.destination {
             None => Writer::None,
             Some(Destination::Kafka(topic)) => {
