@@ -231,6 +231,12 @@ listener.name.sasl_ssl.plain.sasl.jaas.config=$plain_jaas
 listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER
 listener.name.oauth.oauthbearer.sasl.jaas.config=$oauth_jaas
 listener.name.oauth.oauthbearer.connections.max.reauth.ms=$REAUTH_MS
+# ACLs (the admin tests create, list and delete them on topics of their own): the standard
+# KRaft authorizer; what no ACL names stays allowed, and plaintext clients (ANONYMOUS, the
+# tests and the controller) may do anything.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=true
+super.users=User:ANONYMOUS
 EOF
         common_props 1 1
     } >"$dir/node1.properties"

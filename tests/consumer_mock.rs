@@ -110,8 +110,18 @@ fn committed(m: &MockCluster, group: &str, partitions: i32) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_members_split_the_partitions_and_a_third_resumes_from_their_commits() {
     let m = mock(1, 4).await;
-    produce(&m, 4, 0, 400).await;
     let (mut a, mut b) = (member(&m, "g1", &[]).await, member(&m, "g1", &[]).await);
+    // Both in the group before the records come (one alone could read all 400 before the
+    // other joins).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while m.group_members("g1").map(|(_, ms)| ms.len()) != Some(2) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "two members in 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    produce(&m, 4, 0, 400).await;
     let mut records = Vec::new();
     while records.len() < 400 {
         tokio::select! {

@@ -78,6 +78,16 @@ pub fn client_range(api: ApiKey) -> Option<VersionRange> {
         // replicas (which makes another one preferred).
         ElectLeaders => (0, 2),
         AlterPartitionReassignments => (0, 0),
+        // The admin API.
+        CreatePartitions => (0, 3),
+        IncrementalAlterConfigs => (0, 1),
+        DeleteGroups => (0, 2),
+        DeleteRecords => (0, 2),
+        DescribeAcls => (1, 3),
+        CreateAcls => (1, 3),
+        DeleteAcls => (1, 3),
+        DescribeUserScramCredentials => (0, 0),
+        AlterUserScramCredentials => (0, 0),
         _ => return None,
     };
     Some(VersionRange::new(min, max))

@@ -50,6 +50,12 @@ impl ScramAlgorithm {
         out
     }
 
+    /// The salted password a broker stores for a SCRAM user (`Hi(password, salt, i)`), what
+    /// AlterUserScramCredentials carries.
+    pub fn salted_password(self, password: &[u8], salt: &[u8], iterations: u32) -> Vec<u8> {
+        self.hi(password, salt, iterations)
+    }
+
     /// `HMAC(key, data)`.
     pub(crate) fn hmac(self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, SaslError> {
         Ok(match self {
