@@ -123,6 +123,17 @@ pub enum Command {
     /// failure.destination=kafka://TOPIC|file:///PATH, event.source, … A handler's
     /// {"batchItemFailures": [...]} answer is honoured. A summary on exit.
     Process(ProcessArgs),
+    /// The cluster: its id, controller and brokers.
+    Cluster,
+    /// Describe or alter configs of topics, brokers and groups.
+    #[command(subcommand)]
+    Configs(ConfigsCommand),
+    /// List, add and delete ACLs.
+    #[command(subcommand)]
+    Acls(AclsCommand),
+    /// SCRAM users: describe, set a password, delete.
+    #[command(subcommand)]
+    Users(UsersCommand),
 }
 
 /// `ottla process`.
@@ -176,6 +187,156 @@ pub enum GroupsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Delete a group (it must have no members) and its committed offsets.
+    Delete {
+        /// The group id.
+        group: String,
+    },
+    /// Move a group's committed offsets for every partition of the topics (the group must
+    /// have no members). A dry run that prints the plan unless --execute.
+    #[command(group(clap::ArgGroup::new("to").required(true).multiple(false)))]
+    ResetOffsets {
+        /// The group id.
+        group: String,
+        /// A topic (repeatable).
+        #[arg(short = 't', long = "topic", required = true)]
+        topics: Vec<String>,
+        /// To each partition's log start.
+        #[arg(long, group = "to")]
+        to_earliest: bool,
+        /// To each partition's end.
+        #[arg(long, group = "to")]
+        to_latest: bool,
+        /// To the first record at or after this time (ms since the epoch).
+        #[arg(long, group = "to", value_name = "MS")]
+        to_datetime: Option<i64>,
+        /// To this offset (within each partition's log start and end).
+        #[arg(long, group = "to", value_name = "OFFSET")]
+        to_offset: Option<i64>,
+        /// Commit the new offsets (without it, only print them).
+        #[arg(long)]
+        execute: bool,
+    },
+}
+
+/// `ottla configs`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigsCommand {
+    /// Every config of a topic, a broker or a group, with where its value comes from.
+    Describe {
+        #[command(flatten)]
+        resource: ConfigTarget,
+    },
+    /// Change configs key by key (IncrementalAlterConfigs).
+    Alter {
+        #[command(flatten)]
+        resource: ConfigTarget,
+        /// key=value to set (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// A key back to its default (repeatable).
+        #[arg(long = "delete", value_name = "KEY")]
+        delete: Vec<String>,
+        /// key=value to add to a list config (repeatable).
+        #[arg(long = "append", value_name = "KEY=VALUE")]
+        append: Vec<String>,
+        /// key=value to remove from a list config (repeatable).
+        #[arg(long = "subtract", value_name = "KEY=VALUE")]
+        subtract: Vec<String>,
+    },
+}
+
+/// Whose configs.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ConfigTarget {
+    /// A topic.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// A broker (node id).
+    #[arg(long)]
+    pub broker: Option<i32>,
+    /// A consumer group.
+    #[arg(long)]
+    pub group: Option<String>,
+}
+
+/// `ottla acls`.
+#[derive(Debug, Subcommand)]
+pub enum AclsCommand {
+    /// The ACLs matching the options (all with none).
+    List {
+        #[command(flatten)]
+        acl: AclArgs,
+    },
+    /// Create one ACL.
+    Add {
+        #[command(flatten)]
+        acl: AclArgs,
+    },
+    /// Delete the ACLs matching the options.
+    Delete {
+        #[command(flatten)]
+        acl: AclArgs,
+    },
+}
+
+/// An ACL, or a filter of ACLs.
+#[derive(Debug, Args)]
+pub struct AclArgs {
+    /// User:NAME.
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// A topic.
+    #[arg(long, conflicts_with_all = ["group", "cluster"])]
+    pub topic: Option<String>,
+    /// A consumer group.
+    #[arg(long, conflicts_with = "cluster")]
+    pub group: Option<String>,
+    /// The cluster.
+    #[arg(long)]
+    pub cluster: bool,
+    /// The name is a prefix.
+    #[arg(long)]
+    pub prefixed: bool,
+    /// read, write, create, delete, alter, describe, all, … (add: required).
+    #[arg(long)]
+    pub operation: Option<String>,
+    /// Deny instead of allow.
+    #[arg(long)]
+    pub deny: bool,
+    /// The client host (default *).
+    #[arg(long)]
+    pub host: Option<String>,
+}
+
+/// `ottla users`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// SCRAM users and their mechanisms (all, or those named).
+    Describe {
+        /// User names.
+        users: Vec<String>,
+    },
+    /// Set a user's SCRAM password, read from the first line of standard input.
+    SetPassword {
+        /// The user.
+        user: String,
+        /// SCRAM-SHA-256 or SCRAM-SHA-512.
+        #[arg(long, default_value = "SCRAM-SHA-512")]
+        mechanism: String,
+        /// PBKDF2 iterations (Kafka's minimum: 4096).
+        #[arg(long, default_value_t = 8192)]
+        iterations: u32,
+    },
+    /// Remove a user's SCRAM credential.
+    Delete {
+        /// The user.
+        user: String,
+        /// SCRAM-SHA-256 or SCRAM-SHA-512.
+        #[arg(long, default_value = "SCRAM-SHA-512")]
+        mechanism: String,
+    },
 }
 
 /// `ottla metadata`.
@@ -210,6 +371,33 @@ pub enum TopicsCommand {
     Delete {
         /// Topic name.
         name: String,
+    },
+    /// Grow a topic to this many partitions.
+    Partitions {
+        /// Topic name.
+        name: String,
+        /// The new partition count.
+        #[arg(long, short = 'p')]
+        count: i32,
+    },
+    /// Each partition's log start, end, or first offset at a time.
+    Offsets {
+        /// Topic name.
+        name: String,
+        /// earliest, latest, or a time in ms since the epoch.
+        #[arg(long, default_value = "latest")]
+        at: String,
+    },
+    /// Delete the records of a partition before an offset (-1: all written so far).
+    DeleteRecords {
+        /// Topic name.
+        name: String,
+        /// The partition.
+        #[arg(long, short = 'p')]
+        partition: i32,
+        /// The first offset kept.
+        #[arg(long, allow_negative_numbers = true)]
+        before: i64,
     },
 }
 

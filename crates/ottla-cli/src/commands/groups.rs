@@ -1,5 +1,7 @@
-//! `ottla groups list|describe|lag`: consumer groups as `kafka-consumer-groups.sh` shows them.
+//! `ottla groups list|describe|lag|delete|reset-offsets`: consumer groups as
+//! `kafka-consumer-groups.sh` shows and changes them.
 
+use ottla::admin::{Admin, OffsetReset};
 use ottla::group::admin::{describe_group, group_lag, list_groups};
 use serde_json::json;
 
@@ -97,6 +99,51 @@ pub async fn run(props: &ottla::Properties, cmd: GroupsCommand) -> CmdResult {
                     );
                 }
                 println!("total lag {total}");
+            }
+        }
+        GroupsCommand::Delete { group } => {
+            Admin::new(client).delete_groups(&[&group]).await?;
+            eprintln!("deleted group {group}");
+        }
+        GroupsCommand::ResetOffsets {
+            group,
+            topics,
+            to_earliest,
+            to_latest,
+            to_datetime,
+            to_offset,
+            execute,
+        } => {
+            let to = match (to_earliest, to_latest, to_datetime, to_offset) {
+                (true, ..) => OffsetReset::Earliest,
+                (_, true, ..) => OffsetReset::Latest,
+                (_, _, Some(ms), _) => OffsetReset::Timestamp(ms),
+                (_, _, _, Some(n)) => OffsetReset::Offset(n),
+                _ => {
+                    return Err(
+                        "give one of --to-earliest, --to-latest, --to-datetime, --to-offset".into(),
+                    )
+                }
+            };
+            let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+            let plan = Admin::new(client)
+                .reset_offsets(&group, &names, to, execute)
+                .await?;
+            println!(
+                "{:<40} {:>9} {:>12} {:>12}",
+                "TOPIC", "PARTITION", "COMMITTED", "NEW"
+            );
+            for (tp, (before, after)) in &plan.partitions {
+                let before = before.map_or_else(|| "-".to_owned(), |b| b.to_string());
+                println!(
+                    "{:<40} {:>9} {:>12} {:>12}",
+                    tp.topic, tp.partition, before, after
+                );
+            }
+            if plan.executed {
+                eprintln!("committed the new offsets of group {group}");
+            } else {
+                eprintln!("dry run: nothing committed (add --execute)");
             }
         }
     }

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
+mod acls;
+mod cluster;
+mod configs;
 mod consume;
 mod consume_group;
 mod consume_lambda;
@@ -15,6 +18,7 @@ mod process;
 mod produce;
 mod record_format;
 mod topics;
+mod users;
 
 use crate::args::{Cli, Command};
 use crate::settings;
@@ -35,7 +39,17 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::MskToken(a) => msk_token::run(&props, a).await,
         Command::Perf(p) => perf::run(&props, p).await,
         Command::Process(a) => process::run(&props, a).await,
+        Command::Cluster => cluster::run(&props).await,
+        Command::Configs(c) => configs::run(&props, c).await,
+        Command::Acls(c) => acls::run(&props, c).await,
+        Command::Users(c) => users::run(&props, c).await,
     }
+}
+
+async fn admin(
+    props: &ottla::Properties,
+) -> Result<ottla::admin::Admin, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(ottla::admin::Admin::new(connect(props, &[]).await?))
 }
 
 async fn connect(
