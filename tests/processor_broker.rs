@@ -540,3 +540,212 @@ async fn starting_positions_apply_only_without_committed_offsets() {
     assert_eq!(again, (100..110).collect::<Vec<_>>());
     p.close(Duration::from_secs(10)).await.unwrap();
 }
+
+/// max.concurrency: 4 partitions, a slow handler, at most 2 batches at once — and 2 reached;
+/// no partition is ever in two calls at once, and each partition's records come in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_run_concurrently_up_to_the_limit_and_alone_each() {
+    let Some(s) = setup("processor-concurrency", 4).await else {
+        return;
+    };
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 4, 0, 400).await;
+    #[derive(Default)]
+    struct Seen {
+        running: Vec<i32>,
+        calls_in_flight: usize,
+        most_calls: usize,
+        overlap: bool,
+        last: std::collections::BTreeMap<i32, i64>,
+        out_of_order: bool,
+    }
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let s2 = Arc::clone(&seen);
+    let handler = move |batch: Batch| {
+        let s2 = Arc::clone(&s2);
+        async move {
+            let parts: BTreeSet<i32> = batch.records().iter().map(|r| r.partition).collect();
+            {
+                let mut st = s2.lock().unwrap();
+                st.overlap |= parts.iter().any(|p| st.running.contains(p));
+                st.running.extend(parts.iter().copied());
+                st.calls_in_flight += 1;
+                st.most_calls = st.most_calls.max(st.calls_in_flight);
+                for r in batch.records() {
+                    let last = st.last.insert(r.partition, r.offset);
+                    st.out_of_order |= last.is_some_and(|l| l >= r.offset);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut st = s2.lock().unwrap();
+            st.running.retain(|p| !parts.contains(p));
+            st.calls_in_flight -= 1;
+            Ok::<_, HandlerError>(BatchResponse::success())
+        }
+    };
+    let c = config(
+        &s,
+        &[
+            ("batch.size", "50"),
+            ("max.concurrency", "2"),
+            ("batch.window.ms", "0"),
+        ],
+    );
+    let stats = run_until(Processor::new(c, handler).await.unwrap(), |st| {
+        st.records_processed >= 400
+    })
+    .await;
+    let st = seen.lock().unwrap();
+    println!("most calls at once: {}; {stats:?}", st.most_calls);
+    assert!(!st.overlap, "a partition in two calls at once");
+    assert!(
+        !st.out_of_order,
+        "records of a partition out of order or twice"
+    );
+    assert_eq!(st.most_calls, 2, "up to max.concurrency, and no more");
+    p.close(Duration::from_secs(10)).await.unwrap();
+}
+
+/// A callback destination gets one failure record per given-up batch, with recordsInfo
+/// naming each partition's first and last record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_destination_gets_one_failure_record_per_batch() {
+    let Some(s) = setup("processor-callback", 1).await else {
+        return;
+    };
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 1, 0, 30).await;
+    let got = Arc::new(Mutex::new(Vec::<ottla::processor::FailureRecord>::new()));
+    let g2 = Arc::clone(&got);
+    let callback: ottla::processor::FailureCallback = Arc::new(move |f| {
+        g2.lock().unwrap().push(f);
+        Box::pin(async { Ok(()) })
+    });
+    let mut b = ProcessorConfig::builder();
+    b.bootstrap_servers(s.b.as_str())
+        .group_id(s.group.as_str())
+        .topics([s.topic.as_str()]);
+    for (k, v) in [
+        ("starting.position", "TRIM_HORIZON"),
+        ("batch.size", "10"),
+        ("batch.window.ms", "0"),
+        ("max.retries", "0"),
+        ("fetch.max.wait.ms", "50"),
+    ] {
+        b.set(k, v).unwrap();
+    }
+    b.destination(ottla::processor::Destination::Callback(callback));
+    let handler =
+        |_b: Batch| async { Err::<BatchResponse, _>(HandlerError::new("Handled", "always")) };
+    let stats = run_until(
+        Processor::new(b.build().unwrap(), handler).await.unwrap(),
+        |st| st.records_processed >= 30,
+    )
+    .await;
+    let got = got.lock().unwrap();
+    println!("{} failure records; {stats:?}", got.len());
+    assert_eq!(got.len() as u64, stats.batches);
+    assert_eq!(stats.records_failed, 30);
+    let mut covered = 0;
+    for f in got.iter() {
+        assert_eq!(f.request_context.condition, "RetryAttemptsExhausted");
+        assert_eq!(
+            f.response_context.as_ref().unwrap().function_error,
+            "Handled"
+        );
+        let info = f.kafka_batch_info.records_info.as_ref().unwrap();
+        let part = &info[&format!("{}-0", s.topic)];
+        let (first, last): (i64, i64) = (
+            part.first_record_offset.parse().unwrap(),
+            part.last_record_offset.parse().unwrap(),
+        );
+        assert_eq!(f.kafka_batch_info.batch_size as i64, last - first + 1);
+        covered += f.kafka_batch_info.batch_size;
+    }
+    assert_eq!(covered, 30);
+    p.close(Duration::from_secs(10)).await.unwrap();
+}
+
+/// A second processor joins the group while records flow, then leaves: every record is
+/// processed, and none twice — a revoked partition's batch finishes and is committed
+/// before the partition moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_join_and_leave_without_losing_or_repeating_records() {
+    let Some(s) = setup("processor-rebalance", 4).await else {
+        return;
+    };
+    let seen = Arc::new(Mutex::new(Vec::<u32>::new()));
+    let handler = |seen: Arc<Mutex<Vec<u32>>>| {
+        move |batch: Batch| {
+            let seen = Arc::clone(&seen);
+            async move {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                seen.lock()
+                    .unwrap()
+                    .extend(batch.records().iter().map(number));
+                Ok::<_, HandlerError>(BatchResponse::success())
+            }
+        }
+    };
+    let settings = [
+        ("batch.size", "20"),
+        ("batch.window.ms", "50"),
+        ("max.concurrency", "4"),
+    ];
+    let first = Processor::new(config(&s, &settings), handler(Arc::clone(&seen)))
+        .await
+        .unwrap();
+    let done = Arc::new(tokio::sync::Notify::new());
+    let d1 = Arc::clone(&done);
+    let first = tokio::spawn(first.run_until(async move { d1.notified().await }));
+    let b = s.b.clone();
+    let topic = s.topic.clone();
+    let writer = tokio::spawn(async move {
+        let p = producer(&b).await;
+        for chunk in 0..40 {
+            send_numbers(&p, &topic, 4, chunk * 50, chunk * 50 + 50).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        p.close(Duration::from_secs(10)).await.unwrap();
+    });
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let second = Processor::new(config(&s, &settings), handler(Arc::clone(&seen)))
+        .await
+        .unwrap();
+    let handle = second.handle();
+    // The second leaves once it has processed 300 records.
+    let second = tokio::spawn(second.run_until(async move {
+        while handle.stats().records_processed < 300 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }));
+    writer.await.unwrap();
+    let second_stats = second.await.unwrap().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while seen.lock().unwrap().iter().collect::<BTreeSet<_>>().len() < 2_000 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} distinct records",
+            seen.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done.notify_one();
+    let first_stats = first.await.unwrap().unwrap();
+    let seen = seen.lock().unwrap();
+    let distinct = seen.iter().collect::<BTreeSet<_>>().len();
+    let repeated = seen.len() - distinct;
+    println!(
+        "first processed {}, second {}; {} records handed to successful calls, {repeated} of them twice",
+        first_stats.records_processed,
+        second_stats.records_processed,
+        seen.len()
+    );
+    assert!(
+        second_stats.records_processed > 0,
+        "the second member took partitions"
+    );
+    assert_eq!(distinct, 2_000);
+    assert_eq!(repeated, 0, "no record processed twice");
+    assert_eq!(committed_total(&s).await, 2_000);
+}

@@ -36,9 +36,6 @@ const DRAIN: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 struct State {
     batcher: Batcher,
-    /// Counts revocations; `revocations` says which partitions each took.
-    generation: u64,
-    revocations: Vec<(u64, TopicPartition)>,
     owned: HashSet<TopicPartition>,
     /// Next offset to process per owned partition.
     next: BTreeMap<TopicPartition, i64>,
@@ -153,8 +150,6 @@ impl Processor {
                     config.batch_window,
                     config.max_batch_bytes,
                 ),
-                generation: 0,
-                revocations: Vec::new(),
                 owned: HashSet::new(),
                 next: BTreeMap::new(),
                 committed: BTreeMap::new(),
@@ -218,21 +213,19 @@ impl Processor {
         let mut failure = None;
         loop {
             self.start_jobs(&mut jobs, &settings);
-            let (generation, wait) = {
-                let st = self.shared.state();
-                let wait = st
-                    .batcher
-                    .deadline()
-                    .map_or(TICK, |d| d.saturating_duration_since(Instant::now()))
-                    .clamp(Duration::from_millis(1), TICK);
-                (st.generation, wait)
-            };
+            let wait = self
+                .shared
+                .state()
+                .batcher
+                .deadline()
+                .map_or(TICK, |d| d.saturating_duration_since(Instant::now()))
+                .clamp(Duration::from_millis(1), TICK);
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
                 Some(_) = jobs.join_next(), if !jobs.is_empty() => self.commit(),
                 got = self.consumer.recv_batch(CHUNK, wait) => match got {
-                    Ok(records) => self.accept(records, generation),
+                    Ok(records) => self.accept(records),
                     Err(e) => {
                         failure = Some(e);
                         break;
@@ -298,21 +291,18 @@ impl Processor {
         }
     }
 
-    /// Queues records received, except those of partitions revoked since the receive
-    /// started (handed out under the old assignment).
-    fn accept(&self, records: Vec<ConsumerRecord>, generation: u64) {
+    /// Queues records received. Those of a partition no longer assigned are left out: it was
+    /// revoked after they were handed out, and its next owner reads them from the committed
+    /// offset. (Records are handed out only for partitions assigned at that moment, and a
+    /// revocation waits for the partition's batch; a partition revoked and assigned again
+    /// while the consumer waited hands out records of its new assignment only.)
+    fn accept(&self, records: Vec<ConsumerRecord>) {
+        let assigned: HashSet<TopicPartition> = self.consumer.assignment().into_iter().collect();
         let mut st = self.shared.state();
-        let revoked: HashSet<TopicPartition> = st
-            .revocations
-            .iter()
-            .filter(|(g, _)| *g > generation)
-            .map(|(_, tp)| tp.clone())
-            .collect();
-        st.revocations.clear();
         let now = Instant::now();
         for r in records {
             let tp = TopicPartition::new(Arc::clone(&r.topic), r.partition);
-            if !revoked.contains(&tp) {
+            if assigned.contains(&tp) {
                 st.batcher.push(tp, r, now);
             }
         }
@@ -507,21 +497,20 @@ struct Listener {
 }
 
 impl Listener {
-    fn forget(&self, partitions: &[TopicPartition]) {
+    /// No new batch of these partitions: their waiting records go (the consumer hands out
+    /// none of theirs any more; the next owner reads them from the committed offset).
+    fn stop_batching(&self, partitions: &[TopicPartition]) {
         let mut st = self.shared.state();
-        st.generation += 1;
-        let g = st.generation;
         for tp in partitions {
-            st.revocations.push((g, tp.clone()));
             st.batcher.drop_partition(tp);
             st.paused.remove(tp);
-            st.owned.remove(tp);
         }
     }
 
     fn clear(&self, partitions: &[TopicPartition]) {
         let mut st = self.shared.state();
         for tp in partitions {
+            st.owned.remove(tp);
             st.next.remove(tp);
             st.committed.remove(tp);
             st.ends.remove(tp);
@@ -553,7 +542,9 @@ impl RebalanceListener for Listener {
         partitions: &'a [TopicPartition],
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            // Commit what was processed before the partitions go (owned still, for to_commit).
+            self.stop_batching(partitions);
+            // The batch in flight finishes; what was processed is committed before the
+            // partitions go.
             let deadline = tokio::time::Instant::now() + DRAIN;
             loop {
                 let ended = self.shared.job_ended.notified();
@@ -580,7 +571,6 @@ impl RebalanceListener for Listener {
                     Err(e) => tracing::warn!(error = %e, "commit of revoked partitions failed"),
                 }
             }
-            self.forget(partitions);
             self.clear(partitions);
         })
     }
@@ -591,7 +581,7 @@ impl RebalanceListener for Listener {
         partitions: &'a [TopicPartition],
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            self.forget(partitions);
+            self.stop_batching(partitions);
             self.clear(partitions);
         })
     }
