@@ -595,6 +595,7 @@ async fn partitions_run_concurrently_up_to_the_limit_and_alone_each() {
         st.records_processed >= 400
     })
     .await;
+    p.close(Duration::from_secs(10)).await.unwrap();
     let st = seen.lock().unwrap();
     println!("most calls at once: {}; {stats:?}", st.most_calls);
     assert!(!st.overlap, "a partition in two calls at once");
@@ -603,7 +604,6 @@ async fn partitions_run_concurrently_up_to_the_limit_and_alone_each() {
         "records of a partition out of order or twice"
     );
     assert_eq!(st.most_calls, 2, "up to max.concurrency, and no more");
-    p.close(Duration::from_secs(10)).await.unwrap();
 }
 
 /// A callback destination gets one failure record per given-up batch, with recordsInfo
@@ -642,6 +642,7 @@ async fn a_callback_destination_gets_one_failure_record_per_batch() {
         |st| st.records_processed >= 30,
     )
     .await;
+    p.close(Duration::from_secs(10)).await.unwrap();
     let got = got.lock().unwrap();
     println!("{} failure records; {stats:?}", got.len());
     assert_eq!(got.len() as u64, stats.batches);
@@ -663,7 +664,6 @@ async fn a_callback_destination_gets_one_failure_record_per_batch() {
         covered += f.kafka_batch_info.batch_size;
     }
     assert_eq!(covered, 30);
-    p.close(Duration::from_secs(10)).await.unwrap();
 }
 
 /// A second processor joins the group while records flow, then leaves: every record is
@@ -732,6 +732,7 @@ async fn members_join_and_leave_without_losing_or_repeating_records() {
     }
     done.notify_one();
     let first_stats = first.await.unwrap().unwrap();
+    assert_eq!(committed_total(&s).await, 2_000);
     let seen = seen.lock().unwrap();
     let distinct = seen.iter().collect::<BTreeSet<_>>().len();
     let repeated = seen.len() - distinct;
@@ -747,5 +748,4 @@ async fn members_join_and_leave_without_losing_or_repeating_records() {
     );
     assert_eq!(distinct, 2_000);
     assert_eq!(repeated, 0, "no record processed twice");
-    assert_eq!(committed_total(&s).await, 2_000);
 }
