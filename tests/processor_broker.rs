@@ -645,6 +645,10 @@ async fn a_callback_destination_gets_one_failure_record_per_batch() {
     p.close(Duration::from_secs(10)).await.unwrap();
     let got = got.lock().unwrap();
     println!("{} failure records; {stats:?}", got.len());
+    println!(
+        "callback failure record: {}",
+        serde_json::to_string(&got[0]).unwrap()
+    );
     assert_eq!(got.len() as u64, stats.batches);
     assert_eq!(stats.records_failed, 30);
     let mut covered = 0;
@@ -748,4 +752,64 @@ async fn members_join_and_leave_without_losing_or_repeating_records() {
     );
     assert_eq!(distinct, 2_000);
     assert_eq!(repeated, 0, "no record processed twice");
+}
+
+/// A function written for `lambda_runtime` runs as it is: it gets `LambdaEvent<KafkaEvent>`
+/// (aws_lambda_events' type) with a context, and its `batchItemFailures` answer (a
+/// serde_json value, as such functions return) resumes at the failed record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lambda_runtime_function_runs_as_it_is() {
+    use aws_lambda_events::event::kafka::KafkaEvent;
+    use lambda_runtime::{Error, LambdaEvent};
+
+    let Some(s) = setup("processor-lambda", 1).await else {
+        return;
+    };
+    let p = producer(&s.b).await;
+    send_numbers(&p, &s.topic, 1, 0, 40).await;
+    p.close(Duration::from_secs(10)).await.unwrap();
+    let calls = Arc::new(Mutex::new(Vec::<(i64, usize, String)>::new()));
+    let c2 = Arc::clone(&calls);
+    let function = move |event: LambdaEvent<KafkaEvent>| {
+        let c2 = Arc::clone(&c2);
+        async move {
+            let (key, records) = event.payload.records.iter().next().unwrap();
+            let first = records[0].offset;
+            c2.lock().unwrap().push((
+                first,
+                records.len(),
+                event.context.invoked_function_arn.clone(),
+            ));
+            assert_eq!(
+                event.payload.event_source.as_deref(),
+                Some("SelfManagedKafka")
+            );
+            assert!(!event.context.request_id.is_empty());
+            let answer = if first == 0 {
+                serde_json::json!({"batchItemFailures": [{"itemIdentifier": {"partition": key, "offset": 15}}]})
+            } else {
+                serde_json::json!({})
+            };
+            Ok::<_, Error>(answer)
+        }
+    };
+    let c = config(
+        &s,
+        &[
+            ("batch.size", "100"),
+            ("batch.window.ms", "1000"),
+            ("report.batch.item.failures", "true"),
+        ],
+    );
+    let processor = Processor::new(
+        c,
+        ottla::processor::lambda_handler(function, "arn:aws:lambda:local:0:function:f"),
+    )
+    .await
+    .unwrap();
+    let stats = run_until(processor, |st| st.records_processed >= 40).await;
+    let calls = calls.lock().unwrap().clone();
+    println!("{calls:?}; {stats:?}");
+    let arn = "arn:aws:lambda:local:0:function:f".to_owned();
+    assert_eq!(calls, [(0, 40, arn.clone()), (15, 25, arn)]);
 }

@@ -11,6 +11,7 @@
 //! | `batcher.rs` | which records go into the next batch (sans-IO) |
 //! | `job.rs` | one batch until processed or given up: retries, bisection, partial responses |
 //! | `failure.rs` | [`FailureRecord`]: what the failure destination receives |
+//! | `lambda.rs` | `lambda_handler`: a `lambda_runtime` function as a handler (feature `lambda`) |
 //! | `run.rs` | [`Processor`]: the loop, commits, pauses, the rebalance listener |
 //! | `stats.rs` | [`ProcessorStats`] |
 //!
@@ -40,6 +41,8 @@ mod config;
 mod event;
 mod failure;
 mod job;
+#[cfg(feature = "lambda")]
+mod lambda;
 mod run;
 mod stats;
 
@@ -55,5 +58,7 @@ pub use failure::{
     Condition, FailureRecord, KafkaBatchInfo, RecordInfo, RecordsInfo, RequestContext,
     ResponseContext,
 };
+#[cfg(feature = "lambda")]
+pub use lambda::lambda_handler;
 pub use run::{Processor, ProcessorHandle};
 pub use stats::ProcessorStats;
