@@ -81,10 +81,21 @@ async fn topics_partitions_configs_and_the_cluster() {
         )
         .await
         .unwrap();
-    let configs = admin
-        .describe_configs(&ConfigResource::Topic(topic.clone()))
-        .await
-        .unwrap();
+    // The change reaches the broker through the metadata log: wait for it.
+    let mut configs = Vec::new();
+    for _ in 0..100 {
+        configs = admin
+            .describe_configs(&ConfigResource::Topic(topic.clone()))
+            .await
+            .unwrap();
+        if configs
+            .iter()
+            .any(|c| c.name == "max.message.bytes" && c.value.as_deref() == Some("2000000"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(
         get(&configs, "max.message.bytes").value.as_deref(),
         Some("2000000")
@@ -297,6 +308,22 @@ async fn offsets_records_groups_and_lag() {
     admin.delete_topic(&topic).await.unwrap();
 }
 
+/// Describes `user` until `done` holds (10 s at most), and returns the last answer.
+async fn scram_state(
+    admin: &Admin,
+    user: &str,
+    done: impl Fn(Result<&Vec<ottla::admin::ScramUser>, &ottla::Error>) -> bool,
+) -> Result<Vec<ottla::admin::ScramUser>, ottla::Error> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = admin.describe_scram_users(&[user]).await;
+        if done(answer.as_ref()) || std::time::Instant::now() > deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scram_users_set_described_used_and_deleted() {
     let Some((_, admin)) = admin().await else {
@@ -311,7 +338,12 @@ async fn scram_users_set_described_used_and_deleted() {
         .set_scram_password(&user, ScramAlgorithm::Sha512, "second-secret", 4096)
         .await
         .unwrap();
-    let users = admin.describe_scram_users(&[&user]).await.unwrap();
+    // Credentials reach the brokers through the metadata log: wait until both show.
+    let users = scram_state(&admin, &user, |u| {
+        u.is_ok_and(|u| u[0].credentials.len() == 2)
+    })
+    .await;
+    let users = users.unwrap();
     assert_eq!(users.len(), 1);
     let mut creds = users[0].credentials.clone();
     creds.sort_by_key(|c| c.iterations);
@@ -352,13 +384,21 @@ async fn scram_users_set_described_used_and_deleted() {
         .delete_scram_credential(&user, ScramAlgorithm::Sha256)
         .await
         .unwrap();
-    let users = admin.describe_scram_users(&[&user]).await.unwrap();
-    assert_eq!(users[0].credentials.len(), 1);
+    let users = scram_state(&admin, &user, |u| {
+        u.is_ok_and(|u| u[0].credentials.len() == 1)
+    })
+    .await;
+    assert_eq!(
+        users.unwrap()[0].credentials[0].mechanism,
+        ScramAlgorithm::Sha512
+    );
     admin
         .delete_scram_credential(&user, ScramAlgorithm::Sha512)
         .await
         .unwrap();
-    let e = admin.describe_scram_users(&[&user]).await.unwrap_err();
+    let e = scram_state(&admin, &user, |u| u.is_err())
+        .await
+        .unwrap_err();
     assert_eq!(kafka_code(&e), Some(ErrorCode::RESOURCE_NOT_FOUND), "{e}");
     // Below Kafka's minimum iterations: refused.
     let e = admin

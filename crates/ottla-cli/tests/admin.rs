@@ -12,6 +12,23 @@ use ottla_tests::cluster::{producer, send_numbers};
 use ottla_tests::{bootstrap, unique_topic};
 use support::{ottla, stderr};
 
+/// Runs `ottla -b B ARGS` until its output satisfies `done` (5 s at most; changes reach the
+/// brokers through the metadata log), and returns the last output.
+async fn until(b: &str, args: &[&str], done: impl Fn(&str) -> bool) -> String {
+    let mut all = vec!["-b", b];
+    all.extend(args);
+    let mut out = String::new();
+    for _ in 0..100 {
+        let run = ottla(&all, b"");
+        out = String::from_utf8_lossy(&run.stdout).into_owned();
+        if run.status.success() && done(&out) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    out
+}
+
 /// Runs `ottla -b B ARGS` (stdin given), asserts success, returns stdout.
 fn ok(b: &str, args: &[&str], stdin: &str) -> String {
     let mut all = vec!["-b", b];
@@ -72,7 +89,10 @@ async fn admin_commands() {
         ],
         "",
     );
-    let described = ok(&b, &["configs", "describe", "--topic", &topic], "");
+    let described = until(&b, &["configs", "describe", "--topic", &topic], |d| {
+        d.contains("retention.ms=7200000")
+    })
+    .await;
     assert!(
         described.contains("retention.ms=7200000  (Topic)"),
         "{described}"
@@ -93,7 +113,10 @@ async fn admin_commands() {
         ],
         "",
     );
-    let described = ok(&b, &["configs", "describe", "--topic", &topic], "");
+    let described = until(&b, &["configs", "describe", "--topic", &topic], |d| {
+        !d.contains("retention.ms=7200000")
+    })
+    .await;
     assert!(!described.contains("retention.ms=7200000"), "{described}");
 
     // Groups: commit 10 and 12, reset to the end as a dry run, then for real; delete.
@@ -188,7 +211,7 @@ async fn admin_commands() {
         ],
         "s3cret\n",
     );
-    let users = ok(&b, &["users", "describe", &user], "");
+    let users = until(&b, &["users", "describe", &user], |u| !u.is_empty()).await;
     assert_eq!(users, format!("{user}: Sha256 (4096 iterations)\n"));
     ok(
         &b,
