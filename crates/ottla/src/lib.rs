@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod basic;
 mod client;
+mod clock;
 pub mod cluster;
 pub mod config;
 pub mod connection;

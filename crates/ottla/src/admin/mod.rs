@@ -87,12 +87,7 @@ fn check(
     if code.is_ok() {
         return Ok(());
     }
-    Err(Error::Kafka {
-        api,
-        code,
-        context: context(),
-        message: message.map(|m| m.to_string()),
-    })
+    Err(crate::cluster::kafka_error(api, code, &context(), message))
 }
 
 /// How long the brokers may take over an admin request.

@@ -437,10 +437,8 @@ impl State {
             OffsetReset::Latest => OffsetSpec::Latest,
             OffsetReset::Timestamp(at) => OffsetSpec::Timestamp(at),
             OffsetReset::ByDuration(d) => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                OffsetSpec::Timestamp(now.saturating_sub(d).as_millis() as i64)
+                let back = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+                OffsetSpec::Timestamp(crate::clock::now_ms().saturating_sub(back).max(0))
             }
             OffsetReset::None => {
                 return Err(Error::Config(crate::ConfigError::invalid(

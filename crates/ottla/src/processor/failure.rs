@@ -9,6 +9,7 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use super::event::{event_of, EventContext, HandlerError, KafkaEvent};
+use crate::clock::now_ms;
 use crate::consumer::ConsumerRecord;
 
 /// Why a batch was given up (`requestContext.condition`).
@@ -208,12 +209,6 @@ impl Failure<'_> {
             })
             .collect()
     }
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// `2019-11-14T00:38:06.021Z` for ms since the epoch (the epoch itself when out of range).

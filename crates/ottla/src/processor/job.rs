@@ -9,7 +9,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use super::event::{Batch, EventContext, Handler, HandlerError};
-use super::failure::{now_ms, Condition};
+use super::failure::Condition;
+use crate::clock::now_ms;
 use crate::cluster::Backoff;
 use crate::consumer::ConsumerRecord;
 

@@ -14,7 +14,7 @@ use rand::Rng as _;
 use serde::Serialize;
 
 use super::event::{Batch, BatchResponse, Handler, HandlerError};
-use super::failure::now_ms;
+use crate::clock::now_ms;
 
 /// How long a call may take, as the context's deadline says (Lambda's maximum, 15 min).
 const DEADLINE_MS: i64 = 15 * 60 * 1_000;

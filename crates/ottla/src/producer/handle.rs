@@ -1,7 +1,7 @@
 //! The producer handle: `send`, `flush`, `close`.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -112,7 +112,7 @@ impl Producer {
             (Some(p), None) => Box::pin(self.custom_partition(p.as_ref(), &record)).await?,
             _ => None,
         };
-        let timestamp = record.timestamp.unwrap_or_else(now_ms);
+        let timestamp = record.timestamp.unwrap_or_else(crate::clock::now_ms);
         match self.try_append(&record, chosen, timestamp)? {
             Ok(delivery) => Ok(delivery),
             // The waits hold metadata and timer futures: boxed, so the future of every
@@ -330,10 +330,4 @@ impl Drop for FlushGuard<'_> {
         let mut acc = self.0.lock();
         acc.flushes = acc.flushes.saturating_sub(1);
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
