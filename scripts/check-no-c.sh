@@ -11,7 +11,7 @@ cd "$OTTLA_ROOT"
 target=x86_64-unknown-linux-musl
 # With the optional AWS SDK credentials adapter on, so that feature stays C-free too.
 tree="$(cargo tree -e normal,build --target "$target" --workspace --prefix none \
-    --features ottla-sasl/aws-sdk-credentials)" ||
+    --features ottla-aws/sdk-credentials)" ||
     die "cargo tree failed"
 
 found="$(printf '%s\n' "$tree" | awk '{print $1}' | sort -u |

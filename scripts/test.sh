@@ -137,18 +137,25 @@ step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step no-c "$SCRIPTS/check-no-c.sh"
 step no-panics "$SCRIPTS/check-no-panics.sh"
+step sans-io "$SCRIPTS/check-sans-io.sh"
 step versions "$SCRIPTS/check-versions.sh"
+# API docs build without a warning (broken links, missing docs) for the features users turn on.
+step docs env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps \
+    --features ottla/lambda,ottla/aws-sdk-credentials
+# Every crate for crates.io packages, and builds from its package alone, in dependency order.
+step package "$SCRIPTS/check-package.sh"
 test_log="$TOOLS_RUN/cargo-test.log"
 mkdir -p "$TOOLS_RUN"
 run_tests() {
     cargo test --workspace --no-fail-fast 2>&1 | tee "$test_log"
     [ "${PIPESTATUS[0]}" = 0 ] || return 1
     # The optional adapter for the AWS SDK's credential providers (feature-gated).
-    cargo test -p ottla-sasl --features aws-sdk-credentials --lib aws::sdk_credentials 2>&1 |
+    cargo test -p ottla-aws --features sdk-credentials --lib sdk_credentials 2>&1 |
         tee -a "$test_log"
     return "${PIPESTATUS[0]}"
 }
 step test run_tests
+step examples "$SCRIPTS/run-examples.sh"
 
 # Compatibility pass: the real-broker tests again against the Kafka 3.9 line (many MSK clusters
 # run 3.x; it negotiates older protocol versions), on a node of its own.

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use ottla_sasl::aws::{
+use ottla_aws::{
     AssumeRoleProvider, AssumeRoleRequest, AwsCredentials, AwsEnv, AwsError, BoxFuture,
     CachedCredentials, ProvideAwsCredentials, RoleArn, SecretsManagerClient, StsClient,
     WebIdentityProvider, DEFAULT_SESSION_NAME,

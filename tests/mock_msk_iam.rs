@@ -11,11 +11,11 @@ use std::time::{Duration, Instant, SystemTime};
 use ottla::basic::{produce_batch, ProduceOptions};
 use ottla::protocol::records::Record;
 use ottla::{Client, ConfigError, Error};
-use ottla_mock::{IamRejection, MockCluster, MockIam, MockSasl, SaslCounter, SaslMechanism};
-use ottla_sasl::aws::{
+use ottla_aws::{
     AwsCredentials, AwsEnv, AwsError, BoxFuture, ProvideAwsCredentials, SecretsManagerClient,
     StaticCredentials,
 };
+use ottla_mock::{IamRejection, MockCluster, MockIam, MockSasl, SaslCounter, SaslMechanism};
 use ottla_sasl::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

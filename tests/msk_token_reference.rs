@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ottla_sasl::aws::AwsCredentials;
+use ottla_aws::AwsCredentials;
 use ottla_sasl::msk_iam::MskIamSigner;
 use ottla_sasl::Secret;
 use ottla_tests::peer_records::PeerCommand;

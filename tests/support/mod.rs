@@ -12,6 +12,12 @@ pub mod cluster;
 pub mod group_members;
 pub mod peer_records;
 
+/// The repository README's Rust examples, compiled (and `no_run`) as this crate's doctests:
+/// the README is the users' guide, and its examples must not rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 /// Whether a missing peer must fail the test.
 pub fn peers_required() -> bool {
     let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");

@@ -7,7 +7,7 @@
 //! around the batches are written here (kafka-protocol keeps its field encoders private), in
 //! the order of its generated `ProduceRequest::encode` (versions 3 to 13); a property test
 //! checks that the segments join into exactly the bytes of
-//! [`encode_request`](crate::request::encode_request). A request carrying unknown tagged
+//! [`encode_request`]. A request carrying unknown tagged
 //! fields (ottla sets none) is encoded in one piece.
 
 use bytes::{BufMut, Bytes, BytesMut};

@@ -48,15 +48,14 @@
 //! With PLAIN the exchange is one message; with OAUTHBEARER one message, plus a `\x01` reply
 //! to an error challenge (see [`OauthBearer`]).
 //!
-//! With the `aws` feature, [`msk_iam`] signs Amazon MSK IAM credentials: OAUTHBEARER tokens
+//! With the `msk-iam` feature (on by default), [`msk_iam`] signs Amazon MSK IAM credentials: OAUTHBEARER tokens
 //! (`MskIamTokenProvider`) and the AWS_MSK_IAM mechanism (`AwsMskIam`).
 #![forbid(unsafe_code)]
 
 mod authenticator;
-#[cfg(feature = "aws")]
 pub mod aws;
 mod error;
-#[cfg(feature = "aws")]
+#[cfg(feature = "msk-iam")]
 pub mod msk_iam;
 mod oauthbearer;
 mod plain;

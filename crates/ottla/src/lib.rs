@@ -1,4 +1,4 @@
-#![doc = include_str!("../../../README.md")]
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -19,6 +19,7 @@ mod security;
 pub use client::Client;
 pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
 pub use error::{ConnectionError, Error};
+pub use ottla_aws as aws;
 pub use ottla_protocol as protocol;
 pub use ottla_sasl as sasl;
 pub use producer::{Producer, ProducerConfig, ProducerRecord};

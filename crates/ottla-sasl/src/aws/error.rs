@@ -3,19 +3,6 @@
 use std::fmt;
 use std::time::Duration;
 
-/// An error and its sources, joined with `: ` (the AWS SDK's and signer's top-level messages
-/// are generic; the cause is in the sources).
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 /// Why one credential source gave nothing (kept for the chain's final message).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFailure {

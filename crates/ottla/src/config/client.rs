@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ottla_sasl::aws::{AwsEnv, ProvideAwsCredentials};
+use ottla_aws::{AwsEnv, ProvideAwsCredentials};
 use ottla_sasl::TokenProvider;
 
 use super::parse::parse_u64;

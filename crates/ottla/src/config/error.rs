@@ -53,13 +53,13 @@ pub enum ConfigError {
         /// The key to set or fix.
         key: String,
         /// What went wrong.
-        source: ottla_sasl::aws::AwsError,
+        source: ottla_aws::AwsError,
     },
 }
 
 impl ConfigError {
     /// An AWS setting that cannot be resolved (region, profile, role).
-    pub(crate) fn aws(key: &str, source: ottla_sasl::aws::AwsError) -> Self {
+    pub(crate) fn aws(key: &str, source: ottla_aws::AwsError) -> Self {
         ConfigError::Aws {
             key: key.to_owned(),
             source,

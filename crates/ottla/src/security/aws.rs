@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use ottla_sasl::aws::{
+use ottla_aws::{
     resolve_region, selected_profile_name, AssumeRoleProvider, AwsEnv, AwsError, CachedCredentials,
     Clock, DefaultCredentialsChain, ProfileFiles, ProvideAwsCredentials, ScramSecret,
     SecretsManagerClient,

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use ottla_sasl::aws::{AwsEnv, Clock, HttpClient, HttpRequest};
+use ottla_aws::{AwsEnv, Clock, HttpClient, HttpRequest};
 
 use serde_json::json;
 

@@ -22,7 +22,7 @@ use std::fmt;
 use std::io::Write;
 use std::time::Duration;
 
-use ottla_sasl::aws::{AwsEnv, Clock, HttpClient};
+use ottla_aws::{AwsEnv, Clock, HttpClient};
 use serde_json::json;
 use tokio::time::Instant;
 
