@@ -84,7 +84,7 @@ async fn million_records_over_eight_partitions_exactly_once_in_order() {
     ))
     .await
     .expect("producer");
-    assert!(producer.config().idempotence);
+    assert!(producer.config().idempotence());
     let name: Arc<str> = Arc::from(topic.as_str());
     let mut deliveries = Vec::with_capacity(N);
     for i in 0..N {
@@ -263,11 +263,16 @@ async fn explicit_partition_headers_and_timestamp_arrive() {
     assert_eq!(r.timestamp, 1_700_000_000_123);
     assert_eq!(r.headers.len(), 2);
     assert_eq!(r.headers[1].value.as_deref(), Some(&b"2"[..]));
-    // A partition the topic does not have is refused at once.
-    let e = producer
+    // A partition the topic does not have is refused at once, and the record comes back.
+    let refused = producer
         .send(ProducerRecord::new(topic.as_str(), "v").with_partition(9))
         .await
         .unwrap_err();
+    assert_eq!(
+        refused.record(),
+        Some(&ProducerRecord::new(topic.as_str(), "v").with_partition(9))
+    );
+    let e = refused.error();
     assert!(
         matches!(
             e,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ottla::basic::{fetch_partition, FetchOptions};
-use ottla::producer::{GroupMetadata, Producer, ProducerConfig, ProducerRecord};
+use ottla::producer::{GroupMetadata, Producer, ProducerConfig, ProducerRecord, TransactionPhase};
 use ottla::Error;
 use ottla_mock::{ErrorTarget, Fault, MockCluster};
 use ottla_protocol::error_code::ErrorCode;
@@ -323,10 +323,13 @@ async fn limits_fail_clearly() {
     ))
     .await
     .unwrap();
-    let e = producer
+    let (e, record) = producer
         .send(ProducerRecord::new("t", vec![0u8; 20_000]))
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into_parts();
+    // Refused before it was queued: the record comes back as it was.
+    assert_eq!(record.and_then(|r| r.value).map(|v| v.len()), Some(20_000));
     assert!(
         matches!(
             e,
@@ -346,7 +349,9 @@ async fn limits_fail_clearly() {
     let e = producer
         .send(ProducerRecord::new("t", "x"))
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into_parts()
+        .0;
     assert!(matches!(e, Error::MaxBlock { .. }), "{e}");
     // close gives up after its timeout and fails what is pending: nothing is dropped silently.
     let e = producer
@@ -354,11 +359,21 @@ async fn limits_fail_clearly() {
         .await
         .unwrap_err();
     assert!(matches!(e, Error::MaxBlock { .. }), "{e}");
+    // Each failed delivery hands its record back.
     for d in pending {
-        assert!(matches!(d.await, Err(Error::Closed)));
+        let failed = d.await.unwrap_err();
+        assert!(matches!(failed.error(), Error::Closed), "{failed}");
+        let record = failed.into_record().expect("the record comes back");
+        assert_eq!(
+            (&*record.topic, record.value.as_deref()),
+            ("t", Some(&b"x"[..]))
+        );
     }
     assert!(matches!(
-        producer.send(ProducerRecord::new("t", "x")).await,
+        producer
+            .send(ProducerRecord::new("t", "x"))
+            .await
+            .map_err(Error::from),
         Err(Error::Closed)
     ));
 }
@@ -372,7 +387,9 @@ async fn unknown_topic_waits_max_block_then_fails() {
     let e = producer
         .send(ProducerRecord::new("no-such-topic", "x"))
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into_parts()
+        .0;
     assert!(matches!(e, Error::MaxBlock { .. }), "{e}");
 }
 
@@ -425,14 +442,42 @@ async fn transactions_on_the_mock_read_committed_and_fencing() {
     let e = producer
         .send(ProducerRecord::new("t", "x"))
         .await
-        .unwrap_err();
-    assert!(matches!(e, Error::TransactionState(_)), "{e}");
+        .unwrap_err()
+        .into_parts()
+        .0;
+    assert!(
+        matches!(
+            e,
+            Error::TransactionState {
+                call: "send",
+                expected: TransactionPhase::InTransaction,
+                actual: TransactionPhase::Uninitialized,
+            }
+        ),
+        "{e}"
+    );
     producer.init_transactions().await.unwrap();
     let e = producer
         .send(ProducerRecord::new("t", "x"))
         .await
-        .unwrap_err();
-    assert!(matches!(e, Error::TransactionState(_)), "{e}");
+        .unwrap_err()
+        .into_parts()
+        .0;
+    assert!(
+        matches!(
+            e,
+            Error::TransactionState {
+                call: "send",
+                expected: TransactionPhase::InTransaction,
+                actual: TransactionPhase::Ready,
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "send needs a producer in a transaction; it is between transactions (call begin_transaction)"
+    );
 
     producer.begin_transaction().unwrap();
     for i in 0..10u64 {
@@ -515,7 +560,10 @@ async fn transactions_on_the_mock_read_committed_and_fencing() {
     assert!(matches!(e, Error::ProducerFenced { .. }), "{e}");
     let _ = d.await;
     assert!(matches!(
-        producer.send(ProducerRecord::new("t", "x")).await,
+        producer
+            .send(ProducerRecord::new("t", "x"))
+            .await
+            .map_err(Error::from),
         Err(Error::ProducerFenced { .. })
     ));
     newer.close(Duration::from_secs(5)).await.unwrap();

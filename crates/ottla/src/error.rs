@@ -9,6 +9,7 @@ use ottla_protocol::versions::VersionError;
 use ottla_protocol::ProtocolError;
 
 use crate::config::ConfigError;
+use crate::producer::TransactionPhase;
 
 /// Everything that can go wrong in the client. Cheap to clone: a connection's fatal error is
 /// shared by every request that was waiting on it.
@@ -215,7 +216,7 @@ pub enum Error {
         /// How long it waited.
         waited: Duration,
         /// What it waited for.
-        what: String,
+        what: BlockedOn,
     },
     /// The record was not delivered within `delivery.timeout.ms`.
     #[error("{topic}-{partition}: not delivered within {timeout:?} (delivery.timeout.ms){}", last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
@@ -240,8 +241,21 @@ pub enum Error {
     },
     /// A transaction method was called in a state that does not allow it (commit without
     /// begin, send outside a transaction, …).
-    #[error("transaction state: {0}")]
-    TransactionState(String),
+    #[error("{call} needs a producer {expected}; it is {actual}")]
+    TransactionState {
+        /// The method (`send`, `begin_transaction`, `commit_transaction`, …).
+        call: &'static str,
+        /// The state it needs.
+        expected: TransactionPhase,
+        /// The state the producer is in.
+        actual: TransactionPhase,
+    },
+    /// A transaction method was called on a producer without `transactional.id`.
+    #[error("the producer has no transactional.id")]
+    NotTransactional,
+    /// An invariant of ottla itself does not hold: a bug, reported instead of a panic.
+    #[error("internal error (a bug in ottla; please report it): {0}")]
+    Internal(&'static str),
     /// A send of the transaction failed, so it cannot commit: it can only be aborted.
     #[error("a send of this transaction failed ({cause}); the transaction can only be aborted")]
     TransactionAbortable {
@@ -339,4 +353,40 @@ pub enum ConnectionError {
     /// The client shut the connection down.
     #[error("connection shut down by the client")]
     Shutdown,
+}
+
+/// What a producer call waited for until it gave up ([`Error::MaxBlock`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockedOn {
+    /// The topic's partitions: its metadata never named any (does the topic exist?).
+    TopicMetadata {
+        /// The topic.
+        topic: String,
+    },
+    /// Room in the producer's buffer (`buffer.memory`, `queue.buffering.max.messages`).
+    BufferSpace,
+    /// `close`: the delivery of what was queued; these batches failed with
+    /// [`Error::Closed`].
+    PendingDeliveries {
+        /// Batches not delivered in time.
+        batches: usize,
+    },
+}
+
+impl std::fmt::Display for BlockedOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockedOn::TopicMetadata { topic } => {
+                write!(f, "metadata of topic {topic:?} (does it exist?)")
+            }
+            BlockedOn::BufferSpace => f.write_str(
+                "room in the producer buffer (buffer.memory, queue.buffering.max.messages)",
+            ),
+            BlockedOn::PendingDeliveries { batches } => write!(
+                f,
+                "delivery of {batches} batch(es) on close; they failed with `the client is closed`"
+            ),
+        }
+    }
 }

@@ -18,7 +18,7 @@ mod security;
 
 pub use client::Client;
 pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
-pub use error::{ConnectionError, Error};
+pub use error::{BlockedOn, ConnectionError, Error};
 pub use ottla_aws as aws;
 pub use ottla_protocol as protocol;
 pub use ottla_sasl as sasl;

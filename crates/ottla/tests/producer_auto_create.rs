@@ -56,12 +56,21 @@ async fn without_auto_creation_send_gives_up_after_max_block_naming_the_topic() 
     let e = p
         .send(ProducerRecord::new("fresh", "hi"))
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into_parts()
+        .0;
     let took = start.elapsed();
     match &e {
         Error::MaxBlock { waited, what } => {
             assert_eq!(*waited, max_block);
-            assert!(what.contains("\"fresh\""), "{e}");
+            assert_eq!(
+                what,
+                &ottla::BlockedOn::TopicMetadata {
+                    topic: "fresh".into()
+                },
+                "{e}"
+            );
+            assert!(e.to_string().contains("\"fresh\""), "{e}");
         }
         other => panic!("expected MaxBlock, got {other:?}"),
     }

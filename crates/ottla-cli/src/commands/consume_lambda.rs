@@ -50,7 +50,7 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
         builder.set("group.id", group)?;
     }
     let config = builder.build()?;
-    let bootstrap = config.client.bootstrap_servers_text();
+    let bootstrap = config.client().bootstrap_servers_text();
     let mut consumer = Consumer::new(config).await?;
     let mut owned = Vec::new();
     if args.group.is_some() {

@@ -15,7 +15,9 @@ use ottla::producer::{DeliveryFuture, RecordMetadata};
 pub type Outcome = Result<RecordMetadata, ottla::Error>;
 
 /// A record's delivery as the window needs it: a future that can say it is finished.
-pub trait Pending: Future<Output = Outcome> + Unpin {
+pub trait Pending: Future<Output = Result<RecordMetadata, Self::Failure>> + Unpin {
+    /// What a failure is (ottla hands the record back with it; the window needs the error).
+    type Failure: Into<ottla::Error>;
     /// The outcome if it is known (awaiting would return it at once).
     fn try_result(&self) -> Option<Outcome>;
     /// The partition the record was queued for.
@@ -23,6 +25,7 @@ pub trait Pending: Future<Output = Outcome> + Unpin {
 }
 
 impl Pending for DeliveryFuture {
+    type Failure = ottla::producer::DeliveryError;
     fn try_result(&self) -> Option<Outcome> {
         DeliveryFuture::try_result(self)
     }
@@ -121,7 +124,7 @@ impl<F: Pending> DeliveryWindow<F> {
 
     async fn settle(&mut self, delivery: F, observe: &mut impl FnMut(i32, &Outcome)) {
         let partition = delivery.partition();
-        let outcome = delivery.await;
+        let outcome = delivery.await.map_err(Into::into);
         self.record(partition, outcome, observe);
     }
 
@@ -219,6 +222,7 @@ mod tests {
     }
 
     impl Pending for Manual {
+        type Failure = ottla::Error;
         fn try_result(&self) -> Option<Outcome> {
             self.slot.lock().unwrap().0.clone()
         }

@@ -13,38 +13,122 @@ use super::{ConfigError, Properties, SecuritySettings};
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// `bootstrap.servers`: (host, port) pairs tried in turn.
-    pub bootstrap_servers: Vec<(String, u16)>,
+    pub(crate) bootstrap_servers: Vec<(String, u16)>,
     /// `client.id`.
-    pub client_id: String,
+    pub(crate) client_id: String,
     /// `request.timeout.ms`: one deadline covering queueing, write, flush and read.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// `socket.connection.setup.timeout.ms`.
-    pub connection_setup_timeout: Duration,
+    pub(crate) connection_setup_timeout: Duration,
     /// `metadata.max.age.ms`.
-    pub metadata_max_age: Duration,
+    pub(crate) metadata_max_age: Duration,
     /// `reconnect.backoff.ms`.
-    pub reconnect_backoff: Duration,
+    pub(crate) reconnect_backoff: Duration,
     /// `reconnect.backoff.max.ms`.
-    pub reconnect_backoff_max: Duration,
+    pub(crate) reconnect_backoff_max: Duration,
     /// `max.in.flight.requests.per.connection`.
-    pub max_in_flight: usize,
+    pub(crate) max_in_flight: usize,
     /// `receive.message.max.bytes`: the largest response frame accepted.
-    pub receive_message_max_bytes: usize,
+    pub(crate) receive_message_max_bytes: usize,
     /// `security.protocol`, `sasl.*`, `ssl.*`.
-    pub security: SecuritySettings,
+    pub(crate) security: SecuritySettings,
     /// Where OAUTHBEARER tokens come from (`sasl.mechanism=OAUTHBEARER`).
-    pub token_provider: Option<Arc<dyn TokenProvider>>,
+    pub(crate) token_provider: Option<Arc<dyn TokenProvider>>,
     /// AWS credentials for MSK IAM and Secrets Manager instead of the default chain.
-    pub aws_credentials: Option<Arc<dyn ProvideAwsCredentials>>,
+    pub(crate) aws_credentials: Option<Arc<dyn ProvideAwsCredentials>>,
     /// The environment the AWS chain reads (`None`: the process environment at connect).
-    pub aws_env: Option<AwsEnv>,
+    pub(crate) aws_env: Option<AwsEnv>,
     /// Keys accepted but not used: the Java client's or librdkafka's properties ottla has no
     /// use for, or another role's (a producer key in a consumer's config). `build` warns once
     /// naming them.
-    pub ignored_keys: Vec<String>,
+    pub(crate) ignored_keys: Vec<String>,
+}
+
+/// Read-only access: a `ClientConfig` is made only by its builder, which validates it.
+impl ClientConfig {
+    /// `bootstrap.servers`: (host, port) pairs tried in turn.
+    pub fn bootstrap_servers(&self) -> &[(String, u16)] {
+        &self.bootstrap_servers
+    }
+
+    /// `client.id`.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// `request.timeout.ms`: one deadline covering queueing, write, flush and read.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// `socket.connection.setup.timeout.ms`.
+    pub fn connection_setup_timeout(&self) -> Duration {
+        self.connection_setup_timeout
+    }
+
+    /// `metadata.max.age.ms`.
+    pub fn metadata_max_age(&self) -> Duration {
+        self.metadata_max_age
+    }
+
+    /// `reconnect.backoff.ms`.
+    pub fn reconnect_backoff(&self) -> Duration {
+        self.reconnect_backoff
+    }
+
+    /// `reconnect.backoff.max.ms`.
+    pub fn reconnect_backoff_max(&self) -> Duration {
+        self.reconnect_backoff_max
+    }
+
+    /// `max.in.flight.requests.per.connection`.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+
+    /// `receive.message.max.bytes`: the largest response frame accepted.
+    pub fn receive_message_max_bytes(&self) -> usize {
+        self.receive_message_max_bytes
+    }
+
+    /// `security.protocol`, `sasl.*`, `ssl.*`.
+    pub fn security(&self) -> &SecuritySettings {
+        &self.security
+    }
+
+    /// Where OAUTHBEARER tokens come from (`sasl.mechanism=OAUTHBEARER`).
+    pub fn token_provider(&self) -> Option<&Arc<dyn TokenProvider>> {
+        self.token_provider.as_ref()
+    }
+
+    /// AWS credentials for MSK IAM and Secrets Manager instead of the default chain.
+    pub fn aws_credentials(&self) -> Option<&Arc<dyn ProvideAwsCredentials>> {
+        self.aws_credentials.as_ref()
+    }
+
+    /// The environment the AWS chain reads (`None`: the process environment at connect).
+    pub fn aws_env(&self) -> Option<&AwsEnv> {
+        self.aws_env.as_ref()
+    }
+
+    /// Keys accepted but not used: the Java client's or librdkafka's properties ottla has no
+    /// use for, or another role's (a producer key in a consumer's config). `build` warns once
+    /// naming them.
+    pub fn ignored_keys(&self) -> &[String] {
+        &self.ignored_keys
+    }
 }
 
 impl ClientConfig {
+    /// The same configuration with only the `index`-th bootstrap server (as listed), e.g. to
+    /// probe one broker at a time; `None` when there is no such server.
+    pub fn with_only_bootstrap_server(&self, index: usize) -> Option<ClientConfig> {
+        let server = self.bootstrap_servers.get(index)?.clone();
+        let mut c = self.clone();
+        c.bootstrap_servers = vec![server];
+        Some(c)
+    }
+
     /// `bootstrap.servers` as written: `host:port,host:port`.
     pub fn bootstrap_servers_text(&self) -> String {
         self.bootstrap_servers

@@ -285,6 +285,8 @@ impl SecuritySettings {
             }
             "aws.role.external.id" => self.aws.role_external_id = non_empty(key, value)?,
             "aws.msk.host.suffix" => self.aws.msk_host_suffix = non_empty(key, value)?,
+            // librdkafka's `probe`: find the system CAs, which is what no location means.
+            "ssl.ca.location" if value.trim() == "probe" => self.tls.ca_location = None,
             "ssl.ca.location" => self.tls.ca_location = path(),
             "ssl.ca.pem" => self.tls.ca_pem = Some(value.to_owned()),
             "ssl.certificate.location" => self.tls.certificate_location = path(),
@@ -502,6 +504,11 @@ mod tests {
         assert_eq!(s.mechanism, Some(SaslMechanism::ScramSha512));
         s.validate(false).unwrap();
         assert!(!format!("{s:?}").contains("alice-secret"));
+        // librdkafka's `ssl.ca.location=probe` is the system CAs, not a file named probe.
+        assert!(s.set("ssl.ca.location", "/etc/ca.pem").unwrap());
+        assert!(s.tls.ca_location.is_some());
+        assert!(s.set("ssl.ca.location", "probe").unwrap());
+        assert_eq!(s.tls.ca_location, None);
     }
 
     #[test]

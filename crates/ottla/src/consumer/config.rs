@@ -117,48 +117,148 @@ pub const CONSUMER_KEYS: &[&str] = &[
 #[non_exhaustive]
 pub struct ConsumerConfig {
     /// Connection, security and timeouts.
-    pub client: ClientConfig,
+    pub(crate) client: ClientConfig,
     /// `group.id`.
-    pub group_id: Option<String>,
+    pub(crate) group_id: Option<String>,
     /// `group.instance.id` (static membership).
-    pub group_instance_id: Option<String>,
+    pub(crate) group_instance_id: Option<String>,
     /// `auto.offset.reset` (default latest, as the Java client).
-    pub auto_offset_reset: OffsetReset,
+    pub(crate) auto_offset_reset: OffsetReset,
     /// `enable.auto.commit` (default true with a group).
-    pub enable_auto_commit: bool,
+    pub(crate) enable_auto_commit: bool,
     /// `auto.commit.interval.ms` (default 5 s).
-    pub auto_commit_interval: Duration,
+    pub(crate) auto_commit_interval: Duration,
     /// `session.timeout.ms` (default 45 s).
-    pub session_timeout: Duration,
+    pub(crate) session_timeout: Duration,
     /// `heartbeat.interval.ms` (default 3 s).
-    pub heartbeat_interval: Duration,
+    pub(crate) heartbeat_interval: Duration,
     /// `max.poll.interval.ms` (default 5 min).
-    pub max_poll_interval: Duration,
+    pub(crate) max_poll_interval: Duration,
     /// `partition.assignment.strategy` (default range, cooperative-sticky: the Java client's).
-    pub assignors: Vec<Arc<dyn Assignor>>,
+    pub(crate) assignors: Vec<Arc<dyn Assignor>>,
     /// Fetch sizes, wait and `isolation.level`.
-    pub fetch: FetchOptions,
+    pub(crate) fetch: FetchOptions,
     /// `client.rack`.
-    pub client_rack: Option<String>,
+    pub(crate) client_rack: Option<String>,
     /// `retry.backoff.ms` … `retry.backoff.max.ms`.
-    pub retry_backoff: Backoff,
+    pub(crate) retry_backoff: Backoff,
     /// `group.protocol` (default classic).
-    pub group_protocol: GroupProtocol,
+    pub(crate) group_protocol: GroupProtocol,
     /// `group.remote.assignor` (`group.protocol=consumer` only; the coordinator's default
     /// when unset).
-    pub group_remote_assignor: Option<String>,
+    pub(crate) group_remote_assignor: Option<String>,
     /// `enable.partition.eof` (librdkafka's key; default false): an
     /// [`ConsumerEvent::PartitionEof`](super::ConsumerEvent::PartitionEof) each time a
     /// partition's position reaches its end.
-    pub enable_partition_eof: bool,
+    pub(crate) enable_partition_eof: bool,
     /// `queued.max.messages.kbytes` (librdkafka's key, and its default: 64 MB): fetched
     /// records waiting for the application, in bytes of keys, values and headers. Past it
     /// no Fetch starts until the application catches up, so memory stays under this plus
     /// the Fetches in flight (`fetch.max.bytes` per broker).
-    pub max_buffered_bytes: usize,
+    pub(crate) max_buffered_bytes: usize,
     /// `default.api.timeout.ms` (default 60 s): how long `commit` and `committed` retry
     /// retriable failures (a coordinator being looked up or moving) before giving up.
-    pub default_api_timeout: Duration,
+    pub(crate) default_api_timeout: Duration,
+}
+
+/// Read-only access: a `ConsumerConfig` is made only by its builder, which validates it.
+impl ConsumerConfig {
+    /// Connection, security and timeouts.
+    pub fn client(&self) -> &ClientConfig {
+        &self.client
+    }
+
+    /// `group.id`.
+    pub fn group_id(&self) -> Option<&str> {
+        self.group_id.as_deref()
+    }
+
+    /// `group.instance.id` (static membership).
+    pub fn group_instance_id(&self) -> Option<&str> {
+        self.group_instance_id.as_deref()
+    }
+
+    /// `auto.offset.reset` (default latest, as the Java client).
+    pub fn auto_offset_reset(&self) -> OffsetReset {
+        self.auto_offset_reset
+    }
+
+    /// `enable.auto.commit` (default true with a group).
+    pub fn enable_auto_commit(&self) -> bool {
+        self.enable_auto_commit
+    }
+
+    /// `auto.commit.interval.ms` (default 5 s).
+    pub fn auto_commit_interval(&self) -> Duration {
+        self.auto_commit_interval
+    }
+
+    /// `session.timeout.ms` (default 45 s).
+    pub fn session_timeout(&self) -> Duration {
+        self.session_timeout
+    }
+
+    /// `heartbeat.interval.ms` (default 3 s).
+    pub fn heartbeat_interval(&self) -> Duration {
+        self.heartbeat_interval
+    }
+
+    /// `max.poll.interval.ms` (default 5 min).
+    pub fn max_poll_interval(&self) -> Duration {
+        self.max_poll_interval
+    }
+
+    /// `partition.assignment.strategy` (default range, cooperative-sticky: the Java client's).
+    pub fn assignors(&self) -> &[Arc<dyn Assignor>] {
+        &self.assignors
+    }
+
+    /// Fetch sizes, wait and `isolation.level`.
+    pub fn fetch(&self) -> &FetchOptions {
+        &self.fetch
+    }
+
+    /// `client.rack`.
+    pub fn client_rack(&self) -> Option<&str> {
+        self.client_rack.as_deref()
+    }
+
+    /// `retry.backoff.ms` … `retry.backoff.max.ms`.
+    pub fn retry_backoff(&self) -> Backoff {
+        self.retry_backoff
+    }
+
+    /// `group.protocol` (default classic).
+    pub fn group_protocol(&self) -> GroupProtocol {
+        self.group_protocol
+    }
+
+    /// `group.remote.assignor` (`group.protocol=consumer` only; the coordinator's default
+    /// when unset).
+    pub fn group_remote_assignor(&self) -> Option<&str> {
+        self.group_remote_assignor.as_deref()
+    }
+
+    /// `enable.partition.eof` (librdkafka's key; default false): an
+    /// [`ConsumerEvent::PartitionEof`](super::ConsumerEvent::PartitionEof) each time a
+    /// partition's position reaches its end.
+    pub fn enable_partition_eof(&self) -> bool {
+        self.enable_partition_eof
+    }
+
+    /// `queued.max.messages.kbytes` (librdkafka's key, and its default: 64 MB): fetched
+    /// records waiting for the application, in bytes of keys, values and headers. Past it
+    /// no Fetch starts until the application catches up, so memory stays under this plus
+    /// the Fetches in flight (`fetch.max.bytes` per broker).
+    pub fn max_buffered_bytes(&self) -> usize {
+        self.max_buffered_bytes
+    }
+
+    /// `default.api.timeout.ms` (default 60 s): how long `commit` and `committed` retry
+    /// retriable failures (a coordinator being looked up or moving) before giving up.
+    pub fn default_api_timeout(&self) -> Duration {
+        self.default_api_timeout
+    }
 }
 
 impl ConsumerConfig {

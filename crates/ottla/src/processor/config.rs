@@ -98,38 +98,116 @@ pub const PROCESSOR_KEYS: &[&str] = &[
 #[non_exhaustive]
 pub struct ProcessorConfig {
     /// The consumer underneath (auto commit off: the processor commits after success).
-    pub consumer: ConsumerConfig,
+    pub(crate) consumer: ConsumerConfig,
     /// The topics read.
-    pub topics: Vec<String>,
+    pub(crate) topics: Vec<String>,
     /// `batch.size`: records per batch at most (default 100, up to 10,000).
-    pub batch_size: usize,
+    pub(crate) batch_size: usize,
     /// `batch.window.ms`: how long records wait for a batch to fill (default 500 ms).
-    pub batch_window: Duration,
+    pub(crate) batch_window: Duration,
     /// `batch.max.bytes`: a batch's event payload at most (default 6 MB, Lambda's); a single
     /// larger record goes alone.
-    pub max_batch_bytes: usize,
+    pub(crate) max_batch_bytes: usize,
     /// `max.concurrency`: batches in flight at once (default 10); a partition is in one at
     /// most.
-    pub max_concurrency: usize,
+    pub(crate) max_concurrency: usize,
     /// `max.retries`: retries of a failing batch (`None`: until `max.record.age.ms`; the
     /// default, -1); at most 10 with a failure destination.
-    pub max_retries: Option<u32>,
+    pub(crate) max_retries: Option<u32>,
     /// `max.record.age.ms`: a failing batch whose oldest record is older than this is given
     /// up (`None`: never; the default, -1).
-    pub max_record_age: Option<Duration>,
+    pub(crate) max_record_age: Option<Duration>,
     /// `bisect.on.error`: a failing batch is split in two and each half tried on its own.
-    pub bisect_on_error: bool,
+    pub(crate) bisect_on_error: bool,
     /// `report.batch.item.failures`: the handler may name failed records
     /// (`batchItemFailures`); without it a response is success or failure as a whole.
-    pub report_batch_item_failures: bool,
+    pub(crate) report_batch_item_failures: bool,
     /// `starting.position` (and `starting.position.timestamp.ms`).
-    pub starting_position: StartingPosition,
+    pub(crate) starting_position: StartingPosition,
     /// `failure.destination`: `kafka://TOPIC` or `file:///PATH`, or a callback.
-    pub destination: Option<Destination>,
+    pub(crate) destination: Option<Destination>,
     /// `event.source` and `event.source.arn`.
-    pub event_source: EventSource,
+    pub(crate) event_source: EventSource,
     /// Between retries of a batch: the consumer's `retry.backoff.ms` … `retry.backoff.max.ms`.
-    pub retry_backoff: Backoff,
+    pub(crate) retry_backoff: Backoff,
+}
+
+/// Read-only access: a `ProcessorConfig` is made only by its builder, which validates it.
+impl ProcessorConfig {
+    /// The consumer underneath (auto commit off: the processor commits after success).
+    pub fn consumer(&self) -> &ConsumerConfig {
+        &self.consumer
+    }
+
+    /// The topics read.
+    pub fn topics(&self) -> &[String] {
+        &self.topics
+    }
+
+    /// `batch.size`: records per batch at most (default 100, up to 10,000).
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// `batch.window.ms`: how long records wait for a batch to fill (default 500 ms).
+    pub fn batch_window(&self) -> Duration {
+        self.batch_window
+    }
+
+    /// `batch.max.bytes`: a batch's event payload at most (default 6 MB, Lambda's); a single
+    /// larger record goes alone.
+    pub fn max_batch_bytes(&self) -> usize {
+        self.max_batch_bytes
+    }
+
+    /// `max.concurrency`: batches in flight at once (default 10); a partition is in one at
+    /// most.
+    pub fn max_concurrency(&self) -> usize {
+        self.max_concurrency
+    }
+
+    /// `max.retries`: retries of a failing batch (`None`: until `max.record.age.ms`; the
+    /// default, -1); at most 10 with a failure destination.
+    pub fn max_retries(&self) -> Option<u32> {
+        self.max_retries
+    }
+
+    /// `max.record.age.ms`: a failing batch whose oldest record is older than this is given
+    /// up (`None`: never; the default, -1).
+    pub fn max_record_age(&self) -> Option<Duration> {
+        self.max_record_age
+    }
+
+    /// `bisect.on.error`: a failing batch is split in two and each half tried on its own.
+    pub fn bisect_on_error(&self) -> bool {
+        self.bisect_on_error
+    }
+
+    /// `report.batch.item.failures`: the handler may name failed records
+    /// (`batchItemFailures`); without it a response is success or failure as a whole.
+    pub fn report_batch_item_failures(&self) -> bool {
+        self.report_batch_item_failures
+    }
+
+    /// `starting.position` (and `starting.position.timestamp.ms`).
+    pub fn starting_position(&self) -> StartingPosition {
+        self.starting_position
+    }
+
+    /// `failure.destination`: `kafka://TOPIC` or `file:///PATH`, or a callback.
+    pub fn destination(&self) -> Option<&Destination> {
+        self.destination.as_ref()
+    }
+
+    /// `event.source` and `event.source.arn`.
+    pub fn event_source(&self) -> &EventSource {
+        &self.event_source
+    }
+
+    /// Between retries of a batch: the consumer's `retry.backoff.ms` … `retry.backoff.max.ms`.
+    pub fn retry_backoff(&self) -> Backoff {
+        self.retry_backoff
+    }
 }
 
 impl ProcessorConfig {

@@ -15,7 +15,9 @@ pub struct ProcessorStats {
     pub calls: u64,
     /// Calls that failed wholly or in part.
     pub failed_calls: u64,
-    /// Records processed (handed to a call that succeeded for them).
+    /// Records done with, whose offsets may be committed: those a call succeeded for, and
+    /// those given up (counted again in `records_failed`); the successes are
+    /// `records_processed - records_failed`.
     pub records_processed: u64,
     /// Records given up (sent to the failure destination, or dropped without one).
     pub records_failed: u64,

@@ -285,7 +285,7 @@ impl Accumulator {
         };
         let builder = batch
             .builder_mut()
-            .ok_or_else(|| Error::TransactionState("internal: open batch already built".into()))?;
+            .ok_or(Error::Internal("the open batch was already built"))?;
         if builder.spare_capacity() < size {
             // Grow once, to what the batch may still take.
             let room = config.batch_size.saturating_sub(builder.size_in_bytes());
@@ -311,6 +311,7 @@ impl Accumulator {
             outcome: Arc::clone(&batch.outcome),
             index,
             timestamp,
+            record: None,
         };
         if batch.records >= config.batch_num_messages
             || batch.size_in_bytes() + RECORD_BATCH_OVERHEAD >= config.batch_size

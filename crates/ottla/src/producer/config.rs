@@ -15,44 +15,143 @@ use crate::partitioner::Partitioner;
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
     /// Connections, security, timeouts.
-    pub client: ClientConfig,
+    pub(crate) client: ClientConfig,
     /// `acks`.
-    pub acks: Acks,
+    pub(crate) acks: Acks,
     /// Whether the producer is idempotent (`enable.idempotence`, on by default).
-    pub idempotence: bool,
+    pub(crate) idempotence: bool,
     /// `transactional.id`.
-    pub transactional_id: Option<String>,
+    pub(crate) transactional_id: Option<String>,
     /// `transaction.timeout.ms`.
-    pub transaction_timeout: Duration,
+    pub(crate) transaction_timeout: Duration,
     /// `linger.ms`: how long a batch waits for more records.
-    pub linger: Duration,
+    pub(crate) linger: Duration,
     /// `batch.size`: the most bytes of records in one batch.
-    pub batch_size: usize,
+    pub(crate) batch_size: usize,
     /// `batch.num.messages`: the most records in one batch.
-    pub batch_num_messages: usize,
+    pub(crate) batch_num_messages: usize,
     /// `buffer.memory`: bytes of records waiting for delivery, at most.
-    pub buffer_memory: usize,
+    pub(crate) buffer_memory: usize,
     /// `queue.buffering.max.messages`: records waiting for delivery, at most.
-    pub buffer_max_messages: usize,
+    pub(crate) buffer_max_messages: usize,
     /// `max.block.ms`: how long `send` waits for room in the buffer or for topic metadata.
-    pub max_block: Duration,
+    pub(crate) max_block: Duration,
     /// `compression.type`.
-    pub compression: Compression,
+    pub(crate) compression: Compression,
     /// `compression.level`.
-    pub compression_level: Option<i32>,
+    pub(crate) compression_level: Option<i32>,
     /// `message.max.bytes`: the largest record batch (and so the largest record) sent.
-    pub message_max_bytes: usize,
+    pub(crate) message_max_bytes: usize,
     /// `retries`: attempts after the first, at most (delivery.timeout.ms bounds them too).
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// `retry.backoff.ms`.
-    pub retry_backoff: Duration,
+    pub(crate) retry_backoff: Duration,
     /// `retry.backoff.max.ms`.
-    pub retry_backoff_max: Duration,
+    pub(crate) retry_backoff_max: Duration,
     /// `delivery.timeout.ms`: from `send` to success or failure, at most.
-    pub delivery_timeout: Duration,
+    pub(crate) delivery_timeout: Duration,
     /// A partitioner for records without an explicit partition; `None` uses murmur2 for keys
     /// and uniform sticky partitioning (KIP-794) for keyless records.
-    pub partitioner: Option<Arc<dyn Partitioner>>,
+    pub(crate) partitioner: Option<Arc<dyn Partitioner>>,
+}
+
+/// Read-only access: a `ProducerConfig` is made only by its builder, which validates it.
+impl ProducerConfig {
+    /// Connections, security, timeouts.
+    pub fn client(&self) -> &ClientConfig {
+        &self.client
+    }
+
+    /// `acks`.
+    pub fn acks(&self) -> Acks {
+        self.acks
+    }
+
+    /// Whether the producer is idempotent (`enable.idempotence`, on by default).
+    pub fn idempotence(&self) -> bool {
+        self.idempotence
+    }
+
+    /// `transactional.id`.
+    pub fn transactional_id(&self) -> Option<&str> {
+        self.transactional_id.as_deref()
+    }
+
+    /// `transaction.timeout.ms`.
+    pub fn transaction_timeout(&self) -> Duration {
+        self.transaction_timeout
+    }
+
+    /// `linger.ms`: how long a batch waits for more records.
+    pub fn linger(&self) -> Duration {
+        self.linger
+    }
+
+    /// `batch.size`: the most bytes of records in one batch.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// `batch.num.messages`: the most records in one batch.
+    pub fn batch_num_messages(&self) -> usize {
+        self.batch_num_messages
+    }
+
+    /// `buffer.memory`: bytes of records waiting for delivery, at most.
+    pub fn buffer_memory(&self) -> usize {
+        self.buffer_memory
+    }
+
+    /// `queue.buffering.max.messages`: records waiting for delivery, at most.
+    pub fn buffer_max_messages(&self) -> usize {
+        self.buffer_max_messages
+    }
+
+    /// `max.block.ms`: how long `send` waits for room in the buffer or for topic metadata.
+    pub fn max_block(&self) -> Duration {
+        self.max_block
+    }
+
+    /// `compression.type`.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// `compression.level`.
+    pub fn compression_level(&self) -> Option<i32> {
+        self.compression_level
+    }
+
+    /// `message.max.bytes`: the largest record batch (and so the largest record) sent.
+    pub fn message_max_bytes(&self) -> usize {
+        self.message_max_bytes
+    }
+
+    /// `retries`: attempts after the first, at most (delivery.timeout.ms bounds them too).
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// `retry.backoff.ms`.
+    pub fn retry_backoff(&self) -> Duration {
+        self.retry_backoff
+    }
+
+    /// `retry.backoff.max.ms`.
+    pub fn retry_backoff_max(&self) -> Duration {
+        self.retry_backoff_max
+    }
+
+    /// `delivery.timeout.ms`: from `send` to success or failure, at most.
+    pub fn delivery_timeout(&self) -> Duration {
+        self.delivery_timeout
+    }
+
+    /// A partitioner for records without an explicit partition; `None` uses murmur2 for keys
+    /// and uniform sticky partitioning (KIP-794) for keyless records.
+    pub fn partitioner(&self) -> Option<&Arc<dyn Partitioner>> {
+        self.partitioner.as_ref()
+    }
 }
 
 impl ProducerConfig {

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
-use super::record::RecordMetadata;
+use super::record::{ProducerRecord, RecordMetadata};
 use crate::error::Error;
 
 /// Where a batch landed.
@@ -87,14 +87,59 @@ impl BatchOutcome {
     }
 }
 
-/// Resolves when the record is delivered (or has failed for good). Dropping it does not
-/// cancel the send.
+/// A record that was not delivered (or not even queued), handed back with why: resend it,
+/// park it, or log it. Converts into [`Error`] with `?`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error}")]
+pub struct DeliveryError {
+    error: Error,
+    record: Option<ProducerRecord>,
+}
+
+impl DeliveryError {
+    pub(crate) fn new(error: Error, record: Option<ProducerRecord>) -> Self {
+        Self { error, record }
+    }
+
+    /// Why the record was not delivered.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The record as it was sent. `None` only when the same [`DeliveryFuture`] is polled
+    /// again after it completed (the record went with the first answer).
+    pub fn record(&self) -> Option<&ProducerRecord> {
+        self.record.as_ref()
+    }
+
+    /// The record, taken back.
+    pub fn into_record(self) -> Option<ProducerRecord> {
+        self.record
+    }
+
+    /// The error and the record.
+    pub fn into_parts(self) -> (Error, Option<ProducerRecord>) {
+        (self.error, self.record)
+    }
+}
+
+impl From<DeliveryError> for Error {
+    fn from(e: DeliveryError) -> Self {
+        e.error
+    }
+}
+
+/// Resolves when the record is delivered (or has failed for good: then the record comes
+/// back in the [`DeliveryError`]). Dropping it does not cancel the send; it drops the copy of
+/// the record kept for a failure.
 #[derive(Debug)]
 #[must_use = "the record is sent either way; await this to learn where it landed"]
 pub struct DeliveryFuture {
     pub(crate) outcome: Arc<BatchOutcome>,
     pub(crate) index: u32,
     pub(crate) timestamp: i64,
+    /// Kept to hand back on failure (the batch holds only its encoded bytes).
+    pub(crate) record: Option<ProducerRecord>,
 }
 
 impl DeliveryFuture {
@@ -144,14 +189,21 @@ impl DeliveryFuture {
 }
 
 impl Future for DeliveryFuture {
-    type Output = Result<RecordMetadata, Error>;
+    type Output = Result<RecordMetadata, DeliveryError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.outcome.poll_result(cx.waker()) {
-            None => Poll::Pending,
-            Some(r) => Poll::Ready(this.resolve(r)),
-        }
+        let answer = match this.outcome.poll_result(cx.waker()) {
+            None => return Poll::Pending,
+            Some(r) => this.resolve(r),
+        };
+        Poll::Ready(match answer {
+            Ok(m) => {
+                this.record = None;
+                Ok(m)
+            }
+            Err(e) => Err(DeliveryError::new(e, this.record.take())),
+        })
     }
 }
 
@@ -164,6 +216,7 @@ mod tests {
             outcome: Arc::clone(outcome),
             index,
             timestamp: 77,
+            record: Some(ProducerRecord::new("t", format!("record {index}"))),
         }
     }
 
@@ -202,7 +255,23 @@ mod tests {
     async fn failure_reaches_every_record_and_append_time_wins() {
         let failed = outcome();
         failed.complete(Err(Error::Closed));
-        assert!(matches!(future(&failed, 0).await, Err(Error::Closed)));
+        // Each record comes back with the error.
+        for i in 0..3 {
+            let e = future(&failed, i).await.unwrap_err();
+            assert!(matches!(e.error(), Error::Closed), "{e}");
+            let record = e.into_record().expect("the record comes back");
+            assert_eq!(
+                record.value.as_deref(),
+                Some(format!("record {i}").as_bytes())
+            );
+        }
+        // Polled again after it answered: the error again, the record went with the first.
+        let mut twice = future(&failed, 7);
+        let first = (&mut twice).await.unwrap_err();
+        assert!(first.record().is_some());
+        let again = std::future::poll_fn(|cx| std::pin::Pin::new(&mut twice).poll(cx)).await;
+        let again = again.unwrap_err();
+        assert!(matches!(again.error(), Error::Closed) && again.record().is_none());
         let appended = outcome();
         appended.complete(Ok(BatchDelivered {
             base_offset: -1,

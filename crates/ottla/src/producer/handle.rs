@@ -8,11 +8,11 @@ use tokio::time::Instant;
 use super::accumulator::{Accumulator, Appended};
 use super::config::ProducerConfig;
 use super::coordinator;
-use super::delivery::{BatchOutcome, DeliveryFuture};
+use super::delivery::{BatchOutcome, DeliveryError, DeliveryFuture};
 use super::record::ProducerRecord;
 use super::sender::{self, Shared};
 use crate::cluster::Backoff;
-use crate::error::Error;
+use crate::error::{BlockedOn, Error};
 use crate::Client;
 
 /// A Kafka producer: batches records per partition, sends one request per broker on its own
@@ -106,14 +106,26 @@ impl Producer {
     /// Queues `record` and returns the future of its delivery. Waits (up to `max.block.ms`)
     /// when the buffer is full or the topic's metadata is not known yet. Fails at once for a
     /// record larger than `message.max.bytes`, an unknown partition, or a closed producer.
-    pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, Error> {
+    /// A record that is not queued, or not delivered, comes back in the [`DeliveryError`].
+    pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, DeliveryError> {
+        let queued = self.queue(&record).await;
+        match queued {
+            Ok(mut delivery) => {
+                delivery.record = Some(record);
+                Ok(delivery)
+            }
+            Err(e) => Err(DeliveryError::new(e, Some(record))),
+        }
+    }
+
+    async fn queue(&self, record: &ProducerRecord) -> Result<DeliveryFuture, Error> {
         let config = &self.shared.config;
         let chosen = match (&config.partitioner, record.partition) {
-            (Some(p), None) => Box::pin(self.custom_partition(p.as_ref(), &record)).await?,
+            (Some(p), None) => Box::pin(self.custom_partition(p.as_ref(), record)).await?,
             _ => None,
         };
         let timestamp = record.timestamp.unwrap_or_else(crate::clock::now_ms);
-        match self.try_append(&record, chosen, timestamp)? {
+        match self.try_append(record, chosen, timestamp)? {
             Ok(delivery) => Ok(delivery),
             // The waits hold metadata and timer futures: boxed, so the future of every
             // `send` stays small and cheap to move (the common case never waits).
@@ -150,7 +162,7 @@ impl Producer {
     /// Waits (metadata or buffer room, up to `max.block.ms` in all) and tries again.
     async fn send_after_wait(
         &self,
-        record: ProducerRecord,
+        record: &ProducerRecord,
         chosen: Option<i32>,
         timestamp: i64,
         mut waiting: Wait,
@@ -161,7 +173,7 @@ impl Producer {
                 Wait::Topic => self.learn_topic(&record.topic, deadline).await?,
                 Wait::Room { size } => self.wait_for_room(size, deadline).await?,
             }
-            waiting = match self.try_append(&record, chosen, timestamp)? {
+            waiting = match self.try_append(record, chosen, timestamp)? {
                 Ok(delivery) => return Ok(delivery),
                 Err(w) => w,
             };
@@ -233,7 +245,9 @@ impl Producer {
             if now >= deadline {
                 return Err(Error::MaxBlock {
                     waited: self.shared.config.max_block,
-                    what: format!("metadata of topic {topic:?} (does it exist?)"),
+                    what: BlockedOn::TopicMetadata {
+                        topic: topic.to_owned(),
+                    },
                 });
             }
             tokio::time::sleep_until((now + delay).min(deadline)).await;
@@ -253,8 +267,7 @@ impl Producer {
             Ok(()) => Ok(()),
             Err(_) => Err(Error::MaxBlock {
                 waited: self.shared.config.max_block,
-                what: "room in the producer buffer (buffer.memory, queue.buffering.max.messages)"
-                    .into(),
+                what: BlockedOn::BufferSpace,
             }),
         }
     }
@@ -302,10 +315,9 @@ impl Producer {
         self.shared.wake.notify_one();
         Err(Error::MaxBlock {
             waited: timeout,
-            what: format!(
-                "delivery of {} batch(es) on close; they failed with `the client is closed`",
-                abandoned.len()
-            ),
+            what: BlockedOn::PendingDeliveries {
+                batches: abandoned.len(),
+            },
         })
     }
 

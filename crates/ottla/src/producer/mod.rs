@@ -34,6 +34,7 @@ mod transaction;
 
 pub use config::{ProducerConfig, ProducerConfigBuilder, PRODUCER_KEYS};
 pub use coordinator::GroupMetadata;
-pub use delivery::DeliveryFuture;
+pub use delivery::{DeliveryError, DeliveryFuture};
 pub use handle::Producer;
 pub use record::{ProducerRecord, RecordMetadata};
+pub use transaction::TransactionPhase;

@@ -401,8 +401,8 @@ fn add_to_txn(shared: &Arc<Shared>, partitions: Vec<(Arc<str>, i32)>) -> BoxFutu
                 })
                 .await
             }
-            _ => Err(Error::TransactionState(
-                "no producer id or coordinator: call init_transactions first".into(),
+            _ => Err(Error::Internal(
+                "partitions added to a transaction without a producer id or coordinator",
             )),
         };
         Event::TxnAdded { partitions, result }

@@ -12,9 +12,10 @@ use super::sender::Shared;
 use crate::cluster::Backoff;
 use crate::error::Error;
 
-/// Where a transactional producer is.
+/// Where a transactional producer is (in [`Error::TransactionState`]).
+#[non_exhaustive]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TxnPhase {
+pub enum TransactionPhase {
     /// `init_transactions` not called yet.
     #[default]
     Uninitialized,
@@ -26,10 +27,21 @@ pub(crate) enum TxnPhase {
     Ending,
 }
 
+impl std::fmt::Display for TransactionPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TransactionPhase::Uninitialized => "not initialized (call init_transactions)",
+            TransactionPhase::Ready => "between transactions (call begin_transaction)",
+            TransactionPhase::InTransaction => "in a transaction",
+            TransactionPhase::Ending => "committing or aborting a transaction",
+        })
+    }
+}
+
 /// A transactional producer's state.
 #[derive(Debug, Default)]
 pub(crate) struct TxnState {
-    pub phase: TxnPhase,
+    pub phase: TransactionPhase,
     /// The transaction coordinator's node id.
     pub coordinator: Option<i32>,
     /// A send of this transaction failed: it can only be aborted.
@@ -43,34 +55,36 @@ pub(crate) struct TxnState {
 impl TxnState {
     pub fn check_can_send(&self) -> Result<(), Error> {
         match self.phase {
-            TxnPhase::InTransaction => Ok(()),
-            TxnPhase::Uninitialized => Err(Error::TransactionState(
-                "call init_transactions before sending".into(),
-            )),
-            TxnPhase::Ready => Err(Error::TransactionState(
-                "call begin_transaction before sending".into(),
-            )),
-            TxnPhase::Ending => Err(Error::TransactionState(
-                "the transaction is being committed or aborted".into(),
-            )),
+            TransactionPhase::InTransaction => Ok(()),
+            actual => Err(Error::TransactionState {
+                call: "send",
+                expected: TransactionPhase::InTransaction,
+                actual,
+            }),
         }
     }
 
     /// Whether batches may go to brokers now.
     pub fn can_drain(&self) -> bool {
-        matches!(self.phase, TxnPhase::InTransaction | TxnPhase::Ending)
+        matches!(
+            self.phase,
+            TransactionPhase::InTransaction | TransactionPhase::Ending
+        )
     }
 
     /// Records the first failure of a send in this transaction.
     pub fn abortable(&mut self, error: Error) {
-        if matches!(self.phase, TxnPhase::InTransaction | TxnPhase::Ending) {
+        if matches!(
+            self.phase,
+            TransactionPhase::InTransaction | TransactionPhase::Ending
+        ) {
             self.abortable.get_or_insert(error);
         }
     }
 }
 
 fn not_transactional() -> Error {
-    Error::TransactionState("the producer has no transactional.id".into())
+    Error::NotTransactional
 }
 
 /// The error a transactional producer reports when `e` says another instance took over.
@@ -114,7 +128,7 @@ impl Producer {
         }
     }
 
-    fn check_phase(&self, want: TxnPhase, call: &str) -> Result<(), Error> {
+    fn check_phase(&self, want: TransactionPhase, call: &'static str) -> Result<(), Error> {
         let acc = self.shared.lock();
         if let Some(e) = &acc.fatal {
             return Err(e.clone());
@@ -125,9 +139,11 @@ impl Producer {
             .map(|t| t.phase)
             .ok_or_else(not_transactional)?;
         if phase != want {
-            return Err(Error::TransactionState(format!(
-                "{call} needs state {want:?}, the producer is in {phase:?}"
-            )));
+            return Err(Error::TransactionState {
+                call,
+                expected: want,
+                actual: phase,
+            });
         }
         Ok(())
     }
@@ -137,7 +153,7 @@ impl Producer {
     /// transaction. Call once, before the first transaction.
     pub async fn init_transactions(&self) -> Result<(), Error> {
         let txn_id = self.txn_id()?.to_owned();
-        self.check_phase(TxnPhase::Uninitialized, "init_transactions")?;
+        self.check_phase(TransactionPhase::Uninitialized, "init_transactions")?;
         let shared = Arc::clone(&self.shared);
         let deadline = Instant::now() + shared.config.max_block;
         let (identity, coordinator) = coordinator::with_retries(deadline, self.backoff(), |_| {
@@ -166,7 +182,7 @@ impl Producer {
         acc.apply_bump(identity);
         if let Some(t) = acc.txn.as_mut() {
             t.coordinator = Some(coordinator);
-            t.phase = TxnPhase::Ready;
+            t.phase = TransactionPhase::Ready;
         }
         tracing::info!(transactional_id = %txn_id, producer_id = identity.producer_id, epoch = identity.epoch, "transactions initialised");
         Ok(())
@@ -175,10 +191,10 @@ impl Producer {
     /// Starts a transaction: sends until the commit or abort belong to it.
     pub fn begin_transaction(&self) -> Result<(), Error> {
         self.txn_id()?;
-        self.check_phase(TxnPhase::Ready, "begin_transaction")?;
+        self.check_phase(TransactionPhase::Ready, "begin_transaction")?;
         let mut acc = self.shared.lock();
         if let Some(t) = acc.txn.as_mut() {
-            t.phase = TxnPhase::InTransaction;
+            t.phase = TransactionPhase::InTransaction;
             t.abortable = None;
             t.has_work = false;
         }
@@ -194,14 +210,17 @@ impl Producer {
         group: &GroupMetadata,
     ) -> Result<(), Error> {
         let txn_id = self.txn_id()?.to_owned();
-        self.check_phase(TxnPhase::InTransaction, "send_offsets_to_transaction")?;
+        self.check_phase(
+            TransactionPhase::InTransaction,
+            "send_offsets_to_transaction",
+        )?;
         let (identity, coordinator) = {
             let acc = self.shared.lock();
             (acc.identity, acc.txn.as_ref().and_then(|t| t.coordinator))
         };
         let (Some(identity), Some(coordinator)) = (identity, coordinator) else {
-            return Err(Error::TransactionState(
-                "no producer id: call init_transactions".into(),
+            return Err(Error::Internal(
+                "transactional producer in a transaction without a producer id or coordinator",
             ));
         };
         let shared = Arc::clone(&self.shared);
@@ -283,13 +302,15 @@ impl Producer {
             }
             let txn = acc.txn.as_mut().ok_or_else(not_transactional)?;
             match txn.phase {
-                TxnPhase::InTransaction => {}
+                TransactionPhase::InTransaction => {}
                 // A commit that failed may be retried as an abort.
-                TxnPhase::Ending if !commit => {}
-                phase => {
-                    return Err(Error::TransactionState(format!(
-                        "{call} needs a transaction in progress, the producer is in {phase:?}"
-                    )))
+                TransactionPhase::Ending if !commit => {}
+                actual => {
+                    return Err(Error::TransactionState {
+                        call,
+                        expected: TransactionPhase::InTransaction,
+                        actual,
+                    })
                 }
             }
             if commit {
@@ -299,7 +320,7 @@ impl Producer {
                     });
                 }
             }
-            txn.phase = TxnPhase::Ending;
+            txn.phase = TransactionPhase::Ending;
             if !commit {
                 for b in acc.take_unsent() {
                     b.complete(Err(Error::TransactionAborted));
@@ -329,8 +350,8 @@ impl Producer {
             return Err(Error::TransactionAbortable { cause: Box::new(e) });
         }
         let (Some(identity), Some(coordinator)) = (identity, coordinator) else {
-            return Err(Error::TransactionState(
-                "no producer id: call init_transactions".into(),
+            return Err(Error::Internal(
+                "transactional producer in a transaction without a producer id or coordinator",
             ));
         };
         if has_work {
@@ -348,7 +369,7 @@ impl Producer {
             }
         }
         if let Some(t) = acc.txn.as_mut() {
-            t.phase = TxnPhase::Ready;
+            t.phase = TransactionPhase::Ready;
             t.abortable = None;
             t.has_work = false;
         }

@@ -239,7 +239,7 @@ fn tls_problem(problem: &TlsProblem, target: &Target, host: &str, port: u16, d: 
             d.summary =
                 "the broker's certificate is not signed by a CA this client trusts (unknown CA)"
                     .to_owned();
-            let tls = &target.config.security.tls;
+            let tls = &target.config.security().tls;
             let custom = tls
                 .ca_location
                 .as_ref()
@@ -301,8 +301,8 @@ fn tls_problem(problem: &TlsProblem, target: &Target, host: &str, port: u16, d: 
             client_certificate: true,
             ..
         } => {
-            let has_cert = target.config.security.tls.certificate_location.is_some()
-                || target.config.security.tls.certificate_pem.is_some();
+            let has_cert = target.config.security().tls.certificate_location.is_some()
+                || target.config.security().tls.certificate_pem.is_some();
             d.hints.push(if has_cert {
                 "the broker does not accept our client certificate: it must be signed by a CA \
                  the broker trusts (ssl.certificate.location, ssl.key.location)"

@@ -51,7 +51,7 @@ async fn check_brokers(
     client: &Client,
     m: &ClusterMetadata,
 ) -> Vec<(i32, Option<Unreachable>)> {
-    let wait = target.setup_timeout() + target.config.request_timeout;
+    let wait = target.setup_timeout() + target.config.request_timeout();
     let mut set = JoinSet::new();
     for &id in m.brokers.keys() {
         let client = client.clone();

@@ -184,10 +184,10 @@ async fn walk(
     };
     let t = Instant::now();
     let probe = steps.timed(t, kafka_step::kafka(target, transport).await)?;
-    let clock_checked = if target.config.security.uses_aws() {
+    let clock_checked = if target.config.security().uses_aws() {
         let t = Instant::now();
         let region = clock_check::region(
-            target.config.security.aws.region.as_deref(),
+            target.config.security().aws.region.as_deref(),
             &env.aws_env,
             &target.host,
         );
@@ -252,7 +252,7 @@ fn config(props: &ottla::Properties) -> Result<(Step, Target), Step> {
         Step::fail("Config", format!("the configuration is invalid: {e}"))
             .hints(e.key().map(|k| format!("fix or remove {k} (-X, -F or -b)")))
     })?;
-    let count = config.bootstrap_servers.len();
+    let count = config.bootstrap_servers().len();
     let Some(target) = Target::new(config) else {
         return Err(Step::fail("Config", "bootstrap.servers lists no server")
             .hints(["set -b HOST:PORT or bootstrap.servers".to_owned()]));
@@ -263,7 +263,7 @@ fn config(props: &ottla::Properties) -> Result<(Step, Target), Step> {
             "bootstrap.servers lists {count} servers; the checks use the first"
         ));
     }
-    let s = &target.config.security;
+    let s = &target.config.security();
     if s.uses_aws() {
         let region = s.aws.region.as_deref().unwrap_or("from the environment");
         let profile = s.aws.profile.as_deref().unwrap_or("default chain");

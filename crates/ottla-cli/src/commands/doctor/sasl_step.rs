@@ -96,7 +96,7 @@ pub async fn sasl(
         }
         Err(e) => return Err(failure(target, &e, &offered, clock_checked).detail([offered_line])),
     };
-    let wait = target.setup_timeout() + target.config.request_timeout;
+    let wait = target.setup_timeout() + target.config.request_timeout();
     let lifetime = match tokio::time::timeout(wait, client.any_connection()).await {
         Ok(Ok(conn)) => Ok(conn.session_lifetime()),
         Ok(Err(e)) => Err(e.to_string()),
@@ -138,7 +138,7 @@ pub async fn sasl(
 
 /// "SCRAM-SHA-512 as alice", "AWS_MSK_IAM".
 fn who(target: &Target) -> String {
-    let s = &target.config.security;
+    let s = &target.config.security();
     let name = target.mechanism().map_or("SASL", SaslMechanism::name);
     match (target.mechanism(), &s.username) {
         (
@@ -188,7 +188,7 @@ fn uses_iam(target: &Target) -> bool {
     match target.mechanism() {
         Some(SaslMechanism::AwsMskIam) => true,
         Some(SaslMechanism::OAuthBearer) => {
-            target.config.security.oauth_method == OauthMethod::AwsMskIam
+            target.config.security().oauth_method == OauthMethod::AwsMskIam
         }
         _ => false,
     }
@@ -196,7 +196,7 @@ fn uses_iam(target: &Target) -> bool {
 
 /// The usual reasons credentials are rejected, for the mechanism in use.
 pub fn credential_hints(target: &Target, clock_checked: bool) -> Vec<String> {
-    let s = &target.config.security;
+    let s = &target.config.security();
     let mut hints = Vec::new();
     if uses_iam(target) {
         hints.push(

@@ -26,11 +26,11 @@ pub struct Target {
 impl Target {
     /// The first bootstrap server of `config`; `None` when there is none.
     pub fn new(config: ClientConfig) -> Option<Self> {
-        let (host, port) = config.bootstrap_servers.first().cloned()?;
+        let (host, port) = config.bootstrap_servers().first().cloned()?;
         let port_hints = msk_ports::port_hints(
             port,
-            config.security.protocol,
-            config.security.mechanism,
+            config.security().protocol,
+            config.security().mechanism,
             &host,
         );
         Some(Self {
@@ -43,13 +43,13 @@ impl Target {
 
     /// `security.protocol`.
     pub fn protocol(&self) -> SecurityProtocol {
-        self.config.security.protocol
+        self.config.security().protocol
     }
 
     /// `sasl.mechanism`, when SASL is used.
     pub fn mechanism(&self) -> Option<SaslMechanism> {
         self.config
-            .security
+            .security()
             .mechanism
             .filter(|_| self.protocol().uses_sasl())
     }
@@ -75,19 +75,20 @@ impl Target {
 
     /// The configuration with only this bootstrap server.
     pub fn first_server_config(&self) -> ClientConfig {
-        let mut c = self.config.clone();
-        c.bootstrap_servers = vec![(self.host.clone(), self.port)];
-        c
+        // `new` took host and port from the first server.
+        self.config
+            .with_only_bootstrap_server(0)
+            .unwrap_or_else(|| self.config.clone())
     }
 
     /// `socket.connection.setup.timeout.ms`.
     pub fn setup_timeout(&self) -> Duration {
-        self.config.connection_setup_timeout
+        self.config.connection_setup_timeout()
     }
 
     /// How long a probe request waits: `request.timeout.ms`, at most 10 s.
     pub fn probe_timeout(&self) -> Duration {
-        self.config.request_timeout.min(PROBE_TIMEOUT_CAP)
+        self.config.request_timeout().min(PROBE_TIMEOUT_CAP)
     }
 
     /// Whether the host looks like an MSK name.

@@ -12,7 +12,7 @@ use super::target::Target;
 
 /// The TLS settings of the client configuration, as ottla-tls takes them.
 pub fn tls_options(target: &Target) -> TlsOptions {
-    let t = &target.config.security.tls;
+    let t = &target.config.security().tls;
     let mut o = TlsOptions::new();
     o.ca_location = t.ca_location.clone();
     o.ca_pem = t.ca_pem.clone();
@@ -48,7 +48,7 @@ pub async fn tls(target: &Target, now: SystemTime) -> Result<(Step, Transport), 
         Some(TlsVersion::Tls12) => "TLS 1.2",
         _ => "TLS",
     };
-    let tls = &target.config.security.tls;
+    let tls = &target.config.security().tls;
     let trust = match (&tls.ca_location, &tls.ca_pem) {
         (Some(p), _) => format!("trusting ssl.ca.location={}", p.display()),
         (None, Some(_)) => "trusting ssl.ca.pem".to_owned(),

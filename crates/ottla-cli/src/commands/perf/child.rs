@@ -49,7 +49,7 @@ pub async fn produce(
             ("enable.idempotence", &idempotence),
         ],
     )?;
-    let window_limit = config.buffer_max_messages;
+    let window_limit = config.buffer_max_messages();
     let producer = Producer::new(config).await?;
     let topic: Arc<str> = Arc::from(topic);
     let value = payload(scenario.record_size);

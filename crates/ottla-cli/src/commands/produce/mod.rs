@@ -33,7 +33,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn run(props: &ottla::Properties, args: ProduceArgs, verbose: bool) -> CmdResult {
     let config = settings::producer_config(props, &[])?;
-    let transactional_id = config.transactional_id.clone();
+    let transactional_id = config.transactional_id().map(str::to_owned);
     let shape = Shape {
         topic: Arc::from(args.topic.as_str()),
         key_delimiter: args
@@ -51,8 +51,8 @@ pub async fn run(props: &ottla::Properties, args: ProduceArgs, verbose: bool) ->
         ),
         None => Box::new(tokio::io::stdin()),
     };
-    let mut lines = Lines::new(input, config.message_max_bytes);
-    let window_limit = config.buffer_max_messages;
+    let mut lines = Lines::new(input, config.message_max_bytes());
+    let window_limit = config.buffer_max_messages();
     let producer = Producer::new(config).await?;
     let transaction = match &transactional_id {
         Some(id) => Some(RunTransaction::begin(&producer, id).await?),
