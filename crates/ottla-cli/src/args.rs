@@ -167,6 +167,10 @@ pub struct ProcessArgs {
     /// Stop after this many records (processed or given up).
     #[arg(short = 'c', long = "count")]
     pub count: Option<u64>,
+    /// At exit, print the processor's stats (batches, calls, retries, failures, OffsetLag)
+    /// on stderr: json (the default) or prometheus.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "json", value_name = "FORMAT")]
+    pub stats: Option<StatsFormat>,
 }
 
 /// `ottla groups …`.
@@ -610,6 +614,11 @@ pub struct ConsumeArgs {
     /// as records are printed (every auto.commit.interval.ms) and on exit (-c or Ctrl-C).
     #[arg(short = 'G', long = "group")]
     pub group: Option<String>,
+    /// At exit, print the client's stats on stderr (per broker: requests, bytes, round
+    /// trips, errors, throttling; with -G also fetches, rebalances, lag per partition):
+    /// json (the default) or prometheus.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "json", value_name = "FORMAT")]
+    pub stats: Option<StatsFormat>,
 }
 
 /// `ottla doctor`.
@@ -642,4 +651,13 @@ pub struct MskTokenArgs {
     /// The broker host name the AWS_MSK_IAM payload is signed for (no port).
     #[arg(long, value_name = "HOST")]
     pub broker_host: Option<String>,
+}
+
+/// How `--stats` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    /// One JSON object.
+    Json,
+    /// Prometheus' text exposition format.
+    Prometheus,
 }

@@ -176,6 +176,17 @@ fn every_client_measured_on_the_broker() {
         } else {
             assert!(run.get("produce_s").is_none(), "{run}");
         }
+        // ottla's runs carry its client stats: every record's 100 bytes went out, in
+        // requests that were answered.
+        if client == "ottla" {
+            let s = &run["client_stats"];
+            assert!(s["requests"].as_u64().unwrap() > 0, "{run}");
+            assert!(s["bytes_sent"].as_u64().unwrap() > 20_000 * 100, "{run}");
+            assert!(s["rtt_avg_us"].as_u64().unwrap() > 0, "{run}");
+            assert!(s["records_per_batch"].as_f64().unwrap() >= 1.0, "{run}");
+        } else {
+            assert!(run.get("client_stats").is_none(), "{run}");
+        }
     }
     // With two runs each, the medians are the upper middles: each client's slower wall time
     // and larger CPU time.

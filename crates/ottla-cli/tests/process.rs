@@ -93,6 +93,7 @@ cat >> {d}/ok.jsonl; echo >> {d}/ok.jsonl"#,
             "batch.window.ms=200",
             "-X",
             "max.concurrency=1",
+            "--stats",
         ],
     )
     .await;
@@ -100,6 +101,12 @@ cat >> {d}/ok.jsonl; echo >> {d}/ok.jsonl"#,
     assert!(out.status.success(), "{err}");
     println!("{err}");
     assert!(err.contains("processed 300 record(s)"), "{err}");
+    // --stats: the processor's counters as one JSON object on stderr.
+    let stats: serde_json::Value = err
+        .lines()
+        .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|v| v.get("processor").cloned())
+        .unwrap_or_else(|| panic!("no stats line: {err}"));
     let text = std::fs::read_to_string(dir.join("ok.jsonl")).unwrap();
     let mut seen = Vec::new();
     let mut sizes = Vec::new();
@@ -123,6 +130,11 @@ cat >> {d}/ok.jsonl; echo >> {d}/ok.jsonl"#,
         2 * sizes.len(),
         "each batch failed once, then succeeded"
     );
+    assert_eq!(stats["retries"], sizes.len(), "{stats}");
+    assert_eq!(stats["calls"], calls, "{stats}");
+    assert_eq!(stats["records_failed"], 0, "{stats}");
+    let lags = stats["offset_lag"].as_object().unwrap();
+    assert!(lags.values().all(|l| l == 0), "{stats}");
     // The group committed all of it: a second run has nothing to do.
     let groups = ottla(&["-b", &b, "groups", "lag", &group], b"");
     let lag = String::from_utf8_lossy(&groups.stdout).into_owned();

@@ -88,6 +88,8 @@ pub fn client_range(api: ApiKey) -> Option<VersionRange> {
         DeleteAcls => (1, 3),
         DescribeUserScramCredentials => (0, 0),
         AlterUserScramCredentials => (0, 0),
+        DescribeClientQuotas => (0, 1),
+        AlterClientQuotas => (0, 1),
         _ => return None,
     };
     Some(VersionRange::new(min, max))

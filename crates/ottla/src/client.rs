@@ -14,6 +14,7 @@ use crate::cluster::{Backoff, BrokerInfo, ClusterMetadata, ConnectionPool};
 use crate::config::ClientConfig;
 use crate::connection::{BrokerConnection, ConnectParams, SaslFactory};
 use crate::error::Error;
+use crate::stats::{BrokerStats, StatsRegistry};
 
 /// A Kafka client: knows the cluster, keeps one connection per broker, and sends typed
 /// requests to a broker, to a partition's leader, or to any broker. Cheap to clone.
@@ -48,6 +49,8 @@ struct Inner {
     metadata: RwLock<Option<Arc<ClusterMetadata>>>,
     stale: AtomicBool,
     refreshing: tokio::sync::Mutex<()>,
+    /// Per-broker counters, shared by every connection to a broker.
+    stats: StatsRegistry,
 }
 
 impl Client {
@@ -72,6 +75,7 @@ impl Client {
                 metadata: RwLock::new(None),
                 stale: AtomicBool::new(true),
                 refreshing: tokio::sync::Mutex::new(()),
+                stats: StatsRegistry::default(),
             }),
         };
         client.refresh_metadata().await?;
@@ -82,6 +86,12 @@ impl Client {
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// What this client exchanged with each broker so far (bootstrap servers under their
+    /// negative keys until metadata named them), by node id.
+    pub fn stats(&self) -> Vec<BrokerStats> {
+        self.inner.stats.snapshot()
     }
 
     /// Current metadata; refreshed first when older than `metadata.max.age.ms` or marked stale.
@@ -239,9 +249,11 @@ impl Client {
         Ok(merged)
     }
 
-    fn params(&self, host: &str, port: u16, node_id: Option<i32>) -> ConnectParams {
+    /// `key` names the broker in the stats: its node id, or the bootstrap key (-1, -2, …).
+    fn params(&self, host: &str, port: u16, node_id: Option<i32>, key: i32) -> ConnectParams {
         let c = &self.inner.config;
         ConnectParams {
+            stats: self.inner.stats.broker(key, &format!("{host}:{port}")),
             host: host.to_owned(),
             port,
             node_id,
@@ -308,7 +320,7 @@ impl Client {
             .brokers
             .get(&node_id)
             .ok_or(Error::UnknownBroker(node_id))?;
-        Ok(self.params(&broker.host, broker.port, Some(node_id)))
+        Ok(self.params(&broker.host, broker.port, Some(node_id), node_id))
     }
 
     /// Sends `request` to broker `node_id` at the highest common version.
@@ -389,14 +401,17 @@ impl Client {
         known.sort_by_key(|(id, _, _)| pool.failures(*id));
         let mut errors = Vec::new();
         for (id, host, port) in &known {
-            match pool.get(*id, &self.params(host, *port, Some(*id))).await {
+            match pool
+                .get(*id, &self.params(host, *port, Some(*id), *id))
+                .await
+            {
                 Ok(c) => return Ok(c),
                 Err(e) => errors.push(e),
             }
         }
         for (i, (host, port)) in self.inner.config.bootstrap_servers.iter().enumerate() {
             let key = -(i as i32) - 1;
-            match pool.get(key, &self.params(host, *port, None)).await {
+            match pool.get(key, &self.params(host, *port, None, key)).await {
                 Ok(c) => return Ok(c),
                 Err(e) => errors.push(e),
             }

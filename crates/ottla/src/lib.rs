@@ -15,6 +15,7 @@ pub mod partitioner;
 pub mod processor;
 pub mod producer;
 mod security;
+pub mod stats;
 
 pub use client::Client;
 pub use config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};

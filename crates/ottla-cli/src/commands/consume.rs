@@ -6,7 +6,7 @@ use std::time::Duration;
 use ottla::basic::{fetch_partition, list_offset, FetchOptions, OffsetSpec, FETCH_KEYS};
 
 use super::record_format::{RecordFormat, View};
-use super::{connect, CmdResult};
+use super::{connect, stats_output, CmdResult};
 use crate::args::ConsumeArgs;
 
 /// Where to start.
@@ -179,6 +179,12 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs) -> CmdResult {
         (Ok(()), r) => {
             r?;
             eprintln!("consumed {printed} record(s) from {}", args.topic);
+            if let Some(f) = args.stats {
+                let brokers = client.stats();
+                stats_output::print(f, "brokers", &brokers, |p| {
+                    p.brokers(&brokers);
+                })?;
+            }
             Ok(())
         }
     }

@@ -6,7 +6,7 @@ use std::io::Write;
 use ottla::consumer::{Consumer, ConsumerConfig};
 
 use super::record_format::{RecordFormat, View};
-use super::CmdResult;
+use super::{stats_output, CmdResult};
 use crate::args::ConsumeArgs;
 
 /// `auto.offset.reset` for `-o` (group mode takes only beginning or end).
@@ -79,6 +79,8 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs, group: &str) -> C
         Ok(())
     }
     .await;
+    // The stats before close: close leaves the group and drops the assignment.
+    let stats = consumer.stats();
     let closed = consumer.close().await;
     result?;
     closed?;
@@ -86,6 +88,11 @@ pub async fn run(props: &ottla::Properties, args: ConsumeArgs, group: &str) -> C
         "consumed {printed} record(s) from {} as group {group}",
         args.topic
     );
+    if let Some(f) = args.stats {
+        stats_output::print(f, "consumer", &stats, |p| {
+            p.consumer(&stats);
+        })?;
+    }
     Ok(())
 }
 

@@ -17,6 +17,7 @@ mod perf;
 mod process;
 mod produce;
 mod record_format;
+mod stats_output;
 mod topics;
 mod users;
 

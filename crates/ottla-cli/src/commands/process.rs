@@ -12,7 +12,7 @@ use http_body_util::{BodyExt as _, Full};
 use ottla::processor::{Batch, BatchResponse, HandlerError, Processor, ProcessorConfig};
 use tokio::io::AsyncWriteExt as _;
 
-use super::CmdResult;
+use super::{stats_output, CmdResult};
 use crate::args::ProcessArgs;
 
 pub async fn run(props: &ottla::Properties, args: ProcessArgs) -> CmdResult {
@@ -69,6 +69,11 @@ pub async fn run(props: &ottla::Properties, args: ProcessArgs) -> CmdResult {
         stats.destination_writes,
         stats.total_offset_lag(),
     );
+    if let Some(f) = args.stats {
+        stats_output::print(f, "processor", &stats, |p| {
+            p.processor(&stats);
+        })?;
+    }
     Ok(())
 }
 

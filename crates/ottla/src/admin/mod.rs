@@ -1,5 +1,5 @@
 //! The admin API: topics, partitions, configs, the cluster, consumer groups (list, describe,
-//! delete, lag, offsets reset), offsets and record deletion, SCRAM users and ACLs — what
+//! delete, lag, offsets reset), offsets and record deletion, client quotas, SCRAM users and ACLs — what
 //! the Java `Admin` client and `kafka-*.sh` tools do.
 //!
 //! | file | what |
@@ -9,6 +9,7 @@
 //! | `cluster.rs` | describe the cluster (DescribeCluster) |
 //! | `offsets.rs` | list offsets (earliest, latest, by time), delete records |
 //! | `groups.rs` | list, describe, delete groups; lag; reset a group's offsets |
+//! | `quotas.rs` | describe and alter client quotas (KIP-546) |
 //! | `scram.rs` | describe and alter SCRAM users |
 //! | `acls.rs` | describe, create and delete ACLs |
 //!
@@ -37,6 +38,7 @@ mod cluster;
 mod configs;
 mod groups;
 mod offsets;
+mod quotas;
 mod scram;
 mod topics;
 
@@ -44,6 +46,7 @@ pub use acls::{AclBinding, AclFilter, AclOperation, AclPermission, PatternType, 
 pub use cluster::{ClusterBroker, ClusterDescription};
 pub use configs::{AlterOp, ConfigEntry, ConfigResource, ConfigSource};
 pub use groups::{OffsetReset, ResetPlan};
+pub use quotas::QuotaEntity;
 pub use scram::{ScramCredential, ScramUser};
 
 pub use crate::basic::{NewTopic, OffsetSpec};

@@ -1,6 +1,7 @@
 //! Fetch from one partition, or from several partitions of one leader in one request.
 
 use std::time::Duration;
+use tracing::Instrument;
 
 use ottla_protocol::error_code::ErrorCode;
 use ottla_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
@@ -237,7 +238,12 @@ pub async fn fetch_positions(
             options.rack.clone().unwrap_or_default(),
         ));
     let timeout = client.config().request_timeout + options.max_wait;
-    let response = match conn.send_with_timeout(&request, version, timeout).await {
+    let span = tracing::debug_span!("fetch", broker = %conn.broker(), partitions = wanted.len());
+    let response = match conn
+        .send_with_timeout(&request, version, timeout)
+        .instrument(span)
+        .await
+    {
         Ok(r) => r,
         Err(e) => {
             session.on_failure();
@@ -247,6 +253,7 @@ pub async fn fetch_positions(
             return Err(e);
         }
     };
+    conn.record_throttle(response.throttle_time_ms);
     if !session.on_response(&plan, ErrorCode(response.error_code), response.session_id) {
         tracing::debug!(broker = %conn.broker(), error = ?ErrorCode(response.error_code),
             "fetch session lost; the next fetch starts a new one");

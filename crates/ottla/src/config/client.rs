@@ -9,7 +9,14 @@ use ottla_sasl::TokenProvider;
 use super::parse::parse_u64;
 use super::{ConfigError, Properties, SecuritySettings};
 
-/// A validated client configuration. Build it with [`ClientConfig::builder`].
+/// A validated client configuration. Build it with [`ClientConfig::builder`]; read it through
+/// its getters. It cannot be made or changed around the builder's validation:
+///
+/// ```compile_fail
+/// fn bypass(mut config: ottla::ClientConfig) {
+///     config.max_in_flight = 0; // private field
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// `bootstrap.servers`: (host, port) pairs tried in turn.

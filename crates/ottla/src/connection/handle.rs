@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tracing::Instrument;
 
 use bytes::{Bytes, BytesMut};
 use ottla_protocol::frame::FrameDecoder;
@@ -21,6 +22,7 @@ use super::sasl::{self, SaslFactory};
 use super::task::{self, Outgoing};
 use super::wire::Wire;
 use crate::error::{ConnectionError, Error};
+use crate::stats::BrokerCounters;
 
 /// How much longer than a request's deadline its caller waits for the task's verdict.
 const TASK_DEADLINE_GRACE: Duration = Duration::from_millis(500);
@@ -38,6 +40,8 @@ pub(crate) struct ConnectParams {
     pub max_frame_size: usize,
     pub sasl: Option<Arc<dyn SaslFactory>>,
     pub tls: Option<ottla_tls::TlsConnector>,
+    /// The client's counters for this broker.
+    pub stats: Arc<BrokerCounters>,
 }
 
 impl ConnectParams {
@@ -80,6 +84,8 @@ pub(crate) struct Shared {
     pub reauthentications: AtomicU64,
     /// The SASL session lifetime the broker set at connect (KIP-368), if any.
     pub session_lifetime: Option<Duration>,
+    /// The client's counters for this broker.
+    pub stats: Arc<BrokerCounters>,
 }
 
 impl BrokerConnection {
@@ -137,6 +143,11 @@ impl BrokerConnection {
                     &params.host,
                     params.request_timeout,
                 )
+                .instrument(tracing::info_span!(
+                    "sasl",
+                    broker = %broker,
+                    mechanism = factory.mechanism()
+                ))
                 .await?,
             ),
             None => None,
@@ -154,7 +165,9 @@ impl BrokerConnection {
             fatal: OnceLock::new(),
             reauthentications: AtomicU64::new(0),
             session_lifetime: session.and_then(|s| s.lifetime),
+            stats: Arc::clone(&params.stats),
         });
+        BrokerCounters::add(&params.stats.connects, 1);
         let reauth = match (&params.sasl, session.and_then(|s| s.lifetime)) {
             (Some(factory), Some(lifetime)) => Some(task::Reauth {
                 factory: Arc::clone(factory),
@@ -164,20 +177,24 @@ impl BrokerConnection {
             }),
             _ => None,
         };
-        tokio::spawn(task::run(
-            task::Io {
-                reader,
-                writer,
-                read_buf,
-            },
-            rx,
-            Arc::clone(&shared),
-            task::Limits {
-                max_in_flight: params.max_in_flight.max(1),
-                decoder,
-            },
-            reauth,
-        ));
+        let span = tracing::info_span!("connection", broker = %shared.broker);
+        tokio::spawn(
+            task::run(
+                task::Io {
+                    reader,
+                    writer,
+                    read_buf,
+                },
+                rx,
+                Arc::clone(&shared),
+                task::Limits {
+                    max_in_flight: params.max_in_flight.max(1),
+                    decoder,
+                },
+                reauth,
+            )
+            .instrument(span),
+        );
         Ok(Self { shared })
     }
 
@@ -191,6 +208,16 @@ impl BrokerConnection {
     /// How many times this connection re-authenticated (KIP-368).
     pub fn reauthentications(&self) -> u64 {
         self.shared.reauthentications.load(Ordering::Relaxed)
+    }
+
+    /// Records a throttle time the broker reported in a response (quotas).
+    pub(crate) fn record_throttle(&self, throttle_ms: i32) {
+        self.shared.stats.throttled(throttle_ms);
+    }
+
+    /// The client's counters for this broker.
+    pub(crate) fn counters(&self) -> Arc<BrokerCounters> {
+        Arc::clone(&self.shared.stats)
     }
 
     /// The broker's label (`host:port (node N)`).
@@ -243,8 +270,15 @@ impl BrokerConnection {
         version: i16,
         timeout: Duration,
     ) -> Result<R::Response, Error> {
-        let (frame, correlation_id) = self.exchange::<R>(request, version, timeout, true).await?;
-        self.decode::<R>(frame.unwrap_or_default(), version, correlation_id)
+        let api = api_key_of::<R>();
+        let span = tracing::debug_span!("request", broker = %self.shared.broker, ?api, version);
+        async {
+            let (frame, correlation_id) =
+                self.exchange::<R>(request, version, timeout, true).await?;
+            self.decode::<R>(frame.unwrap_or_default(), version, correlation_id)
+        }
+        .instrument(span)
+        .await
     }
 
     /// Sends a request that gets no response (Produce with `acks=0`); returns once it is
@@ -579,6 +613,7 @@ mod tests {
             max_frame_size: 1 << 20,
             sasl: None,
             tls: None,
+            stats: Arc::default(),
         })
         .await
         .unwrap();

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use bytes::{Buf, Bytes, BytesMut};
 use ottla_protocol::frame::{peek_correlation_id, FrameDecoder};
@@ -19,6 +20,7 @@ use super::handle::Shared;
 use super::sasl::{self, SaslFactory};
 use super::wire::Wire;
 use crate::error::ConnectionError;
+use crate::stats::BrokerCounters;
 
 /// The reply to one request: the response frame (`None` for requests without a response),
 /// or the connection's shared fatal error.
@@ -79,6 +81,8 @@ pub(crate) struct Limits {
 #[derive(Debug)]
 struct InFlight {
     correlation_id: i32,
+    /// When the request reached this task (its round trip starts here).
+    since: Instant,
     api: ApiKey,
     deadline: Instant,
     timeout: Duration,
@@ -118,6 +122,7 @@ pub(crate) async fn run(
         Err(e) => e,
     });
     if !matches!(*error, ConnectionError::Shutdown) {
+        BrokerCounters::add(&shared.stats.errors, 1);
         tracing::debug!(broker = %shared.broker, error = %error, "connection failed");
     }
     let _ = shared.fatal.set(Arc::clone(&error));
@@ -157,7 +162,7 @@ async fn drive(
     // Set when re-authentication is due: take no new requests, let the ones in flight finish.
     let mut draining = false;
     // Frames may already be buffered from the handshake.
-    dispatch_frames(&mut read_buf, state, limits.decoder)?;
+    dispatch_frames(&mut read_buf, state, limits.decoder, &shared.stats)?;
     loop {
         if closing && state.in_flight.is_empty() && state.to_write.is_empty() && !state.needs_flush
         {
@@ -195,12 +200,12 @@ async fn drive(
                 if read? == 0 {
                     return Err(eof_error(&read_buf, state, limits.decoder));
                 }
-                dispatch_frames(&mut read_buf, state, limits.decoder)?;
+                dispatch_frames(&mut read_buf, state, limits.decoder, &shared.stats)?;
             }
             written = write_some(&mut writer, state), if want_write => written?,
             msg = rx.recv(), if accept => match msg {
                 None => closing = true,
-                Some(o) => accept_request(o, state),
+                Some(o) => accept_request(o, state, &shared.stats),
             },
             _ = sleep_until(reauth_at), if reauth_at.is_some() && !draining => {
                 draining = true;
@@ -245,6 +250,12 @@ async fn reauthenticate(
         &reauth.host,
         shared.request_timeout,
     )
+    .instrument(tracing::info_span!(
+        "sasl",
+        broker = %shared.broker,
+        mechanism = reauth.factory.mechanism(),
+        reauthentication = true
+    ))
     .await
     {
         Ok(session) => {
@@ -276,15 +287,17 @@ async fn read_some(
     reader.read_buf(buf).await
 }
 
-fn accept_request(o: Outgoing, state: &mut State) {
+fn accept_request(o: Outgoing, state: &mut State, stats: &BrokerCounters) {
     if o.reply.is_closed() {
         // The caller gave up before its frame reached the socket: nothing was written, so
         // skipping it keeps the stream in step.
         return;
     }
+    stats.sent(o.frame.iter().map(Bytes::len).sum());
     if o.expect_response {
         state.in_flight.push_back(InFlight {
             correlation_id: o.correlation_id,
+            since: Instant::now(),
             api: o.api,
             deadline: o.deadline,
             timeout: o.timeout,
@@ -364,6 +377,7 @@ fn dispatch_frames(
     buf: &mut BytesMut,
     state: &mut State,
     decoder: FrameDecoder,
+    stats: &BrokerCounters,
 ) -> Result<(), ConnectionError> {
     while let Some(frame) = decoder
         .decode(buf)
@@ -376,6 +390,8 @@ fn dispatch_frames(
             return Err(ConnectionError::UnexpectedResponse { expected, actual });
         }
         if let Some(mut f) = state.in_flight.pop_front() {
+            // The size prefix was read too.
+            stats.received(frame.len() + 4, f.since.elapsed());
             if let Some(reply) = f.reply.take() {
                 // A caller that gave up has dropped its receiver; the frame is discarded.
                 let _ = reply.send(Ok(Some(frame)));

@@ -12,7 +12,7 @@ use super::config::ConsumerConfig;
 use super::listener::RebalanceListener;
 use super::owner::Owner;
 use super::record::{ConsumerEvent, ConsumerRecord};
-use super::stats::{ConsumerStats, Counters};
+use super::stats::{ConsumerStats, Counters, PartitionConsumeStats};
 use super::task::{self, Item, TaskCommand};
 use crate::error::Error;
 use crate::group::{GroupMember, PollHandle, TopicPartition};
@@ -358,11 +358,24 @@ impl Consumer {
         self.shared.consumed().get(partition).map(|p| p.offset)
     }
 
-    /// This consumer's counters so far: fetches, fetch sessions, follower fetches,
-    /// truncations found, records handed out.
+    /// This consumer's counters so far (fetches, fetch sessions, follower fetches,
+    /// truncations found, records handed out, rebalances), its brokers', and its position
+    /// and lag in each assigned partition.
     pub fn stats(&self) -> ConsumerStats {
         let mut stats = self.shared.counters.snapshot();
         stats.buffered_bytes = self.shared.buffered.load(Ordering::Relaxed) as u64;
+        stats.brokers = self.client.stats();
+        let mut assigned = self.assignment();
+        assigned.sort_by(|a, b| (&*a.topic, a.partition).cmp(&(&*b.topic, b.partition)));
+        stats.partitions = assigned
+            .into_iter()
+            .map(|tp| PartitionConsumeStats {
+                topic: tp.topic.to_string(),
+                partition: tp.partition,
+                position: self.position(&tp),
+                lag: self.lag(&tp),
+            })
+            .collect();
         stats
     }
 

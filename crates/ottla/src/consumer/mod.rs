@@ -42,4 +42,4 @@ pub use config::{
 pub use handle::Consumer;
 pub use listener::{Rebalance, RebalanceListener};
 pub use record::{ConsumerEvent, ConsumerRecord};
-pub use stats::ConsumerStats;
+pub use stats::{ConsumerStats, PartitionConsumeStats};

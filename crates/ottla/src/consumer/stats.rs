@@ -1,10 +1,13 @@
-//! What a consumer counts: its fetches and what came of them.
+//! What a consumer counts: its fetches and what came of them, its rebalances, and where it
+//! stands in each partition.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::stats::BrokerStats;
+
 /// A snapshot of a consumer's counters since it was made
 /// ([`Consumer::stats`](super::Consumer::stats)).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ConsumerStats {
     /// Fetch requests answered.
@@ -29,6 +32,27 @@ pub struct ConsumerStats {
     /// Bytes of fetched records waiting for the application now (what
     /// `queued.max.messages.kbytes` caps; the batch being handed out is not counted).
     pub buffered_bytes: u64,
+    /// Assignments received from the group (one per rebalance this member took part in;
+    /// with KIP-848, one per assignment change).
+    pub rebalances: u64,
+    /// Per broker: requests, bytes, round trips, errors, throttling.
+    pub brokers: Vec<BrokerStats>,
+    /// Per assigned partition: position and lag.
+    pub partitions: Vec<PartitionConsumeStats>,
+}
+
+/// Where a consumer stands in one assigned partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct PartitionConsumeStats {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The offset of the next record handed out.
+    pub position: Option<i64>,
+    /// Records after the position (end at the last fetch minus the position).
+    pub lag: Option<i64>,
 }
 
 /// The live counters behind [`ConsumerStats`].
@@ -41,6 +65,7 @@ pub(crate) struct Counters {
     pub truncations: AtomicU64,
     pub leader_hints: AtomicU64,
     pub records_fetched: AtomicU64,
+    pub rebalances: AtomicU64,
 }
 
 impl Counters {
@@ -59,6 +84,9 @@ impl Counters {
             leader_hints: get(&self.leader_hints),
             records_fetched: get(&self.records_fetched),
             buffered_bytes: 0,
+            rebalances: get(&self.rebalances),
+            brokers: Vec::new(),
+            partitions: Vec::new(),
         }
     }
 }

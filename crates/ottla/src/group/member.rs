@@ -33,6 +33,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tracing::Instrument;
 
 use ottla_protocol::messages::ApiKey;
 use tokio::sync::{mpsc, oneshot};
@@ -312,12 +313,17 @@ async fn run(
                 continue;
             }
             Step::Revoked(partitions) => {
+                let span = tracing::info_span!("rebalance", group = %group, event = "revoked");
+                span.in_scope(|| {
+                    tracing::info!(partitions = partitions.len(), "partitions revoked")
+                });
                 let (tx, rx) = oneshot::channel();
                 let done = RevocationDone(Some(tx));
                 waits.revocation = Some(rx);
                 if app_gone
                     || events
                         .send(GroupEvent::Revoked { partitions, done })
+                        .instrument(span)
                         .await
                         .is_err()
                 {
@@ -328,10 +334,20 @@ async fn run(
                 continue;
             }
             Step::Assigned(partitions) => {
-                app_gone |= events.send(GroupEvent::Assigned(partitions)).await.is_err();
+                let span = tracing::info_span!("rebalance", group = %group, event = "assigned");
+                span.in_scope(|| {
+                    tracing::info!(partitions = partitions.len(), "partitions assigned")
+                });
+                app_gone |= events
+                    .send(GroupEvent::Assigned(partitions))
+                    .instrument(span)
+                    .await
+                    .is_err();
                 continue;
             }
             Step::Lost(partitions) => {
+                tracing::info_span!("rebalance", group = %group, event = "lost")
+                    .in_scope(|| tracing::info!(partitions = partitions.len(), "partitions lost"));
                 app_gone |= events.send(GroupEvent::Lost(partitions)).await.is_err();
                 continue;
             }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use futures::future::BoxFuture;
 
@@ -20,7 +21,8 @@ pub(crate) trait JobSink: Send + Sync {
     /// record not yet processed).
     fn processed(&self, records: &[ConsumerRecord]);
     /// The handler was called; `ok` when that call processed every record it got.
-    fn called(&self, ok: bool);
+    /// A handler call ended (`invoke` 1 for a first call, more for retries).
+    fn called(&self, ok: bool, invoke: u32);
     /// These records are given up: to the failure destination. An `Err` is tried again
     /// after a backoff; the offsets move on only after `Ok`.
     fn give_up<'a>(
@@ -57,9 +59,15 @@ pub(crate) async fn run_job(
         loop {
             invokes += 1;
             let batch = Batch::new(Arc::from(segment.clone()), Arc::clone(context), invokes);
-            let error = match handler.call(batch).await {
+            let span = tracing::info_span!(
+                "processor.batch",
+                records = segment.len(),
+                invoke = invokes,
+                first_offset = segment.first().map_or(-1, |r| r.offset),
+            );
+            let error = match handler.call(batch).instrument(span).await {
                 Ok(r) if r.failed.is_empty() || !settings.partial => {
-                    sink.called(true);
+                    sink.called(true, invokes);
                     sink.processed(&segment);
                     continue 'segments;
                 }
@@ -78,7 +86,7 @@ pub(crate) async fn run_job(
                 },
                 Err(e) => e,
             };
-            sink.called(false);
+            sink.called(false, invokes);
             tracing::debug!(records = segment.len(), invokes, error = %error, "batch failed");
             if settings.bisect && segment.len() > 1 {
                 let second = segment.split_off(segment.len() / 2);
@@ -187,7 +195,7 @@ mod tests {
             let mut p = self.processed.lock().unwrap();
             p.extend(records.iter().map(|r| (r.partition, r.offset)));
         }
-        fn called(&self, ok: bool) {
+        fn called(&self, ok: bool, _invoke: u32) {
             self.calls.lock().unwrap().push(ok);
         }
         fn give_up<'a>(

@@ -423,8 +423,11 @@ impl JobSink for Sink {
         );
     }
 
-    fn called(&self, ok: bool) {
+    fn called(&self, ok: bool, invoke: u32) {
         Counters::add(&self.shared.counters.calls, 1);
+        if invoke > 1 {
+            Counters::add(&self.shared.counters.retries, 1);
+        }
         if !ok {
             Counters::add(&self.shared.counters.failed_calls, 1);
         }

@@ -13,6 +13,7 @@ use super::config::ProducerConfig;
 use super::delivery::{BatchOutcome, DeliveryFuture};
 use super::pool::BufferPool;
 use super::record::ProducerRecord;
+use super::stats::Tally;
 use super::transaction::TxnState;
 use crate::error::Error;
 use crate::partitioner::{partition_for_key, StickyPartitioner};
@@ -141,6 +142,8 @@ pub(crate) struct Accumulator {
     pub txn: Option<TxnState>,
     /// Buffers of delivered batches, for new ones.
     pub pool: BufferPool,
+    /// Deliveries, retries and batch sizes ([`ProducerStats`](super::ProducerStats)).
+    pub tally: Tally,
     rng: rand::rngs::SmallRng,
 }
 
@@ -162,6 +165,7 @@ impl Accumulator {
             txn: transactional.then(TxnState::default),
             pool: BufferPool::default(),
             rng: rand::rngs::SmallRng::from_os_rng(),
+            tally: Tally::default(),
         }
     }
 

@@ -11,7 +11,15 @@ use crate::config::parse::{parse_bool, parse_u64};
 use crate::config::{ClientConfig, ClientConfigBuilder, ConfigError, Properties};
 use crate::partitioner::Partitioner;
 
-/// How a [`Producer`](super::Producer) batches, retries and delivers.
+/// How a [`Producer`](super::Producer) batches, retries and delivers. Made only by
+/// [`ProducerConfig::builder`], which validates it; read it through its getters. A value
+/// cannot be changed afterwards around the validation:
+///
+/// ```compile_fail
+/// fn bypass(mut config: ottla::ProducerConfig) {
+///     config.batch_size = 0; // private field
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
     /// Connections, security, timeouts.

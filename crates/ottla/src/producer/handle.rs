@@ -11,6 +11,7 @@ use super::coordinator;
 use super::delivery::{BatchOutcome, DeliveryError, DeliveryFuture};
 use super::record::ProducerRecord;
 use super::sender::{self, Shared};
+use super::stats::ProducerStats;
 use crate::cluster::Backoff;
 use crate::error::{BlockedOn, Error};
 use crate::Client;
@@ -319,6 +320,22 @@ impl Producer {
                 batches: abandoned.len(),
             },
         })
+    }
+
+    /// A snapshot of the producer's counters and its brokers'.
+    pub fn stats(&self) -> ProducerStats {
+        let brokers = self.shared.client.stats();
+        let acc = self.shared.lock();
+        ProducerStats {
+            brokers,
+            queued_records: acc.buffered_records as u64,
+            queued_bytes: acc.buffered_bytes as u64,
+            batches_delivered: acc.tally.batches_delivered,
+            records_delivered: acc.tally.records_delivered,
+            retries: acc.tally.retries,
+            records_failed: acc.tally.records_failed,
+            partitions: acc.tally.partitions(),
+        }
     }
 
     /// Records waiting for delivery (queued or in flight).

@@ -30,6 +30,7 @@ mod outcome;
 mod pool;
 mod record;
 mod sender;
+mod stats;
 mod transaction;
 
 pub use config::{ProducerConfig, ProducerConfigBuilder, PRODUCER_KEYS};
@@ -37,4 +38,5 @@ pub use coordinator::GroupMetadata;
 pub use delivery::{DeliveryError, DeliveryFuture};
 pub use handle::Producer;
 pub use record::{ProducerRecord, RecordMetadata};
+pub use stats::{PartitionProduceStats, ProducerStats};
 pub use transaction::TransactionPhase;

@@ -211,6 +211,7 @@ impl Accumulator {
                         pq.last_acked = last;
                     }
                 }
+                self.tally.delivered(&batch);
                 batch.complete(Ok(d));
                 self.release(&batch);
                 // Pooled buffers stay within half of buffer.memory.
@@ -220,10 +221,12 @@ impl Accumulator {
                 true
             }
             Verdict::Retry(e) => {
+                self.tally.retries += 1;
                 self.retry_later(batch, e, false, now, config);
                 false
             }
             Verdict::RetryAfterBump(e) => {
+                self.tally.retries += 1;
                 self.retry_later(batch, e, idempotent, now, config);
                 false
             }
@@ -241,6 +244,7 @@ impl Accumulator {
                 if let Some(txn) = &mut self.txn {
                     txn.abortable(e.clone());
                 }
+                self.tally.records_failed += batch.records as u64;
                 batch.complete(Err(e));
                 self.release(&batch);
                 true

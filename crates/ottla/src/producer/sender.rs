@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use tracing::Instrument;
 
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -485,16 +486,27 @@ fn start_request(
         Ok(v) => v,
         Err(e) => return Started::Failed(kept, e),
     };
+    let counters = conn.counters();
+    let span = tracing::debug_span!(
+        "produce",
+        broker = %conn.broker(),
+        batches = kept.len(),
+        records = kept.iter().map(|b| b.records).sum::<usize>(),
+    );
     match conn.start_produce(&request, version, config.acks != Acks::None) {
         Ok(response) => Started::Sent(
             async move {
                 let result = response.await;
+                if let Ok(Some(r)) = &result {
+                    counters.throttled(r.throttle_time_ms);
+                }
                 Event::Produced {
                     broker,
                     batches: kept,
                     result,
                 }
             }
+            .instrument(span)
             .boxed(),
         ),
         Err(e) => Started::Failed(kept, e),

@@ -9,6 +9,7 @@ use ottla::producer::{Producer, ProducerRecord};
 use serde::{Deserialize, Serialize};
 
 use super::super::delivery_window::DeliveryWindow;
+use super::super::stats_output::ClientStatsLine;
 use super::super::CmdResult;
 use super::payload::payload;
 use super::plan::Scenario;
@@ -23,6 +24,9 @@ pub struct ChildSummary {
     pub delivered: u64,
     /// Seconds from the first send to the last delivery (no start-up).
     pub produce_s: f64,
+    /// ottla's own client stats (the peers print none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<ClientStatsLine>,
 }
 
 /// Produces `scenario` to `topic` and prints a [`ChildSummary`].
@@ -65,10 +69,12 @@ pub async fn produce(
     window.drain(&mut ignore).await;
     let produce_s = started.elapsed().as_secs_f64();
     let delivered = window.result()?;
+    let stats = ClientStatsLine::producer(&producer.stats());
     producer.close(Duration::from_secs(30)).await?;
     Ok(ChildSummary {
         records: scenario.records,
         delivered,
         produce_s,
+        stats: Some(stats),
     })
 }

@@ -12,6 +12,7 @@
 //!
 //! `ottla` is compared with the best of the three.
 
+use super::super::stats_output::ClientStatsLine;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -114,9 +115,10 @@ async fn measure_all(
         let m: Measured = tokio::task::spawn_blocking(move || launch::measure(command, broker))
             .await
             .map_err(|e| format!("measuring task: {e}"))??;
-        let consume_s = check(client, &m.output, scenario.records)?;
+        let (consume_s, stats) = check(client, &m.output, scenario.records)?;
         let mut result = RunResult::measured(client, scenario.clone(), topic.to_owned(), &m);
         result.consume_s = consume_s;
+        result.client_stats = stats;
         bar.println(result.one_line());
         out.push(result);
         bar.inc(1);
@@ -187,8 +189,13 @@ fn command(
     }
 }
 
-/// Whether `client` read all `records`; its own consume seconds when it says.
-fn check(client: PerfClient, output: &Output, records: u64) -> Result<Option<f64>, String> {
+/// What a consuming client said of its run: its own consume seconds, and ottla's client
+/// stats.
+type ConsumeReport = (Option<f64>, Option<ClientStatsLine>);
+
+/// Whether `client` read all `records`; its own consume seconds (and, for ottla, its stats)
+/// when it says.
+fn check(client: PerfClient, output: &Output, records: u64) -> Result<ConsumeReport, String> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let fail = |what: String| {
         let last = stderr.lines().last().unwrap_or("");
@@ -200,7 +207,7 @@ fn check(client: PerfClient, output: &Output, records: u64) -> Result<Option<f64
     if client == PerfClient::Kcat {
         let read = kcat_records(&stderr);
         return if read == records {
-            Ok(None)
+            Ok((None, None))
         } else {
             Err(fail(format!(
                 "reached the ends at {read} records, not {records}"
@@ -219,7 +226,7 @@ fn check(client: PerfClient, output: &Output, records: u64) -> Result<Option<f64
             summary.records
         )));
     }
-    Ok(Some(summary.consume_s))
+    Ok((Some(summary.consume_s), summary.stats))
 }
 
 /// The records kcat read: the sum of the offsets of its `Reached end of topic T [P] at offset

@@ -8,6 +8,7 @@ use ottla::consumer::{Consumer, ConsumerConfig};
 use ottla::group::TopicPartition;
 use serde::{Deserialize, Serialize};
 
+use super::super::stats_output::ClientStatsLine;
 use super::super::CmdResult;
 use super::plan::Scenario;
 
@@ -18,6 +19,9 @@ pub struct ConsumeSummary {
     pub records: u64,
     /// Seconds from the start of reading to the last record (start-up excluded).
     pub consume_s: f64,
+    /// ottla's own client stats (the peers print none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<ClientStatsLine>,
 }
 
 /// No record for this long: the topic holds fewer records than the scenario says.
@@ -60,10 +64,12 @@ pub async fn run(props: &ottla::Properties, scenario: &Scenario, topic: &str) ->
         got += batch.len() as u64;
     }
     let consume_s = started.elapsed().as_secs_f64();
+    let stats = ClientStatsLine::consumer(&consumer.stats());
     consumer.close().await?;
     let summary = ConsumeSummary {
         records: got,
         consume_s,
+        stats: Some(stats),
     };
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())

@@ -135,8 +135,9 @@ async fn produce(props: &ottla::Properties, args: PerfProduceArgs) -> CmdResult 
                 }
             }
             let (m, reported) = checked.map_err(|e| format!("{}: {e}", scenario.label()))?;
-            let result = RunResult::measured(client, scenario.clone(), topic, &m)
+            let mut result = RunResult::measured(client, scenario.clone(), topic, &m)
                 .with_produce_s(reported.produce_s);
+            result.client_stats = reported.stats;
             bar.println(result.one_line());
             runs.push(result);
             bar.inc(1);
@@ -184,6 +185,17 @@ fn print_report(
         if !comparisons.is_empty() {
             println!();
             print!("{}", table::ratios_table(&comparisons));
+        }
+        let ottla_runs: Vec<&RunResult> =
+            runs.iter().filter(|r| r.client_stats.is_some()).collect();
+        if !ottla_runs.is_empty() {
+            println!();
+            println!("ottla's client, per run:");
+            for r in ottla_runs {
+                if let Some(stats) = &r.client_stats {
+                    println!("  {} {}: {stats}", r.client.name(), r.scenario.label());
+                }
+            }
         }
     }
     Ok(())

@@ -17,13 +17,15 @@ use super::child::ChildSummary;
 use crate::args::PerfClient;
 
 /// What a client reported about its run.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reported {
     /// Records it says were delivered (kcat says nothing when every one was).
     pub delivered: Option<u64>,
     /// Its own seconds from the first send to the last delivery, start-up excluded (the
     /// clients that print a summary).
     pub produce_s: Option<f64>,
+    /// ottla's own client stats (only ottla prints them).
+    pub stats: Option<super::super::stats_output::ClientStatsLine>,
 }
 
 /// Checks a finished client's exit status and output: every one of `records` delivered.
@@ -59,6 +61,7 @@ pub fn check(client: PerfClient, output: &Output, records: u64) -> Result<Report
             Reported {
                 delivered: Some(summary.delivered),
                 produce_s: Some(summary.produce_s),
+                stats: summary.stats,
             }
         }
         PerfClient::OttlaFile => {
@@ -70,6 +73,7 @@ pub fn check(client: PerfClient, output: &Output, records: u64) -> Result<Report
             Reported {
                 delivered: Some(delivered),
                 produce_s: None,
+                stats: None,
             }
         }
         PerfClient::Kcat | PerfClient::KcatNoidem => {
@@ -79,6 +83,7 @@ pub fn check(client: PerfClient, output: &Output, records: u64) -> Result<Report
             Reported {
                 delivered: None,
                 produce_s: None,
+                stats: None,
             }
         }
     };
@@ -150,7 +155,8 @@ mod tests {
                 check(client, &ok, 20).unwrap(),
                 Reported {
                     delivered: Some(20),
-                    produce_s: Some(0.5)
+                    produce_s: Some(0.5),
+                    stats: None,
                 }
             );
         }
@@ -193,7 +199,8 @@ mod tests {
             check(Kcat, &sh("true"), 20).unwrap(),
             Reported {
                 delivered: None,
-                produce_s: None
+                produce_s: None,
+                stats: None,
             }
         );
         let failed = sh("echo '% Delivery failed for message: Local: Unknown partition' >&2");

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::super::stats_output::ClientStatsLine;
 use super::cpu::CpuTime;
 use super::plan::Scenario;
 use crate::args::PerfClient;
@@ -48,6 +49,9 @@ pub struct RunResult {
     /// The consumer's own seconds from its first fetch to its last record (`perf consume`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consume_s: Option<f64>,
+    /// ottla's own client stats for the run (requests, bytes, round trips, batching).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_stats: Option<ClientStatsLine>,
 }
 
 /// `n / d`, or 0 when `d` is not positive.
@@ -87,6 +91,7 @@ impl RunResult {
             broker_busy: None,
             produce_s: None,
             consume_s: None,
+            client_stats: None,
         }
     }
 
