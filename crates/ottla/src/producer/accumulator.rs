@@ -315,7 +315,6 @@ impl Accumulator {
             outcome: Arc::clone(&batch.outcome),
             index,
             timestamp,
-            record: None,
         };
         if batch.records >= config.batch_num_messages
             || batch.size_in_bytes() + RECORD_BATCH_OVERHEAD >= config.batch_size

@@ -104,6 +104,7 @@ impl Batch {
         options.transactional = self.transactional;
         if let Some(builder) = self.builder.take() {
             let (bytes, spent) = builder.build_keeping_buffer(&options)?;
+            self.outcome.keep_encoded(&bytes);
             self.built = Some((bytes.clone(), self.sequence));
             self.spent = spent;
             return Ok(bytes);
@@ -136,8 +137,18 @@ impl Batch {
         self.built.and_then(|(bytes, _)| bytes.try_into_mut().ok())
     }
 
-    /// Completes every record of the batch.
-    pub fn complete(&self, result: Result<BatchDelivered, Error>) {
+    /// Completes every record of the batch. A batch that fails before it was ever built is
+    /// built now, so its records can be handed back.
+    pub fn complete(&mut self, result: Result<BatchDelivered, Error>) {
+        if result.is_err() && self.built.is_none() {
+            if let Some(builder) = self.builder.take() {
+                if let Ok((bytes, spent)) = builder.build_keeping_buffer(&BatchOptions::default()) {
+                    self.outcome.keep_encoded(&bytes);
+                    self.built = Some((bytes, self.sequence));
+                    self.spent = spent;
+                }
+            }
+        }
         self.outcome.complete(result);
     }
 }
@@ -177,10 +188,19 @@ mod tests {
         let sent = b.payload(&BatchOptions::default()).unwrap();
         let mut again = filled(BytesMut::with_capacity(8192));
         let _ = again.payload(&BatchOptions::default()).unwrap();
+        // Until delivered, the outcome keeps the bytes (to hand records back on failure).
+        let delivered = || {
+            Ok(BatchDelivered {
+                base_offset: 0,
+                log_append_time: -1,
+            })
+        };
+        again.complete(delivered());
         // The whole allocation comes back, not just the bytes the batch used.
         assert!(again
             .into_buffer()
             .is_some_and(|buf| buf.capacity() >= 8192));
+        b.complete(delivered());
         assert!(b.into_buffer().is_none(), "a request still holds it");
         drop(sent);
         // Compressed: the records buffer it was compressed from.
@@ -190,6 +210,7 @@ mod tests {
         };
         let mut c = filled(BytesMut::with_capacity(8192));
         let _wire = c.payload(&lz4).unwrap();
+        c.complete(delivered());
         assert!(c.into_buffer().is_some_and(|buf| buf.capacity() >= 8192));
     }
 

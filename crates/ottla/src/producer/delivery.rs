@@ -5,6 +5,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
+use bytes::Bytes;
+use ottla_protocol::records::{decode_batches, DecodeLimits};
+
 use super::record::{ProducerRecord, RecordMetadata};
 use crate::error::Error;
 
@@ -27,6 +30,22 @@ pub(crate) struct BatchOutcome {
     partition: i32,
     result: OnceLock<Result<BatchDelivered, Error>>,
     wakers: Mutex<Vec<Waker>>,
+    /// The batch as encoded, kept from its first build until it is delivered: a failed
+    /// batch's records are decoded from it to hand back (nothing is kept per record, so the
+    /// send path pays nothing for this).
+    encoded: Mutex<Encoded>,
+}
+
+/// A batch's records for handing back on failure.
+#[derive(Debug, Default)]
+enum Encoded {
+    /// Not built yet, or delivered (nothing to hand back).
+    #[default]
+    None,
+    /// The record batch bytes.
+    Bytes(Bytes),
+    /// Decoded on the first failed future's request; each taken once.
+    Records(Vec<Option<ProducerRecord>>),
 }
 
 impl BatchOutcome {
@@ -37,11 +56,57 @@ impl BatchOutcome {
             partition,
             result: OnceLock::new(),
             wakers: Mutex::new(Vec::new()),
+            encoded: Mutex::new(Encoded::None),
         }
     }
 
-    /// Sets the outcome (the first call wins) and wakes every waiter.
+    fn encoded(&self) -> std::sync::MutexGuard<'_, Encoded> {
+        // Each update is one assignment.
+        self.encoded.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps the batch's encoded bytes (a reference, not a copy) until it is delivered.
+    pub fn keep_encoded(&self, bytes: &Bytes) {
+        *self.encoded() = Encoded::Bytes(bytes.clone());
+    }
+
+    /// Takes back record `index` of a failed batch, as it was queued (with the partition it
+    /// was given and its timestamp).
+    fn take_record(&self, index: u32) -> Option<ProducerRecord> {
+        let mut encoded = self.encoded();
+        if let Encoded::Bytes(bytes) = &*encoded {
+            let records = decode_batches(bytes.clone(), &DecodeLimits::default())
+                .map(|d| {
+                    d.batches
+                        .into_iter()
+                        .flat_map(|b| b.records)
+                        .map(|r| {
+                            Some(ProducerRecord {
+                                topic: Arc::clone(&self.topic),
+                                partition: Some(self.partition),
+                                key: r.key,
+                                value: r.value,
+                                headers: r.headers,
+                                timestamp: Some(r.timestamp),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            *encoded = Encoded::Records(records);
+        }
+        match &mut *encoded {
+            Encoded::Records(records) => records.get_mut(index as usize)?.take(),
+            _ => None,
+        }
+    }
+
+    /// Sets the outcome (the first call wins) and wakes every waiter. A delivered batch lets
+    /// go of its encoded bytes (so its buffer can be reused).
     pub fn complete(&self, result: Result<BatchDelivered, Error>) {
+        if result.is_ok() {
+            *self.encoded() = Encoded::None;
+        }
         if self.result.set(result).is_ok() {
             let wakers = std::mem::take(&mut *self.lock());
             for w in wakers {
@@ -138,8 +203,6 @@ pub struct DeliveryFuture {
     pub(crate) outcome: Arc<BatchOutcome>,
     pub(crate) index: u32,
     pub(crate) timestamp: i64,
-    /// Kept to hand back on failure (the batch holds only its encoded bytes).
-    pub(crate) record: Option<ProducerRecord>,
 }
 
 impl DeliveryFuture {
@@ -197,13 +260,7 @@ impl Future for DeliveryFuture {
             None => return Poll::Pending,
             Some(r) => this.resolve(r),
         };
-        Poll::Ready(match answer {
-            Ok(m) => {
-                this.record = None;
-                Ok(m)
-            }
-            Err(e) => Err(DeliveryError::new(e, this.record.take())),
-        })
+        Poll::Ready(answer.map_err(|e| DeliveryError::new(e, this.outcome.take_record(this.index))))
     }
 }
 
@@ -216,7 +273,6 @@ mod tests {
             outcome: Arc::clone(outcome),
             index,
             timestamp: 77,
-            record: Some(ProducerRecord::new("t", format!("record {index}"))),
         }
     }
 
@@ -253,7 +309,25 @@ mod tests {
 
     #[tokio::test]
     async fn failure_reaches_every_record_and_append_time_wins() {
+        use ottla_protocol::compression::Compression;
+        use ottla_protocol::records::{encode_batch, BatchOptions, Record};
+        // The batch as the producer built it (lz4: the records come back decompressed).
+        let records: Vec<Record> = (0..8)
+            .map(|i| Record {
+                key: Some(Bytes::from(format!("k{i}"))),
+                value: Some(Bytes::from(format!("record {i}"))),
+                headers: Vec::new(),
+                timestamp: 1_000 + i,
+            })
+            .collect();
+        let options = BatchOptions {
+            compression: Compression::Lz4,
+            ..BatchOptions::default()
+        };
+        let mut encoded = bytes::BytesMut::new();
+        encode_batch(&records, &options, &mut encoded).unwrap();
         let failed = outcome();
+        failed.keep_encoded(&encoded.freeze());
         failed.complete(Err(Error::Closed));
         // Each record comes back with the error.
         for i in 0..3 {
@@ -264,7 +338,18 @@ mod tests {
                 record.value.as_deref(),
                 Some(format!("record {i}").as_bytes())
             );
+            assert_eq!(record.key.as_deref(), Some(format!("k{i}").as_bytes()));
+            assert_eq!((&*record.topic, record.partition), ("t", Some(2)));
+            assert_eq!(record.timestamp, Some(1_000 + i64::from(i)));
         }
+        // A delivered batch keeps nothing.
+        let delivered = outcome();
+        delivered.keep_encoded(&Bytes::from_static(b"x"));
+        delivered.complete(Ok(BatchDelivered {
+            base_offset: 0,
+            log_append_time: -1,
+        }));
+        assert!(matches!(*delivered.encoded(), Encoded::None));
         // Polled again after it answered: the error again, the record went with the first.
         let mut twice = future(&failed, 7);
         let first = (&mut twice).await.unwrap_err();

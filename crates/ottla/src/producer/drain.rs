@@ -156,7 +156,7 @@ impl Accumulator {
             *self.broker_in_flight.entry(broker).or_default() += 1;
             out.requests.push((broker, batches));
         }
-        for b in expired {
+        for mut b in expired {
             let error = Error::DeliveryTimeout {
                 topic: b.topic.to_string(),
                 partition: b.partition,

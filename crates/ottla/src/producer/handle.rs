@@ -111,10 +111,7 @@ impl Producer {
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, DeliveryError> {
         let queued = self.queue(&record).await;
         match queued {
-            Ok(mut delivery) => {
-                delivery.record = Some(record);
-                Ok(delivery)
-            }
+            Ok(delivery) => Ok(delivery),
             Err(e) => Err(DeliveryError::new(e, Some(record))),
         }
     }
@@ -305,7 +302,9 @@ impl Producer {
         }
         let mut acc = self.shared.lock();
         let abandoned: Vec<Arc<BatchOutcome>> = acc.incomplete.values().cloned().collect();
-        for b in acc.take_unsent() {
+        // Unsent batches fail with their records (those in flight have theirs kept too).
+        for mut b in acc.take_unsent() {
+            b.complete(Err(Error::Closed));
             acc.release(&b);
         }
         acc.fatal.get_or_insert(Error::Closed);

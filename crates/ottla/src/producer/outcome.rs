@@ -177,7 +177,7 @@ impl Accumulator {
     /// released.
     pub fn apply(
         &mut self,
-        batch: Batch,
+        mut batch: Batch,
         verdict: Verdict,
         now: Instant,
         config: &ProducerConfig,
@@ -253,7 +253,7 @@ impl Accumulator {
                 self.fatal = Some(e.clone());
                 batch.complete(Err(e.clone()));
                 self.release(&batch);
-                for b in self.take_unsent() {
+                for mut b in self.take_unsent() {
                     b.complete(Err(e.clone()));
                     self.release(&b);
                 }

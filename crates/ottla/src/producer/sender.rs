@@ -330,7 +330,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                         Err(e) => {
                             tracing::warn!(error = %e, "epoch bump failed; producer cannot continue");
                             acc.fatal = Some(e.clone());
-                            for b in acc.take_unsent() {
+                            for mut b in acc.take_unsent() {
                                 b.complete(Err(e.clone()));
                                 acc.release(&b);
                             }

@@ -322,7 +322,7 @@ impl Producer {
             }
             txn.phase = TransactionPhase::Ending;
             if !commit {
-                for b in acc.take_unsent() {
+                for mut b in acc.take_unsent() {
                     b.complete(Err(Error::TransactionAborted));
                     acc.release(&b);
                 }
