@@ -40,11 +40,25 @@ if bad:
     sys.exit(1)
 ' "${crates[@]}" || die "crate metadata incomplete"
 
-cargo package --allow-dirty "${verify[@]}" "${args[@]}"
 version_of() {
     cargo metadata --no-deps --format-version 1 |
         python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"]==sys.argv[1]))' "$1"
 }
+# Verification builds each crate against the others' packages through a local registry that
+# cargo extracts under $CARGO_HOME/registry/src and never re-extracts for the same version:
+# a package from an earlier run would stand in for today's. Remove those extractions (never
+# the crates.io ones).
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+for c in "${crates[@]}"; do
+    for d in "$cargo_home"/registry/src/*/"$c-$(version_of "$c")"; do
+        case "$d" in
+            */registry/src/index.crates.io-*) ;;
+            *) [ -d "$d" ] && rm -rf "$d" ;;
+        esac
+    done
+done
+
+cargo package --allow-dirty "${verify[@]}" "${args[@]}"
 echo "packages (bytes, compressed):"
 for c in "${crates[@]}"; do
     f="target/package/$c-$(version_of "$c").crate"

@@ -7,12 +7,12 @@
 //! fetches, rebalances and lag per partition
 //! ([`ConsumerStats`](crate::consumer::ConsumerStats)), the processor Lambda's OffsetLag,
 //! retries and failures ([`ProcessorStats`](crate::processor::ProcessorStats)). Snapshots
-//! are plain data (`serde::Serialize`); with the `prometheus` feature, [`prometheus`] writes
+//! are plain data (`serde::Serialize`); with the `prometheus` feature, `stats::prometheus` writes
 //! them in Prometheus' text format.
 //!
 //! | file | what |
 //! |---|---|
-//! | `broker.rs` | [`BrokerCounters`] (atomics, updated by the connection tasks) and [`BrokerStats`] |
+//! | `broker.rs` | `BrokerCounters` (atomics, updated by the connection tasks) and [`BrokerStats`] |
 //! | `registry.rs` | the counters of one client, by broker |
 //! | `prometheus.rs` | the text exposition format (feature `prometheus`) |
 
