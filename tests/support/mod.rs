@@ -259,15 +259,27 @@ pub async fn round_trip(c: &ottla::Client, prefix: &str, count: i64) {
             timestamp: 1_700_000_000_000 + i,
         })
         .collect();
-    let p = ottla::basic::produce_batch(
-        c,
-        &topic,
-        0,
-        &sent,
-        &ottla::basic::ProduceOptions::default(),
-    )
-    .await
-    .unwrap();
+    // A new topic's leader may answer NOT_LEADER_OR_FOLLOWER for a moment after metadata
+    // already names it (KRaft applies the leadership a little later): retry what is
+    // retriable, as a producer would (CI saw it once under load).
+    let mut attempt = 0;
+    let p = loop {
+        match ottla::basic::produce_batch(
+            c,
+            &topic,
+            0,
+            &sent,
+            &ottla::basic::ProduceOptions::default(),
+        )
+        .await
+        {
+            Err(e) if e.is_retriable() && attempt < 50 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => break other.unwrap(),
+        }
+    };
     assert_eq!(p.base_offset, 0);
     let mut got = Vec::new();
     let mut offset = 0;
