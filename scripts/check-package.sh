@@ -11,12 +11,19 @@ cd "$OTTLA_ROOT"
 verify=()
 [ "${1:-}" = "--no-verify" ] && verify=(--no-verify)
 
-# Publishable members: `publish` is null (anywhere) in cargo metadata; false shows as [].
-mapfile -t crates < <(cargo metadata --no-deps --format-version 1 |
-    python3 -c 'import json,sys
+# Publishable members, as "name version" (`publish` is null; false shows as []). One
+# `cargo metadata` for the whole script.
+metadata="$(cargo metadata --no-deps --format-version 1)"
+mapfile -t published < <(printf '%s' "$metadata" | python3 -c 'import json,sys
 for p in json.load(sys.stdin)["packages"]:
     if p["publish"] is None:
-        print(p["name"])')
+        print(p["name"], p["version"])')
+crates=()
+declare -A version
+for line in "${published[@]}"; do
+    crates+=("${line%% *}")
+    version["${line%% *}"]="${line##* }"
+done
 [ "${#crates[@]}" -gt 0 ] || die "no publishable crates found"
 args=()
 for c in "${crates[@]}"; do args+=(-p "$c"); done
@@ -25,7 +32,7 @@ for c in ottla-tests ottla-benches; do
     printf '%s\n' "${crates[@]}" | grep -qx "$c" && die "$c is publishable; it must say publish = false"
 done
 # Metadata crates.io shows: refuse a package without it.
-cargo metadata --no-deps --format-version 1 | python3 -c '
+printf '%s' "$metadata" | python3 -c '
 import json, sys
 want = set(sys.argv[1:])
 bad = []
@@ -40,17 +47,13 @@ if bad:
     sys.exit(1)
 ' "${crates[@]}" || die "crate metadata incomplete"
 
-version_of() {
-    cargo metadata --no-deps --format-version 1 |
-        python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"]==sys.argv[1]))' "$1"
-}
 # Verification builds each crate against the others' packages through a local registry that
 # cargo extracts under $CARGO_HOME/registry/src and never re-extracts for the same version:
 # a package from an earlier run would stand in for today's. Remove those extractions (never
 # the crates.io ones).
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 for c in "${crates[@]}"; do
-    for d in "$cargo_home"/registry/src/*/"$c-$(version_of "$c")"; do
+    for d in "$cargo_home"/registry/src/*/"$c-${version[$c]}"; do
         case "$d" in
             */registry/src/index.crates.io-*) ;;
             *) [ -d "$d" ] && rm -rf "$d" ;;
@@ -61,7 +64,7 @@ done
 cargo package --allow-dirty "${verify[@]}" "${args[@]}"
 echo "packages (bytes, compressed):"
 for c in "${crates[@]}"; do
-    f="target/package/$c-$(version_of "$c").crate"
+    f="target/package/$c-${version[$c]}.crate"
     [ -f "$f" ] || die "no $f"
     printf '  %-24s %10s\n' "$c" "$(stat -c %s "$f")"
 done

@@ -10,12 +10,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::clock::Clock;
-use super::credentials::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use super::env::AwsEnv;
 use super::error::AwsError;
 use super::http::HttpClient;
 use super::sts::{AssumeRoleRequest, RoleArn, StsClient, DEFAULT_STS_TIMEOUT};
+use crate::Clock;
+use crate::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 
 /// The role session name used when none is configured. Fixed, so every refresh (and every
 /// process) presents the same principal.

@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use super::clock::Clock;
-use super::credentials::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use super::error::AwsError;
+use crate::Clock;
+use crate::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 
 /// The default refresh window: 16 minutes. An MSK IAM token lives 15 minutes and is never
 /// signed with credentials that expire sooner, so credentials are replaced while they still

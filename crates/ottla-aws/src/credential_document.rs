@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::credentials::AwsCredentials;
+use crate::AwsCredentials;
 use ottla_sasl::Secret;
 
 /// The member names one source uses.

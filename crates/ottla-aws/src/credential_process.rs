@@ -20,9 +20,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::credential_document::{credentials_from_document, json_object, PROCESS_FIELDS};
-use super::credentials::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use super::error::AwsError;
 use super::shell_words::split_words;
+use crate::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 
 /// The most of stdout read (a credential document is a few KiB).
 const MAX_STDOUT: usize = 1 << 20;

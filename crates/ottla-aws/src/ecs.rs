@@ -19,10 +19,10 @@ use std::time::Duration;
 use super::credential_document::{
     credentials_from_document, json_object, optional_str, ECS_FIELDS,
 };
-use super::credentials::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use super::env::AwsEnv;
 use super::error::AwsError;
 use super::http::{HttpClient, HttpRequest, HttpResponse};
+use crate::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use ottla_sasl::Secret;
 
 const RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";

@@ -1,9 +1,9 @@
 //! Credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
 
 use super::credential_document::parse_rfc3339;
-use super::credentials::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use super::env::AwsEnv;
 use super::error::AwsError;
+use crate::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use ottla_sasl::Secret;
 
 const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";

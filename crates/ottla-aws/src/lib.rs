@@ -20,14 +20,6 @@ pub use ottla_sasl::aws::{
 };
 pub use ottla_sasl::Secret;
 
-/// The shared types under the module paths the sources use.
-mod clock {
-    pub use ottla_sasl::aws::Clock;
-}
-mod credentials {
-    pub use ottla_sasl::aws::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
-}
-
 // STS, Secrets Manager, SigV4 request signing and the providers that go through STS.
 mod assume_role;
 mod cached;

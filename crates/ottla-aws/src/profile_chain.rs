@@ -7,9 +7,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::credentials::AwsCredentials;
 use super::error::AwsError;
 use super::profile::{Profile, ProfileFiles};
+use crate::AwsCredentials;
 use ottla_sasl::Secret;
 
 /// The provider name of credentials read from a profile's static keys.

@@ -4,8 +4,8 @@
 
 use aws_credential_types::provider::ProvideCredentials;
 
-use super::credentials::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use super::error::{error_chain, AwsError};
+use crate::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use ottla_sasl::Secret;
 
 /// Adapts an AWS SDK credentials provider. The SDK's expiry becomes

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::credentials::AwsCredentials;
 use super::endpoints::{secrets_manager_endpoint, validate_region};
 use super::env::AwsEnv;
 use super::error::AwsError;
 use super::http::HttpResponse;
 use super::service_endpoint::ServiceEndpoint;
+use crate::AwsCredentials;
 use ottla_sasl::Secret;
 
 /// The service name in errors.

@@ -7,9 +7,9 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use super::credentials::AwsCredentials;
 use super::error::{error_chain, AwsError};
 use super::http::HttpRequest;
+use crate::AwsCredentials;
 
 /// Headers the signer adds; a request signed twice drops the old ones first.
 const SIGNING_HEADERS: [&str; 3] = ["authorization", "x-amz-date", "x-amz-security-token"];

@@ -19,12 +19,12 @@ pub use request::{
 pub use response::{AssumedRole, CallerIdentity};
 pub use role_arn::RoleArn;
 
-use super::credentials::AwsCredentials;
 use super::endpoints::{sts_endpoint, validate_region};
 use super::env::AwsEnv;
 use super::error::AwsError;
 use super::http::HttpResponse;
 use super::service_endpoint::ServiceEndpoint;
+use crate::AwsCredentials;
 
 /// The service name in errors.
 const SERVICE: &str = "STS";

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::assume_role::DEFAULT_SESSION_NAME;
-use super::credentials::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use super::env::AwsEnv;
 use super::error::AwsError;
 use super::sts::{AssumeRoleWithWebIdentityRequest, RoleArn, StsClient};
+use crate::{AwsCredentials, BoxFuture, ProvideAwsCredentials};
 use ottla_sasl::Secret;
 
 /// The provider name in errors.

@@ -9,8 +9,8 @@ use quick_xml::Reader;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::credentials::AwsCredentials;
 use crate::error::AwsError;
+use crate::AwsCredentials;
 use ottla_sasl::Secret;
 
 /// The service name in errors.

@@ -78,7 +78,7 @@ impl ConnectionPool {
                 slot.next_attempt = None;
             }
             Err(e) => {
-                crate::stats::BrokerCounters::add(&params.stats.errors, 1);
+                crate::stats::add(&params.stats.errors, 1);
                 slot.failures = slot.failures.saturating_add(1);
                 let delay = self.backoff.delay(slot.failures);
                 slot.next_attempt = Some(Instant::now() + delay);

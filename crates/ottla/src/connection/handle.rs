@@ -167,7 +167,7 @@ impl BrokerConnection {
             session_lifetime: session.and_then(|s| s.lifetime),
             stats: Arc::clone(&params.stats),
         });
-        BrokerCounters::add(&params.stats.connects, 1);
+        crate::stats::add(&params.stats.connects, 1);
         let reauth = match (&params.sasl, session.and_then(|s| s.lifetime)) {
             (Some(factory), Some(lifetime)) => Some(task::Reauth {
                 factory: Arc::clone(factory),

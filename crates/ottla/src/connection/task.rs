@@ -122,7 +122,7 @@ pub(crate) async fn run(
         Err(e) => e,
     });
     if !matches!(*error, ConnectionError::Shutdown) {
-        BrokerCounters::add(&shared.stats.errors, 1);
+        crate::stats::add(&shared.stats.errors, 1);
         tracing::debug!(broker = %shared.broker, error = %error, "connection failed");
     }
     let _ = shared.fatal.set(Arc::clone(&error));

@@ -69,10 +69,6 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-
     pub fn snapshot(&self) -> ConsumerStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         ConsumerStats {

@@ -280,7 +280,7 @@ impl State {
     async fn on_group_event(&mut self, group: &Owner, event: GroupEvent) -> Result<(), Error> {
         match event {
             GroupEvent::Assigned(partitions) => {
-                super::stats::Counters::add(&self.shared.counters.rebalances, 1);
+                crate::stats::add(&self.shared.counters.rebalances, 1);
                 tracing::info!(partitions = partitions.len(), "assignment received");
                 if partitions.is_empty() {
                     return Ok(());

@@ -266,7 +266,7 @@ impl Processor {
             let Some(records) = self.shared.state().batcher.take(Instant::now()) else {
                 return;
             };
-            Counters::add(&self.shared.counters.batches, 1);
+            crate::stats::add(&self.shared.counters.batches, 1);
             let handler = Arc::clone(&self.handler);
             let sink = Arc::clone(&self.sink);
             let settings = settings.clone();
@@ -417,19 +417,19 @@ impl JobSink for Sink {
             *next = (*next).max(r.offset + 1);
         }
         drop(st);
-        Counters::add(
+        crate::stats::add(
             &self.shared.counters.records_processed,
             records.len() as u64,
         );
     }
 
     fn called(&self, ok: bool, invoke: u32) {
-        Counters::add(&self.shared.counters.calls, 1);
+        crate::stats::add(&self.shared.counters.calls, 1);
         if invoke > 1 {
-            Counters::add(&self.shared.counters.retries, 1);
+            crate::stats::add(&self.shared.counters.retries, 1);
         }
         if !ok {
-            Counters::add(&self.shared.counters.failed_calls, 1);
+            crate::stats::add(&self.shared.counters.failed_calls, 1);
         }
     }
 
@@ -487,8 +487,8 @@ impl JobSink for Sink {
                     1
                 }
             };
-            Counters::add(&self.shared.counters.records_failed, records.len() as u64);
-            Counters::add(&self.shared.counters.destination_writes, written as u64);
+            crate::stats::add(&self.shared.counters.records_failed, records.len() as u64);
+            crate::stats::add(&self.shared.counters.destination_writes, written as u64);
             Ok(())
         })
     }

@@ -58,30 +58,26 @@ pub(crate) struct BrokerCounters {
 }
 
 impl BrokerCounters {
-    pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-
     /// A request of `bytes` handed to the socket.
     pub fn sent(&self, bytes: usize) {
-        Self::add(&self.requests, 1);
-        Self::add(&self.bytes_sent, bytes as u64);
+        super::add(&self.requests, 1);
+        super::add(&self.bytes_sent, bytes as u64);
     }
 
     /// A response of `bytes` read, `rtt` after its request.
     pub fn received(&self, bytes: usize, rtt: Duration) {
         let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
-        Self::add(&self.responses, 1);
-        Self::add(&self.bytes_received, bytes as u64);
-        Self::add(&self.rtt_us_total, us);
+        super::add(&self.responses, 1);
+        super::add(&self.bytes_received, bytes as u64);
+        super::add(&self.rtt_us_total, us);
         self.rtt_us_max.fetch_max(us, Ordering::Relaxed);
     }
 
     /// A throttle time from a response (zero is not counted).
     pub fn throttled(&self, throttle_ms: i32) {
         if throttle_ms > 0 {
-            Self::add(&self.throttle_ms_total, throttle_ms as u64);
-            Self::add(&self.throttled_responses, 1);
+            super::add(&self.throttle_ms_total, throttle_ms as u64);
+            super::add(&self.throttled_responses, 1);
         }
     }
 

@@ -23,4 +23,11 @@ mod registry;
 
 pub(crate) use broker::BrokerCounters;
 pub use broker::BrokerStats;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Adds `n` to a counter of the stats (relaxed: counters are read as snapshots).
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
 pub(crate) use registry::StatsRegistry;

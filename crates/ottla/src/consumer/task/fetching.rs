@@ -14,7 +14,6 @@ use super::{Fetching, Item, State, NO_LEADER, REVOKING};
 use crate::basic::{fetch_positions, EpochEnd, FetchPosition, FetchSession};
 use crate::consumer::config::OffsetReset;
 use crate::consumer::handle::Position;
-use crate::consumer::stats::Counters;
 use crate::error::Error;
 use crate::group::TopicPartition;
 
@@ -89,7 +88,7 @@ impl State {
         for (node, (wanted, from_follower)) in by_node {
             self.in_flight.insert(node);
             if from_follower {
-                Counters::add(&self.shared.counters.follower_fetches, 1);
+                crate::stats::add(&self.shared.counters.follower_fetches, 1);
             }
             let client = self.client.clone();
             let options = self.config.fetch.clone();
@@ -114,8 +113,8 @@ impl State {
         let (incremental, resets) = session.take_counts();
         self.sessions.insert(node, session);
         let counters = &self.shared.counters;
-        Counters::add(&counters.incremental_fetches, incremental);
-        Counters::add(&counters.fetch_session_resets, resets);
+        crate::stats::add(&counters.incremental_fetches, incremental);
+        crate::stats::add(&counters.fetch_session_resets, resets);
         let results = match result {
             Ok(r) => r,
             Err(e) => {
@@ -129,7 +128,7 @@ impl State {
                 return;
             }
         };
-        Counters::add(&self.shared.counters.fetches, 1);
+        crate::stats::add(&self.shared.counters.fetches, 1);
         for (asked, result) in results {
             let tp = TopicPartition::new(asked.topic.as_str(), asked.partition);
             // Moved on meanwhile (revoked, reset, sought) or paused: this answer is stale; a
@@ -178,7 +177,7 @@ impl State {
                     };
                     if !fetched.records.is_empty() {
                         let n = fetched.records.len() as u64;
-                        Counters::add(&self.shared.counters.records_fetched, n);
+                        crate::stats::add(&self.shared.counters.records_fetched, n);
                         let bytes = buffered_size(&fetched.records);
                         self.shared.buffered.fetch_add(bytes, Ordering::Relaxed);
                         self.hand_over(Item::Records {
@@ -216,7 +215,7 @@ impl State {
                 // The client's metadata names the new leader already: fetch there next.
                 Err(Error::LeaderMoved { leader, epoch, .. }) => {
                     tracing::debug!(partition = %tp, broker = node, leader, epoch, "leader moved (named in the answer)");
-                    Counters::add(&self.shared.counters.leader_hints, 1);
+                    crate::stats::add(&self.shared.counters.leader_hints, 1);
                 }
                 Err(e) if e.kafka_code() == Some(ErrorCode::OFFSET_OUT_OF_RANGE) => {
                     tracing::info!(partition = %tp, offset = asked.offset, "offset out of range: resetting by auto.offset.reset");
@@ -261,7 +260,7 @@ impl State {
             );
             return;
         }
-        Counters::add(&self.shared.counters.truncations, 1);
+        crate::stats::add(&self.shared.counters.truncations, 1);
         if self.config.auto_offset_reset == OffsetReset::None {
             let e = Error::LogTruncated {
                 topic: tp.topic.to_string(),
