@@ -14,6 +14,10 @@ pub const DEFAULT_MAX_FRAME_SIZE: usize = 100_000_000;
 /// Size of the length prefix.
 pub const LENGTH_PREFIX: usize = 4;
 
+/// The room [`FrameDecoder::decode`] may reserve for a frame's missing bytes even when fewer
+/// are buffered (it reserves at most as many as are buffered otherwise).
+pub const RESERVE_AHEAD_MIN: usize = 64 * 1024;
+
 /// Why a frame was rejected.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,15 +69,20 @@ impl FrameDecoder {
     /// Takes one whole frame (without its length prefix) off the front of `buf`.
     ///
     /// Returns `Ok(None)` when more bytes are needed; the buffer is then left untouched except
-    /// that capacity for the announced frame may be reserved (it was checked against the
-    /// maximum first).
+    /// that, once it is (nearly) full, room for more of the frame is reserved: as much as is
+    /// buffered already (at least [`RESERVE_AHEAD_MIN`] bytes), never more than the frame
+    /// still lacks. The buffer doubles as the frame's bytes arrive — at most twice what
+    /// arrived — and an announced size that is never sent costs nothing.
     pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         let Some(size) = self.peek_size(buf)? else {
             return Ok(None);
         };
         let total = LENGTH_PREFIX + size;
         if buf.len() < total {
-            buf.reserve(total - buf.len());
+            let missing = total - buf.len();
+            if buf.capacity() - buf.len() < missing.min(RESERVE_AHEAD_MIN) {
+                buf.reserve(missing.min(buf.len().max(RESERVE_AHEAD_MIN)));
+            }
             return Ok(None);
         }
         buf.advance(LENGTH_PREFIX);
@@ -160,6 +169,30 @@ mod tests {
             })
         );
         assert_eq!(buf.capacity(), before);
+    }
+
+    #[test]
+    fn an_announced_size_is_not_reserved_before_its_bytes_arrive() {
+        let d = FrameDecoder::new(DEFAULT_MAX_FRAME_SIZE);
+        let mut buf = BytesMut::new();
+        buf.put_i32(90_000_000);
+        buf.put_slice(&[0; 10]);
+        assert_eq!(d.decode(&mut buf), Ok(None));
+        assert!(
+            buf.capacity() <= 2 * RESERVE_AHEAD_MIN,
+            "{}",
+            buf.capacity()
+        );
+        // Filled up to 1 MiB: room for about as much again, once.
+        let mut buf = BytesMut::with_capacity(1 << 20);
+        buf.put_i32(90_000_000);
+        buf.put_slice(&vec![0; (1 << 20) - 4]);
+        assert_eq!(d.decode(&mut buf), Ok(None));
+        let grown = buf.capacity();
+        assert!((2 << 20..=(2 << 20) + 64).contains(&grown), "{grown}");
+        buf.put_slice(&[0; 10]);
+        assert_eq!(d.decode(&mut buf), Ok(None));
+        assert_eq!(buf.capacity(), grown);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use crate::cluster::{Backoff, BrokerInfo, ClusterMetadata, ConnectionPool};
 use crate::config::ClientConfig;
 use crate::connection::{BrokerConnection, ConnectParams, SaslFactory};
+use crate::error::ConnectionError;
 use crate::error::Error;
 use crate::stats::{BrokerStats, StatsRegistry};
 
@@ -96,13 +97,19 @@ impl Client {
 
     /// Current metadata; refreshed first when older than `metadata.max.age.ms` or marked stale.
     pub async fn metadata(&self) -> Result<Arc<ClusterMetadata>, Error> {
-        if let Some(m) = self.cached() {
-            let fresh = m.fetched_at.elapsed() < self.inner.config.metadata_max_age;
-            if fresh && !self.inner.stale.load(Ordering::Acquire) {
-                return Ok(m);
-            }
+        match self.cached() {
+            Some(m) if self.metadata_is_fresh() => Ok(m),
+            _ => self.refresh_metadata().await,
         }
-        self.refresh_metadata().await
+    }
+
+    /// Whether the cached metadata is younger than `metadata.max.age.ms` and not marked
+    /// stale: what [`metadata`](Self::metadata) returns without a refresh.
+    pub(crate) fn metadata_is_fresh(&self) -> bool {
+        self.cached().is_some_and(|m| {
+            m.fetched_at.elapsed() < self.inner.config.metadata_max_age
+                && !self.inner.stale.load(Ordering::Acquire)
+        })
     }
 
     /// The last metadata fetched, however old.
@@ -186,9 +193,23 @@ impl Client {
                 return Ok(m);
             }
         }
-        let response = self
-            .send_to_any(&MetadataRequest::default().with_topics(None))
-            .await?;
+        // A broker that takes the request and then fails it (times out: its connections
+        // stalled; or drops the connection) is passed over for the next, as the Java client's
+        // metadata updater picks another node: one broker in trouble must not fail a refresh
+        // that another could answer.
+        let request = MetadataRequest::default().with_topics(None);
+        let mut tried = Vec::new();
+        let response = loop {
+            let (key, conn) = self.any_connection_except(&tried).await?;
+            match self.observe(conn.send(&request).await) {
+                Ok(r) => break r,
+                Err(e) if broker_in_trouble(&e) && self.has_other_broker(&tried, key) => {
+                    tracing::debug!(error = %e, broker = key, "metadata refresh failed; trying another broker");
+                    tried.push(key);
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let m = Arc::new(ClusterMetadata::from_response(&response));
         *self
             .inner
@@ -380,6 +401,25 @@ impl Client {
 
     /// A connection to any broker (see [`send_to_any`](Self::send_to_any)).
     pub async fn any_connection(&self) -> Result<BrokerConnection, Error> {
+        Ok(self.any_connection_except(&[]).await?.1)
+    }
+
+    /// Whether a broker (or bootstrap server) other than `tried` and `key` is there to try.
+    fn has_other_broker(&self, tried: &[i32], key: i32) -> bool {
+        let known = self
+            .cached()
+            .map(|m| m.brokers.keys().copied().collect::<Vec<_>>())
+            .unwrap_or_default();
+        let bootstrap = (0..self.inner.config.bootstrap_servers.len()).map(|i| -(i as i32) - 1);
+        known
+            .into_iter()
+            .chain(bootstrap)
+            .any(|k| k != key && !tried.contains(&k))
+    }
+
+    /// [`any_connection`](Self::any_connection) passing over the brokers (node ids, or the
+    /// bootstrap servers' negative keys) in `skip`; the key of the one connected.
+    async fn any_connection_except(&self, skip: &[i32]) -> Result<(i32, BrokerConnection), Error> {
         let pool = &self.inner.pool;
         let known: Vec<(i32, String, u16)> = self
             .cached()
@@ -390,9 +430,13 @@ impl Client {
                     .collect()
             })
             .unwrap_or_default();
+        let known: Vec<_> = known
+            .into_iter()
+            .filter(|(id, _, _)| !skip.contains(id))
+            .collect();
         for (id, _, _) in &known {
             if let Some(c) = pool.existing(*id) {
-                return Ok(c);
+                return Ok((*id, c));
             }
         }
         // Brokers that failed last are tried last: a broker that stopped answering costs a
@@ -405,14 +449,17 @@ impl Client {
                 .get(*id, &self.params(host, *port, Some(*id), *id))
                 .await
             {
-                Ok(c) => return Ok(c),
+                Ok(c) => return Ok((*id, c)),
                 Err(e) => errors.push(e),
             }
         }
         for (i, (host, port)) in self.inner.config.bootstrap_servers.iter().enumerate() {
             let key = -(i as i32) - 1;
+            if skip.contains(&key) {
+                continue;
+            }
             match pool.get(key, &self.params(host, *port, None, key)).await {
-                Ok(c) => return Ok(c),
+                Ok(c) => return Ok((key, c)),
                 Err(e) => errors.push(e),
             }
         }
@@ -449,5 +496,22 @@ async fn refresh_periodically(inner: Weak<Inner>) {
         if let Err(e) = client.metadata().await {
             tracing::warn!(error = %e, "periodic metadata refresh failed");
         }
+    }
+}
+
+/// Whether `e` says the broker did not answer (no answer in time, the connection lost or
+/// refused) rather than answered wrongly: another broker may answer then. A malformed answer
+/// stays an error for the caller to see.
+fn broker_in_trouble(e: &Error) -> bool {
+    match e {
+        Error::Timeout { .. } => true,
+        Error::Connection { source, .. } => matches!(
+            **source,
+            ConnectionError::Io(_)
+                | ConnectionError::ClosedByPeer { .. }
+                | ConnectionError::TruncatedFrame { .. }
+                | ConnectionError::RequestTimedOut { .. }
+        ),
+        _ => false,
     }
 }

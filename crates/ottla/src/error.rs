@@ -128,7 +128,7 @@ pub enum Error {
     },
     /// The TLS settings (`ssl.*`) could not be loaded: a file, key or password is wrong, or
     /// the CPU cannot run the crypto provider.
-    #[error("TLS configuration: {source}")]
+    #[error("{source}")]
     Tls {
         /// Why.
         source: ottla_tls::ConnectError,
@@ -267,6 +267,16 @@ pub enum Error {
     TransactionAborted,
 }
 
+fn unexpected_suffix(expected: Option<i32>, api: Option<ApiKey>) -> String {
+    match (expected, api) {
+        (Some(id), Some(api)) => {
+            format!(", but the oldest request in flight is {api:?} with correlation id {id}")
+        }
+        (Some(id), None) => format!(", but correlation id {id} was expected next"),
+        (None, _) => " while no request was in flight".to_owned(),
+    }
+}
+
 fn context_suffix(context: &str) -> String {
     if context.is_empty() {
         String::new()
@@ -324,13 +334,25 @@ pub enum ConnectionError {
     /// A frame or response broke the protocol; the stream cannot be trusted any more.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
-    /// A response arrived for no request in flight.
-    #[error("response with correlation id {actual} while {expected:?} was expected next")]
+    /// A response's correlation id is not the one of the oldest request in flight (Kafka
+    /// answers a connection's requests in order).
+    #[error("response with correlation id {actual}{}", unexpected_suffix(*.expected, *.api))]
     UnexpectedResponse {
         /// The correlation id of the oldest request in flight, if any.
         expected: Option<i32>,
         /// The correlation id received.
         actual: i32,
+        /// The API of the oldest request in flight, if any.
+        api: Option<ApiKey>,
+    },
+    /// The broker sent bytes while no request was waiting for a response: bytes after a
+    /// response, or a response to nothing.
+    #[error("{bytes} byte(s) arrived with no request in flight{}", .after.map(|a| format!(" (after the response to {a:?})")).unwrap_or_default())]
+    UnsolicitedBytes {
+        /// How many bytes were buffered.
+        bytes: usize,
+        /// The API of the last response read on the connection, if any.
+        after: Option<ApiKey>,
     },
     /// A request's deadline passed; Kafka answers in order, so the connection is dropped.
     #[error("{api:?} request (correlation id {correlation_id}) timed out after {timeout:?}; connection dropped")]

@@ -214,8 +214,9 @@ pub trait HeaderVersion {
 pub trait Request: Message + Encodable + Decodable + HeaderVersion {
     /// The API key of this request.
     const KEY: i16;
-    /// The response associated with this request.
-    type Response: Message + Encodable + Decodable + HeaderVersion;
+    /// The response associated with this request (`'static`, ottla patch: the client reads
+    /// the throttle time of any response it decodes through `Any`).
+    type Response: Message + Encodable + Decodable + HeaderVersion + 'static;
 }
 
 /// Decode the request header from the provided buffer.

@@ -253,7 +253,6 @@ pub async fn fetch_positions(
             return Err(e);
         }
     };
-    conn.record_throttle(response.throttle_time_ms);
     if !session.on_response(&plan, ErrorCode(response.error_code), response.session_id) {
         tracing::debug!(broker = %conn.broker(), error = ?ErrorCode(response.error_code),
             "fetch session lost; the next fetch starts a new one");

@@ -347,6 +347,7 @@ impl ClientConfigBuilder {
             .as_deref()
             .ok_or(ConfigError::Missing {
                 key: "bootstrap.servers".into(),
+                because: None,
             })?;
         let bootstrap_servers = parse_bootstrap(raw)?;
         let ms = |key: &str, v: u64, min: u64| {

@@ -23,10 +23,13 @@ pub enum ConfigError {
         expected: String,
     },
     /// A required key is missing.
-    #[error("{key} is required")]
+    #[error("{key} is required{}", because.as_deref().map(|b| format!(" ({b})")).unwrap_or_default())]
     Missing {
         /// The key.
         key: String,
+        /// The setting that needs it, when another one does (`security.protocol=SASL_SSL`
+        /// needs `sasl.mechanism`).
+        because: Option<String>,
     },
     /// A line of a properties file is not `key=value`.
     #[error("{file}:{line}: expected key=value, got {text:?}")]
@@ -87,7 +90,7 @@ impl ConfigError {
         match self {
             ConfigError::UnknownKey { key, .. }
             | ConfigError::InvalidValue { key, .. }
-            | ConfigError::Missing { key }
+            | ConfigError::Missing { key, .. }
             | ConfigError::Aws { key, .. } => Some(key),
             _ => None,
         }

@@ -23,6 +23,16 @@ pub enum SecurityProtocol {
 }
 
 impl SecurityProtocol {
+    /// The name as Kafka spells it (`SASL_SSL`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "PLAINTEXT",
+            SecurityProtocol::Ssl => "SSL",
+            SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
+            SecurityProtocol::SaslSsl => "SASL_SSL",
+        }
+    }
+
     /// Whether connections use TLS.
     pub fn uses_tls(self) -> bool {
         matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
@@ -324,11 +334,16 @@ impl SecuritySettings {
 
     /// Checks that the settings fit together.
     pub fn validate(&self, has_token_provider: bool) -> Result<(), ConfigError> {
-        let missing = |key: &str| ConfigError::Missing {
+        let missing = |key: &str, because: String| ConfigError::Missing {
             key: key.to_owned(),
+            because: Some(because),
         };
         if self.protocol.uses_sasl() {
-            match self.mechanism.ok_or_else(|| missing("sasl.mechanism"))? {
+            let protocol = format!("security.protocol={} uses SASL", self.protocol.name());
+            match self
+                .mechanism
+                .ok_or_else(|| missing("sasl.mechanism", protocol))?
+            {
                 SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512
                     if self.scram_secret_id.is_some() =>
                 {
@@ -340,12 +355,15 @@ impl SecuritySettings {
                         ));
                     }
                 }
-                SaslMechanism::Plain | SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
+                m @ (SaslMechanism::Plain
+                | SaslMechanism::ScramSha256
+                | SaslMechanism::ScramSha512) => {
+                    let because = || format!("sasl.mechanism={} needs it", m.name());
                     if self.username.as_deref().is_none_or(str::is_empty) {
-                        return Err(missing("sasl.username"));
+                        return Err(missing("sasl.username", because()));
                     }
                     if self.password.is_none() {
-                        return Err(missing("sasl.password"));
+                        return Err(missing("sasl.password", because()));
                     }
                 }
                 SaslMechanism::OAuthBearer => match (self.oauth_method, has_token_provider) {
@@ -396,10 +414,16 @@ impl SecuritySettings {
         let has_cert = t.certificate_location.is_some() || t.certificate_pem.is_some();
         let has_key = t.key_location.is_some() || t.key_pem.is_some();
         if has_cert && !has_key {
-            return Err(missing("ssl.key.location"));
+            return Err(missing(
+                "ssl.key.location",
+                "a client certificate (ssl.certificate.location or ssl.certificate.pem) needs its key".into(),
+            ));
         }
         if has_key && !has_cert {
-            return Err(missing("ssl.certificate.location"));
+            return Err(missing(
+                "ssl.certificate.location",
+                "a client key (ssl.key.location or ssl.key.pem) needs its certificate".into(),
+            ));
         }
         Ok(())
     }

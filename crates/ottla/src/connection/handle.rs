@@ -1,7 +1,7 @@
 //! The cloneable handle to a connection task.
 
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use super::handshake;
 use super::sasl::{self, SaslFactory};
 use super::task::{self, Outgoing};
+use super::throttle;
 use super::wire::Wire;
 use crate::error::{ConnectionError, Error};
 use crate::stats::BrokerCounters;
@@ -86,6 +87,20 @@ pub(crate) struct Shared {
     pub session_lifetime: Option<Duration>,
     /// The client's counters for this broker.
     pub stats: Arc<BrokerCounters>,
+    /// KIP-219: until when the broker asked this connection to send nothing (the last
+    /// throttle time it reported, counted from the response).
+    pub throttled_until: Mutex<Option<Instant>>,
+}
+
+impl Shared {
+    /// The end of the current throttle, if it is still ahead.
+    pub(crate) fn throttle_end(&self) -> Option<Instant> {
+        let until = *self
+            .throttled_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        until.filter(|&t| t > Instant::now())
+    }
 }
 
 impl BrokerConnection {
@@ -152,6 +167,20 @@ impl BrokerConnection {
             ),
             None => None,
         };
+        // Kafka sends nothing unasked: bytes after the handshake's last response are none.
+        if !read_buf.is_empty() {
+            let after = match params.sasl {
+                Some(_) => ApiKey::SaslAuthenticate,
+                None => ApiKey::ApiVersions,
+            };
+            return Err(Error::Connection {
+                broker,
+                source: Arc::new(ConnectionError::UnsolicitedBytes {
+                    bytes: read_buf.len(),
+                    after: Some(after),
+                }),
+            });
+        }
         // Room for the requests in flight plus as many waiting: callers beyond that wait for a
         // slot (and their deadline keeps running).
         let (tx, rx) = mpsc::channel(params.max_in_flight.max(1) * 2);
@@ -166,6 +195,7 @@ impl BrokerConnection {
             reauthentications: AtomicU64::new(0),
             session_lifetime: session.and_then(|s| s.lifetime),
             stats: Arc::clone(&params.stats),
+            throttled_until: Mutex::new(None),
         });
         crate::stats::add(&params.stats.connects, 1);
         let reauth = match (&params.sasl, session.and_then(|s| s.lifetime)) {
@@ -210,14 +240,21 @@ impl BrokerConnection {
         self.shared.reauthentications.load(Ordering::Relaxed)
     }
 
-    /// Records a throttle time the broker reported in a response (quotas).
-    pub(crate) fn record_throttle(&self, throttle_ms: i32) {
+    /// Records a throttle time the broker reported in a response (quotas) and, as KIP-219
+    /// asks of clients of Kafka 2.0 and later (which answer at once and leave the waiting to
+    /// the client), holds this connection's next requests back until it has passed. Every
+    /// response decoded here is looked at.
+    fn record_throttle(&self, throttle_ms: i32) {
         self.shared.stats.throttled(throttle_ms);
-    }
-
-    /// The client's counters for this broker.
-    pub(crate) fn counters(&self) -> Arc<BrokerCounters> {
-        Arc::clone(&self.shared.stats)
+        if let Some(ms) = u64::try_from(throttle_ms).ok().filter(|&ms| ms > 0) {
+            let end = Instant::now() + Duration::from_millis(ms);
+            let mut until = self
+                .shared
+                .throttled_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            *until = Some(until.map_or(end, |u| u.max(end)));
+        }
     }
 
     /// The broker's label (`host:port (node N)`).
@@ -293,11 +330,16 @@ impl BrokerConnection {
             .map(|_| ())
     }
 
+    /// A response that does not decode: the broker and the client disagree on the protocol,
+    /// so the connection takes no more requests (those in flight still get their answers)
+    /// and the pool opens a new one; later callers get this error.
     fn protocol_error(&self, api: ApiKey, e: ottla_protocol::ProtocolError) -> Error {
         tracing::warn!(broker = %self.shared.broker, ?api, error = %e, "undecodable response");
+        let source = Arc::new(ConnectionError::Protocol(e));
+        let _ = self.shared.fatal.set(Arc::clone(&source));
         Error::Connection {
             broker: self.shared.broker.clone(),
-            source: Arc::new(ConnectionError::Protocol(e)),
+            source,
         }
     }
 
@@ -378,8 +420,10 @@ impl BrokerConnection {
         version: i16,
         correlation_id: i32,
     ) -> Result<R::Response, Error> {
-        decode_response::<R>(frame, version, correlation_id)
-            .map_err(|e| self.protocol_error(api_key_of::<R>(), e))
+        let response = decode_response::<R>(frame, version, correlation_id)
+            .map_err(|e| self.protocol_error(api_key_of::<R>(), e))?;
+        self.record_throttle(throttle::throttle_time_ms(&response));
+        Ok(response)
     }
 
     fn prepare<R: Request>(
@@ -408,6 +452,9 @@ impl BrokerConnection {
         correlation_id: i32,
         frame: Result<Vec<Bytes>, ProtocolError>,
     ) -> Result<(Pending, Outgoing), Error> {
+        if self.shared.fatal.get().is_some() {
+            return Err(self.closed_error());
+        }
         let api = api_key_of::<R>();
         let deadline = Instant::now() + timeout;
         let frame = frame.map_err(|e| Error::Connection {

@@ -13,6 +13,7 @@ mod handle;
 mod handshake;
 mod sasl;
 mod task;
+mod throttle;
 mod wire;
 
 pub use handle::BrokerConnection;

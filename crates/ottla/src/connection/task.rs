@@ -97,6 +97,9 @@ struct Pending {
 }
 
 struct State {
+    /// KIP-219: a request taken from the queue while the broker's throttle time runs waits
+    /// here (one at a time: the queue behind it waits too).
+    held: Option<Outgoing>,
     in_flight: VecDeque<InFlight>,
     to_write: VecDeque<Pending>,
     needs_flush: bool,
@@ -112,6 +115,7 @@ pub(crate) async fn run(
 ) {
     let mut rx = rx;
     let mut state = State {
+        held: None,
         in_flight: VecDeque::with_capacity(limits.max_in_flight),
         to_write: VecDeque::new(),
         needs_flush: false,
@@ -137,6 +141,9 @@ pub(crate) async fn run(
         if let Some(reply) = p.on_written {
             let _ = reply.send(Err(Arc::clone(&error)));
         }
+    }
+    for o in state.held.take().into_iter() {
+        let _ = o.reply.send(Err(Arc::clone(&error)));
     }
     while let Ok(o) = rx.try_recv() {
         let _ = o.reply.send(Err(Arc::clone(&error)));
@@ -164,7 +171,33 @@ async fn drive(
     // Frames may already be buffered from the handshake.
     dispatch_frames(&mut read_buf, state, limits.decoder, &shared.stats)?;
     loop {
-        if closing && state.in_flight.is_empty() && state.to_write.is_empty() && !state.needs_flush
+        let throttle_end = shared.throttle_end();
+        if let Some(o) = state.held.take() {
+            if o.deadline <= Instant::now() {
+                // Its deadline passed while the throttle held it: nothing was written, so it
+                // fails alone and the connection goes on.
+                let error = ConnectionError::RequestTimedOut {
+                    api: o.api,
+                    correlation_id: o.correlation_id,
+                    timeout: o.timeout,
+                };
+                let _ = o.reply.send(Err(Arc::new(error)));
+            } else if throttle_end.is_none() {
+                accept_request(o, state, &shared.stats);
+            } else {
+                state.held = Some(o);
+            }
+        }
+        // Wake for the throttle's end or the held request's deadline, whichever is first.
+        let held_wake = state
+            .held
+            .as_ref()
+            .map(|o| throttle_end.map_or(o.deadline, |t| t.min(o.deadline)));
+        if closing
+            && state.held.is_none()
+            && state.in_flight.is_empty()
+            && state.to_write.is_empty()
+            && !state.needs_flush
         {
             let _ = writer.shutdown().await;
             return Ok(());
@@ -192,7 +225,7 @@ async fn drive(
                 .iter()
                 .filter(|p| p.on_written.is_some())
                 .count();
-        let accept = !closing && !draining && slots < limits.max_in_flight;
+        let accept = !closing && !draining && state.held.is_none() && slots < limits.max_in_flight;
         let want_write = !state.to_write.is_empty() || state.needs_flush;
         let next_deadline = state.in_flight.iter().map(|f| f.deadline).min();
         tokio::select! {
@@ -205,8 +238,13 @@ async fn drive(
             written = write_some(&mut writer, state), if want_write => written?,
             msg = rx.recv(), if accept => match msg {
                 None => closing = true,
+                Some(o) if shared.throttle_end().is_some() => {
+                    crate::stats::add(&shared.stats.throttle_holds, 1);
+                    state.held = Some(o);
+                }
                 Some(o) => accept_request(o, state, &shared.stats),
             },
+            _ = sleep_until(held_wake), if held_wake.is_some() => {}
             _ = sleep_until(reauth_at), if reauth_at.is_some() && !draining => {
                 draining = true;
                 reauth_at = None;
@@ -379,17 +417,34 @@ fn dispatch_frames(
     decoder: FrameDecoder,
     stats: &BrokerCounters,
 ) -> Result<(), ConnectionError> {
-    while let Some(frame) = decoder
-        .decode(buf)
-        .map_err(|e| ConnectionError::Protocol(e.into()))?
-    {
+    let mut last_answered = None;
+    while !buf.is_empty() {
+        // Kafka sends nothing unasked: bytes with no request in flight cannot be a response.
+        if state.in_flight.is_empty() {
+            return Err(ConnectionError::UnsolicitedBytes {
+                bytes: buf.len(),
+                after: last_answered,
+            });
+        }
+        let Some(frame) = decoder
+            .decode(buf)
+            .map_err(|e| ConnectionError::Protocol(e.into()))?
+        else {
+            break;
+        };
         let actual =
             peek_correlation_id(&frame).map_err(|e| ConnectionError::Protocol(e.into()))?;
-        let expected = state.in_flight.front().map(|f| f.correlation_id);
+        let oldest = state.in_flight.front();
+        let expected = oldest.map(|f| f.correlation_id);
         if expected != Some(actual) {
-            return Err(ConnectionError::UnexpectedResponse { expected, actual });
+            return Err(ConnectionError::UnexpectedResponse {
+                expected,
+                actual,
+                api: oldest.map(|f| f.api),
+            });
         }
         if let Some(mut f) = state.in_flight.pop_front() {
+            last_answered = Some(f.api);
             // The size prefix was read too.
             stats.received(frame.len() + 4, f.since.elapsed());
             if let Some(reply) = f.reply.take() {
@@ -424,6 +479,7 @@ mod tests {
     #[test]
     fn eof_mid_frame_is_truncation() {
         let state = State {
+            held: None,
             in_flight: VecDeque::new(),
             to_write: VecDeque::new(),
             needs_flush: false,
@@ -499,6 +555,7 @@ mod tests {
     #[tokio::test]
     async fn segmented_frames_are_written_whole_and_in_order() {
         let mut state = State {
+            held: None,
             in_flight: VecDeque::new(),
             to_write: VecDeque::new(),
             needs_flush: false,

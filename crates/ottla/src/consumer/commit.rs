@@ -48,7 +48,7 @@ impl Consumer {
         offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
     ) -> Result<(), Error> {
         check(&offsets)?;
-        self.retrying(|| {
+        self.retrying(crate::protocol::messages::ApiKey::OffsetCommit, || {
             let offsets = offsets.clone();
             self.ask(|reply| TaskCommand::CommitOffsets { offsets, reply })
         })

@@ -524,6 +524,13 @@ impl ConsumerConfigBuilder {
                 format!("less than session.timeout.ms ({})", self.session_timeout_ms),
             ));
         }
+        if self.retry_backoff_max_ms < self.retry_backoff_ms {
+            return Err(ConfigError::invalid(
+                "retry.backoff.max.ms",
+                &self.retry_backoff_max_ms.to_string(),
+                format!("at least retry.backoff.ms ({})", self.retry_backoff_ms),
+            ));
+        }
         if self.group_id.is_none() {
             if let Some(instance) = &self.group_instance_id {
                 return Err(ConfigError::invalid(

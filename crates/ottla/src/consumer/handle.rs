@@ -16,6 +16,7 @@ use super::stats::{ConsumerStats, Counters, PartitionConsumeStats};
 use super::task::{self, Item, TaskCommand};
 use crate::error::Error;
 use crate::group::{GroupMember, PollHandle, TopicPartition};
+use crate::protocol::messages::ApiKey;
 use crate::Client;
 
 /// A map looked up for every record handed out: foldhash, not SipHash (SipHash was 9% of the
@@ -326,12 +327,13 @@ impl Consumer {
     /// Retriable failures (the coordinator being looked up, moving or loading) are tried
     /// again for up to `default.api.timeout.ms`, as the Java client's `commitSync` does.
     pub async fn commit(&self) -> Result<(), Error> {
-        self.retrying(|| self.ask(TaskCommand::Commit)).await
+        self.retrying(ApiKey::OffsetCommit, || self.ask(TaskCommand::Commit))
+            .await
     }
 
     /// `attempt` until it succeeds, fails for good, or `default.api.timeout.ms` has passed,
     /// with `retry.backoff.ms` … `retry.backoff.max.ms` between tries.
-    pub(super) async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    pub(super) async fn retrying<T, F, Fut>(&self, api: ApiKey, mut attempt: F) -> Result<T, Error>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Error>>,
@@ -339,7 +341,16 @@ impl Consumer {
         let deadline = tokio::time::Instant::now() + self.config.default_api_timeout;
         let mut failures = 0u32;
         loop {
-            match attempt().await {
+            // The whole call keeps to the timeout, also when one attempt is slow to answer
+            // (the consumer's task busy, a coordinator that does not reply).
+            let Ok(outcome) = tokio::time::timeout_at(deadline, attempt()).await else {
+                return Err(Error::Timeout {
+                    broker: "the group coordinator".into(),
+                    api,
+                    timeout: self.config.default_api_timeout,
+                });
+            };
+            match outcome {
                 Err(e) if e.is_retriable() && tokio::time::Instant::now() < deadline => {
                     failures = failures.saturating_add(1);
                     let delay = self.config.retry_backoff.delay_with(failures, 1.0);
@@ -566,7 +577,7 @@ impl Consumer {
         &self,
         partitions: Vec<TopicPartition>,
     ) -> Result<BTreeMap<TopicPartition, Option<crate::group::OffsetAndMetadata>>, Error> {
-        self.retrying(|| {
+        self.retrying(ApiKey::OffsetFetch, || {
             let partitions = partitions.clone();
             self.ask(|reply| TaskCommand::Committed { partitions, reply })
         })

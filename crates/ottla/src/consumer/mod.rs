@@ -12,6 +12,19 @@
 //! | `stats.rs` | [`ConsumerStats`]: fetches, fetch sessions, follower fetches, truncations |
 //! | `task/fetching.rs` | the task's fetches: which broker, sessions, leader epochs, what each answer does |
 //!
+//! ## Delivery: at least once
+//!
+//! Each record is handed out once per assignment of its partition, in offset order. It comes
+//! again — to this member or another — only when its partition changes hands (a rebalance,
+//! the member losing the group) before an offset past it was committed: the next owner starts
+//! at the last committed offset. That is the whole window: a record below an offset whose
+//! commit succeeded never comes again. [`Consumer::commit`] commits the partitions assigned
+//! when it runs; rebalances run beside the application, so records received before a
+//! rebalance that took their partition are left to the next owner, not committed by this
+//! member (commit in [`RebalanceListener::on_revoked`] to narrow the window).
+//! `tests/faults_kafka.rs` checks this on a 3-broker cluster with brokers killed and
+//! connections cut, and counts the redeliveries.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), ottla::Error> {
 //! use ottla::consumer::{Consumer, ConsumerConfig};

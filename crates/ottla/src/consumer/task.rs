@@ -117,6 +117,9 @@ struct State {
     /// Where each partition's last end-of-partition event was (`enable.partition.eof`):
     /// one per arrival at the end.
     eof_at: HashMap<TopicPartition, i64>,
+    /// A metadata refresh running beside the task: the task never waits for one (a refresh
+    /// that times out on a dead broker would hold up commits and every other fetch).
+    refreshing: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub(crate) async fn run(
@@ -145,6 +148,7 @@ pub(crate) async fn run(
         app_gone: false,
         listener,
         eof_at: HashMap::new(),
+        refreshing: None,
     };
     let mut fetches: FuturesUnordered<Fetching> = FuturesUnordered::new();
     let mut handle_open = true;

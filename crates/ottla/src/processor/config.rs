@@ -371,10 +371,10 @@ impl ProcessorConfigBuilder {
                     ))
                 }
             },
-            Some(other) => {
+            Some(_) => {
                 return Err(ConfigError::invalid(
                     "starting.position",
-                    other,
+                    self.starting_position.as_deref().unwrap_or_default(),
                     "LATEST, TRIM_HORIZON or AT_TIMESTAMP",
                 ))
             }

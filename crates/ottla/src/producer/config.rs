@@ -417,9 +417,14 @@ impl ProducerConfigBuilder {
         let acks = self.acks.unwrap_or_default();
         let retries = self.retries.unwrap_or(i32::MAX as u32);
         let conflict = if acks != Acks::All {
+            let written = match acks {
+                Acks::None => "0",
+                Acks::Leader => "1",
+                Acks::All => "all",
+            };
             Some((
                 "acks",
-                format!("{acks:?}"),
+                written.to_owned(),
                 "acks=all (-1) when enable.idempotence=true",
             ))
         } else if client.max_in_flight > 5 {

@@ -486,7 +486,6 @@ fn start_request(
         Ok(v) => v,
         Err(e) => return Started::Failed(kept, e),
     };
-    let counters = conn.counters();
     let span = tracing::debug_span!(
         "produce",
         broker = %conn.broker(),
@@ -497,9 +496,6 @@ fn start_request(
         Ok(response) => Started::Sent(
             async move {
                 let result = response.await;
-                if let Ok(Some(r)) = &result {
-                    counters.throttled(r.throttle_time_ms);
-                }
                 Event::Produced {
                     broker,
                     batches: kept,

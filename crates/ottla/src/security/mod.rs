@@ -63,6 +63,7 @@ pub(crate) fn sasl_factory(
     };
     let missing = |key: &str| ConfigError::Missing {
         key: key.to_owned(),
+        because: None,
     };
     let mechanism = settings
         .mechanism

@@ -27,10 +27,13 @@ pub struct BrokerStats {
     pub rtt_us_max: u64,
     /// Requests that timed out, and connections that failed or could not be opened.
     pub errors: u64,
-    /// Throttle time the broker reported in Produce and Fetch responses (quotas), in ms.
+    /// Throttle time the broker reported in responses (quotas), in ms.
     pub throttle_ms_total: u64,
-    /// Produce and Fetch responses that carried a throttle time above zero.
+    /// Responses that carried a throttle time above zero.
     pub throttled_responses: u64,
+    /// Requests held back until the broker's throttle time had passed (KIP-219: a Kafka 2.0+
+    /// broker answers a client over its quota at once and expects it to wait).
+    pub throttle_holds: u64,
     /// Connections opened (after TLS, version negotiation and SASL).
     pub connects: u64,
 }
@@ -54,6 +57,7 @@ pub(crate) struct BrokerCounters {
     pub errors: AtomicU64,
     pub throttle_ms_total: AtomicU64,
     pub throttled_responses: AtomicU64,
+    pub throttle_holds: AtomicU64,
     pub connects: AtomicU64,
 }
 
@@ -95,6 +99,7 @@ impl BrokerCounters {
             errors: get(&self.errors),
             throttle_ms_total: get(&self.throttle_ms_total),
             throttled_responses: get(&self.throttled_responses),
+            throttle_holds: get(&self.throttle_holds),
             connects: get(&self.connects),
         }
     }

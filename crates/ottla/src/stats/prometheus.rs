@@ -162,7 +162,7 @@ impl Exposition {
             self.sample(
                 "ottla_broker_throttle_seconds_total",
                 Kind::Counter,
-                "Throttle time the broker reported in Produce and Fetch responses.",
+                "Throttle time the broker reported in responses.",
                 &l,
                 b.throttle_ms_total as f64 / 1e3,
             );
@@ -171,6 +171,12 @@ impl Exposition {
                 "Responses that carried a throttle time.",
                 &l,
                 b.throttled_responses,
+            );
+            self.counter(
+                "ottla_broker_throttle_holds_total",
+                "Requests held back until the broker's throttle time had passed (KIP-219).",
+                &l,
+                b.throttle_holds,
             );
             self.counter(
                 "ottla_broker_connects_total",
@@ -455,6 +461,7 @@ mod tests {
             errors: 1,
             throttle_ms_total: 250,
             throttled_responses: 1,
+            throttle_holds: 1,
             connects: 2,
         }
     }

@@ -46,28 +46,48 @@ fn buffered_size(records: &[ConsumedRecord]) -> usize {
 impl State {
     /// A Fetch for every broker (leader, or preferred read replica) of owned, positioned,
     /// unpaused partitions that has none in flight and is not backing off.
+    /// The cached metadata, starting a refresh beside the task when it is stale or older than
+    /// `metadata.max.age.ms` (and none runs yet): fetches go on with the view at hand.
+    fn metadata_now(&mut self) -> Option<std::sync::Arc<crate::cluster::ClusterMetadata>> {
+        let running = self.refreshing.as_ref().is_some_and(|r| !r.is_finished());
+        if !running && !self.client.metadata_is_fresh() {
+            let client = self.client.clone();
+            self.refreshing = Some(tokio::spawn(async move {
+                if let Err(e) = client.refresh_metadata().await {
+                    tracing::debug!(error = %e, "metadata refresh failed; the next fetch round tries again");
+                }
+            }));
+        }
+        self.client.cached()
+    }
+
     pub(super) async fn start_fetches(&mut self) -> Vec<Fetching> {
         let now = Instant::now();
         let mut by_node: BTreeMap<i32, (Vec<FetchPosition>, bool)> = BTreeMap::new();
         let paused = self.shared.paused().clone();
         self.preferred.retain(|_, (_, until)| *until > now);
+        let metadata = self.metadata_now();
         for (tp, position) in self
             .positions
             .iter()
             .filter(|(tp, _)| !paused.contains(*tp))
         {
-            let (leader, leader_epoch) =
-                match self.client.leader_and_epoch(&tp.topic, tp.partition).await {
-                    Ok(l) => l,
-                    Err(e) => {
-                        // Look again after the backoff even if nothing else wakes the task.
-                        tracing::debug!(partition = %tp, error = %e, "no leader yet");
-                        self.retry_at
-                            .entry(NO_LEADER)
-                            .or_insert(now + self.config.retry_backoff.base);
-                        continue;
-                    }
-                };
+            let found = metadata
+                .as_ref()
+                .map(|m| m.leader_and_epoch(&tp.topic, tp.partition));
+            let (leader, leader_epoch) = match found {
+                Some(Ok(l)) => l,
+                other => {
+                    // Look again after the backoff even if nothing else wakes the task; a
+                    // refresh runs meanwhile.
+                    tracing::debug!(partition = %tp, error = ?other.and_then(Result::err), "no leader yet");
+                    self.client.invalidate_metadata();
+                    self.retry_at
+                        .entry(NO_LEADER)
+                        .or_insert(now + self.config.retry_backoff.base);
+                    continue;
+                }
+            };
             let node = self.preferred.get(tp).map_or(leader, |(node, _)| *node);
             if self.in_flight.contains(&node)
                 || self.retry_at.get(&node).is_some_and(|at| *at > now)
