@@ -111,7 +111,7 @@ impl ProvideAwsCredentials for CredentialProcess {
 }
 
 /// The document a successful run printed.
-fn parse_output(stdout: &[u8]) -> Result<AwsCredentials, String> {
+pub(crate) fn parse_output(stdout: &[u8]) -> Result<AwsCredentials, String> {
     if stdout.iter().all(u8::is_ascii_whitespace) {
         return Err("printed nothing on stdout (expected a JSON credential document)".into());
     }

@@ -231,7 +231,7 @@ fn status_error(url: &str, response: &HttpResponse) -> AwsError {
     }
 }
 
-fn parse_answer(response: &HttpResponse) -> Result<AwsCredentials, AwsError> {
+pub(crate) fn parse_answer(response: &HttpResponse) -> Result<AwsCredentials, AwsError> {
     json_object(&response.body)
         .and_then(|doc| credentials_from_document(&doc, ECS_FIELDS, SERVICE))
         .map_err(|why| AwsError::BadResponse {

@@ -123,29 +123,11 @@ impl ImdsCredentials {
                 why
             }
         })?;
-        let text = String::from_utf8_lossy(&listing.body);
-        let Some(role) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
-            return Err("no IAM role (instance profile) is attached to this EC2 instance".into());
-        };
-        if role.contains(['/', '?', '#']) || role.contains(char::is_whitespace) {
-            return Err(format!(
-                "the instance metadata names an invalid role `{role}`"
-            ));
-        }
+        let role = parse_role_listing(&listing.body)?;
         let document = self
             .get(&format!("{CREDENTIALS_PATH}{role}"), &token)
             .await?;
-        let doc = json_object(&document.body)
-            .map_err(|why| format!("the credentials of role `{role}` are {why}"))?;
-        let code = optional_str(&doc, "Code").map_err(|why| format!("role `{role}`: {why}"))?;
-        if let Some(code) = code.filter(|c| *c != "Success") {
-            let message = optional_str(&doc, "Message").ok().flatten().unwrap_or("");
-            return Err(format!(
-                "the credentials of role `{role}` are not available: {code} {message}"
-            ));
-        }
-        credentials_from_document(&doc, IMDS_FIELDS, SERVICE)
-            .map_err(|why| format!("the credentials of role `{role}` are unusable: {why}"))
+        parse_credentials(&role, &document.body)
     }
 
     /// A session token (step 1).
@@ -172,11 +154,7 @@ impl ImdsCredentials {
                 ),
             });
         }
-        let token = String::from_utf8_lossy(&response.body).trim().to_owned();
-        if token.is_empty() || token.chars().any(char::is_control) {
-            return Err("the instance metadata service sent an unusable session token".into());
-        }
-        Ok(Secret::new(token))
+        parse_token(&response.body)
     }
 
     /// A `GET` with the session token; non-2xx is an error starting `HTTP <status>`.
@@ -242,6 +220,45 @@ impl ProvideAwsCredentials for ImdsCredentials {
     fn credentials(&self) -> BoxFuture<'_, Result<AwsCredentials, AwsError>> {
         Box::pin(self.load())
     }
+}
+
+/// The session token in the answer to `PUT /latest/api/token`.
+pub(crate) fn parse_token(body: &[u8]) -> Result<Secret, String> {
+    let token = String::from_utf8_lossy(body).trim().to_owned();
+    if token.is_empty() || token.chars().any(char::is_control) {
+        return Err("the instance metadata service sent an unusable session token".into());
+    }
+    Ok(Secret::new(token))
+}
+
+/// The role in the listing `GET /latest/meta-data/iam/security-credentials/` answers: its
+/// first non-blank line, which must be usable as the last segment of a path.
+pub(crate) fn parse_role_listing(body: &[u8]) -> Result<String, String> {
+    let text = String::from_utf8_lossy(body);
+    let Some(role) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
+        return Err("no IAM role (instance profile) is attached to this EC2 instance".into());
+    };
+    if role.contains(['/', '?', '#']) || role.contains(char::is_whitespace) {
+        return Err(format!(
+            "the instance metadata names an invalid role `{role}`"
+        ));
+    }
+    Ok(role.to_owned())
+}
+
+/// The credential document of `role`: `Code` other than `Success` is an error.
+pub(crate) fn parse_credentials(role: &str, body: &[u8]) -> Result<AwsCredentials, String> {
+    let doc =
+        json_object(body).map_err(|why| format!("the credentials of role `{role}` are {why}"))?;
+    let code = optional_str(&doc, "Code").map_err(|why| format!("role `{role}`: {why}"))?;
+    if let Some(code) = code.filter(|c| *c != "Success") {
+        let message = optional_str(&doc, "Message").ok().flatten().unwrap_or("");
+        return Err(format!(
+            "the credentials of role `{role}` are not available: {code} {message}"
+        ));
+    }
+    credentials_from_document(&doc, IMDS_FIELDS, SERVICE)
+        .map_err(|why| format!("the credentials of role `{role}` are unusable: {why}"))
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ mod credential_document;
 mod credential_process;
 mod ecs;
 mod env_credentials;
+#[doc(hidden)]
+pub mod fuzzing;
 mod imds;
 mod profile;
 mod profile_chain;

@@ -164,7 +164,7 @@ pub struct SecretValue {
 }
 
 impl SecretValue {
-    fn from_json(answer: &Value) -> Result<Self, AwsError> {
+    pub(crate) fn from_json(answer: &Value) -> Result<Self, AwsError> {
         let text = |key: &str| answer.get(key).and_then(Value::as_str).map(str::to_owned);
         let secret_string = match answer.get("SecretString") {
             None | Some(Value::Null) => None,
@@ -240,7 +240,7 @@ impl ScramSecret {
         })
     }
 
-    fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         const SHAPE: &str = r#"MSK SCRAM secrets hold {"username": "…", "password": "…"}"#;
         let json: Value = serde_json::from_str(text).map_err(|e| {
             format!(

@@ -5,7 +5,7 @@
 #[cfg(test)]
 pub(crate) mod loopback;
 mod request;
-mod response;
+pub(crate) mod response;
 mod role_arn;
 
 use std::time::Duration;

@@ -170,7 +170,7 @@ fn bad(why: String) -> AwsError {
 
 /// Parses the answer to `action` (`AssumeRole`, `AssumeRoleWithWebIdentity`) into credentials
 /// labelled `source`.
-pub(super) fn parse_assumed_role(
+pub(crate) fn parse_assumed_role(
     body: &[u8],
     action: &str,
     source: &'static str,
@@ -208,7 +208,7 @@ pub(super) fn parse_assumed_role(
 }
 
 /// Parses a GetCallerIdentity answer.
-pub(super) fn parse_caller_identity(body: &[u8]) -> Result<CallerIdentity, AwsError> {
+pub(crate) fn parse_caller_identity(body: &[u8]) -> Result<CallerIdentity, AwsError> {
     let doc = XmlFields::parse(body).map_err(|why| bad(format!("GetCallerIdentity: {why}")))?;
     let field = |name: &str| -> Result<String, AwsError> {
         doc.get(&format!(
@@ -225,7 +225,7 @@ pub(super) fn parse_caller_identity(body: &[u8]) -> Result<CallerIdentity, AwsEr
 }
 
 /// The code and message of an `<ErrorResponse><Error>` document, if `body` is one.
-pub(super) fn parse_error(body: &[u8]) -> Option<(String, String)> {
+pub(crate) fn parse_error(body: &[u8]) -> Option<(String, String)> {
     let doc = XmlFields::parse(body).ok()?;
     let code = doc.get("ErrorResponse/Error/Code")?;
     let message = doc.get("ErrorResponse/Error/Message").unwrap_or_default();
