@@ -36,6 +36,7 @@ pub struct MockClusterBuilder {
     cluster_id: String,
     sasl: Option<MockSasl>,
     unknown_producers: UnknownProducer,
+    base_port: Option<u16>,
 }
 
 impl Default for MockClusterBuilder {
@@ -49,6 +50,7 @@ impl Default for MockClusterBuilder {
             cluster_id: "ottla-mock".to_owned(),
             sasl: None,
             unknown_producers: UnknownProducer::Accept,
+            base_port: None,
         }
     }
 }
@@ -131,6 +133,22 @@ impl MockClusterBuilder {
         self
     }
 
+    /// Listens on fixed ports: broker `n` on `127.0.0.1:(port + n - 1)`. By default each broker
+    /// takes a free port.
+    pub fn base_port(mut self, port: u16) -> Self {
+        self.base_port = Some(port);
+        self
+    }
+
+    /// The address broker `node` binds to.
+    fn listen_addr(&self, node: i32) -> SocketAddr {
+        let port = self
+            .base_port
+            .and_then(|base| u16::try_from(i32::from(base) + node - 1).ok())
+            .unwrap_or(0);
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+    }
+
     fn validate(&self) -> Result<(), MockError> {
         let config = |key, reason: String| Err(MockError::Config { key, reason });
         if !(1..=MAX_BROKERS).contains(&self.brokers) {
@@ -144,6 +162,14 @@ impl MockClusterBuilder {
                 "default_partitions",
                 format!("{} partitions", self.default_partitions),
             );
+        }
+        if let Some(base) = self.base_port {
+            if base == 0 || i32::from(base) + self.brokers - 1 > i32::from(u16::MAX) {
+                return config(
+                    "base_port",
+                    format!("{} brokers from port {base}", self.brokers),
+                );
+            }
         }
         let rf_ok = |rf: i16| rf >= 1 && i32::from(rf) <= self.brokers;
         if !rf_ok(self.default_replication_factor) {
@@ -183,18 +209,19 @@ impl MockClusterBuilder {
         Ok(())
     }
 
-    /// Binds every broker to `127.0.0.1:0` and starts serving on the current tokio runtime.
-    pub async fn start(self) -> Result<MockCluster, MockError> {
+    /// Binds every broker to `127.0.0.1` (a free port, or [`base_port`](Self::base_port)'s)
+    /// and starts serving on the current tokio runtime.
+    pub async fn start(mut self) -> Result<MockCluster, MockError> {
         self.validate()?;
-        let sasl = self.sasl.map(MockSasl::into_server).transpose()?;
+        let sasl = self.sasl.take().map(MockSasl::into_server).transpose()?;
         let mut listeners = Vec::new();
         let mut infos = BTreeMap::new();
         for node in 1..=self.brokers {
-            let listener =
-                broker::bind(node, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), false).await?;
+            let wanted = self.listen_addr(node);
+            let listener = broker::bind(node, wanted, false).await?;
             let addr = listener.local_addr().map_err(|source| MockError::Bind {
                 node,
-                addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                addr: wanted,
                 source,
             })?;
             infos.insert(
@@ -274,6 +301,17 @@ mod tests {
             b().brokers(2).topic_with_replication("a", 1, 3).validate(),
             Err(MockError::InvalidTopic { .. })
         ));
+        assert!(matches!(
+            b().brokers(2).base_port(u16::MAX).validate(),
+            Err(MockError::Config {
+                key: "base_port",
+                ..
+            })
+        ));
+        assert_eq!(
+            b().base_port(9092).listen_addr(3),
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 9094))
+        );
         assert!(b()
             .brokers(3)
             .topic_with_replication("a", 1, 3)

@@ -177,8 +177,7 @@ impl MockCluster {
     pub fn delete_topic(&self, name: &str) -> Result<(), MockError> {
         self.shared
             .lock()
-            .topics
-            .remove(name)
+            .remove_topic(name)
             .ok_or_else(|| MockError::UnknownTopic(name.to_owned()))?;
         self.shared.notify_changed();
         Ok(())
@@ -445,10 +444,54 @@ impl MockCluster {
         Some((g.generation, g.members.keys().cloned().collect()))
     }
 
+    /// A KIP-848 consumer group's epoch, state (`Empty`, `Reconciling`, `Stable`) and members'
+    /// ids, or `None` for a group that never had one.
+    pub fn consumer_group(&self, group: &str) -> Option<(i32, &'static str, Vec<String>)> {
+        let state = self.shared.lock();
+        let g = state.consumer_groups.group(group)?;
+        Some((g.epoch, g.state_name(), g.members.keys().cloned().collect()))
+    }
+
     /// The broker that coordinates `group` (where group requests and TxnOffsetCommit must
     /// go), or `None` while no broker runs.
     pub fn group_coordinator(&self, group: &str) -> Option<i32> {
         coordinator(&self.shared.lock(), CoordinatorKind::Group, group)
+    }
+
+    /// Moves `group`'s coordinator to broker `node`, as a leadership change of its
+    /// `__consumer_offsets` partition would: from now on the old coordinator answers the
+    /// group's requests NOT_COORDINATOR and FindCoordinator names `node`. The group's members,
+    /// generation and committed offsets move with it (they live in the log). It stays on
+    /// `node` while `node` runs; when `node` stops, the usual failover applies.
+    pub fn move_group_coordinator(&self, group: &str, node: i32) -> Result<(), MockError> {
+        self.move_coordinator(CoordinatorKind::Group, group, node)
+    }
+
+    /// Moves `transactional_id`'s coordinator to broker `node` (a leadership change of its
+    /// `__transaction_state` partition): the old one answers NOT_COORDINATOR, FindCoordinator
+    /// names `node`, and the producer id, epoch and ongoing transaction move with it.
+    pub fn move_transaction_coordinator(
+        &self,
+        transactional_id: &str,
+        node: i32,
+    ) -> Result<(), MockError> {
+        self.move_coordinator(CoordinatorKind::Transaction, transactional_id, node)
+    }
+
+    fn move_coordinator(
+        &self,
+        kind: CoordinatorKind,
+        key: &str,
+        node: i32,
+    ) -> Result<(), MockError> {
+        let mut state = self.shared.lock();
+        match state.brokers.get(&node) {
+            None => return Err(MockError::UnknownBroker(node)),
+            Some(b) if !b.running => return Err(MockError::BrokerStopped(node)),
+            Some(_) => {}
+        }
+        state.coordinator_moves.insert((kind, key.to_owned()), node);
+        Ok(())
     }
 
     /// Aborts the transactional id's ongoing transaction as the coordinator does when its

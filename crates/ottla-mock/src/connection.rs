@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ResponseHeader};
@@ -17,6 +18,7 @@ use tokio::net::TcpStream;
 use crate::dispatch::{check_supported, decode, dispatch, encode, Reply, RequestError, Route};
 use crate::fault::{ErrorTarget, FaultAction, Injected, Plan};
 use crate::handlers::{api_versions, sasl_authenticate, sasl_handshake, Ctx};
+use crate::request_view;
 use crate::sasl::{Gate, SaslCounter, SaslSession};
 use crate::state::Shared;
 
@@ -49,6 +51,8 @@ pub(crate) enum ConnectionError {
 enum Step {
     /// Send these bytes (if any) and read the next request.
     Continue(Option<Bytes>),
+    /// Send these bytes, then read nothing for the throttle time (KIP-219's muted channel).
+    Throttled { send: Bytes, mute: Duration },
     /// Send these bytes (if any) and close the connection.
     Close {
         send: Option<Bytes>,
@@ -129,6 +133,10 @@ async fn run(
                     stream.write_all(&bytes).await?;
                 }
             }
+            Step::Throttled { send, mute } => {
+                stream.write_all(&send).await?;
+                tokio::time::sleep(mute).await;
+            }
             Step::Close { send, why } => {
                 if let Some(bytes) = send {
                     stream.write_all(&bytes).await?;
@@ -200,7 +208,20 @@ async fn handle_frame(
         }
     }
 
-    let plan = shared.lock().faults.take(api, node);
+    let plan = {
+        let mut state = shared.lock();
+        let view = state.faults.wants_view(api, node).then(|| {
+            request_view::view(
+                &state,
+                api,
+                version,
+                node,
+                header.client_id.as_deref(),
+                &body,
+            )
+        });
+        state.faults.take(api, node, view.as_ref())
+    };
     if let Some(p) = plan
         .as_ref()
         .filter(|p| p.action == FaultAction::DropConnection)
@@ -272,6 +293,10 @@ async fn handle_frame(
         _ if close_after => Step::Close {
             send: Some(frame),
             why: "SASL authentication failed",
+        },
+        FaultAction::Throttle { ms } => Step::Throttled {
+            send: frame,
+            mute: Duration::from_millis(u64::try_from(ms).unwrap_or(0)),
         },
         _ => Step::Continue(Some(frame)),
     })

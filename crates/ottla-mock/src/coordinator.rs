@@ -4,12 +4,17 @@
 //! that partition's leader is the coordinator. The mock hashes the key onto a broker instead:
 //! the key's preferred broker coordinates it while it runs; when it is stopped, the next running
 //! broker in node id order does (as if leadership of that partition moved), and the key returns
-//! when the preferred broker starts again. Stopping another broker never moves it.
+//! when the preferred broker starts again. Stopping another broker never moves it. A test may
+//! move a key to another broker ([`MockCluster::move_group_coordinator`],
+//! [`MockCluster::move_transaction_coordinator`]): it stays there while that broker runs.
+//!
+//! [`MockCluster::move_group_coordinator`]: crate::MockCluster::move_group_coordinator
+//! [`MockCluster::move_transaction_coordinator`]: crate::MockCluster::move_transaction_coordinator
 
 use crate::state::ClusterState;
 
 /// The `key_type` of FindCoordinator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum CoordinatorKind {
     /// A consumer group (key type 0).
     Group,
@@ -37,6 +42,13 @@ impl CoordinatorKind {
 
 /// The running broker that coordinates `key`, or `None` if no broker runs.
 pub(crate) fn coordinator(state: &ClusterState, kind: CoordinatorKind, key: &str) -> Option<i32> {
+    if let Some(&node) = state
+        .coordinator_moves
+        .get(&(kind, key.to_owned()))
+        .filter(|&&n| state.is_running(n))
+    {
+        return Some(node);
+    }
     let nodes: Vec<(i32, bool)> = state
         .brokers
         .iter()

@@ -1,12 +1,17 @@
 //! Fault injection: what a test asks the mock to do wrong, and for which requests.
 //!
 //! A [`Fault`] matches requests of one API (optionally on one broker) and applies to the next
-//! N of them, or to all. Faults are tried in the order they were injected; the first one that
-//! matches and has uses left is applied (and one use is spent); others are not consulted.
+//! N of them, or to all, optionally only those a predicate over the request
+//! ([`RequestView`]) accepts. Faults are tried in the order they were injected; the first one
+//! that matches and has uses left is applied (and one use is spent); others are not consulted.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_protocol::messages::ApiKey;
+
+use crate::request_view::RequestView;
 
 /// Which part of a response an injected error code goes into.
 ///
@@ -72,7 +77,47 @@ pub enum FaultAction {
     /// Handle the request (a Produce appends its batches) and then close the connection
     /// without answering: the "appended but the response was lost" case.
     DropAfterHandling,
+    /// Handle the request and answer at once with `throttle_time_ms` set to `ms`, then read
+    /// nothing more from the connection for `ms` (KIP-219: a Kafka 2.0+ broker answers a client
+    /// over its quota at once and mutes the channel; the client is expected to hold back its
+    /// next requests to that broker for the throttle time). Responses without the field
+    /// (SaslHandshake, SaslAuthenticate) are answered unchanged and the connection is muted.
+    Throttle {
+        /// The throttle time in milliseconds.
+        ms: i32,
+    },
 }
+
+/// A predicate over a request, for [`Fault::when`]. Two predicates are equal when they are
+/// the same closure (one `Arc`).
+#[derive(Clone)]
+pub struct RequestPredicate(Arc<dyn Fn(&RequestView) -> bool + Send + Sync>);
+
+impl RequestPredicate {
+    /// Wraps `f`.
+    pub fn new(f: impl Fn(&RequestView) -> bool + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// Whether `request` is accepted.
+    pub fn accepts(&self, request: &RequestView) -> bool {
+        (self.0)(request)
+    }
+}
+
+impl fmt::Debug for RequestPredicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RequestPredicate(..)")
+    }
+}
+
+impl PartialEq for RequestPredicate {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for RequestPredicate {}
 
 /// How many matching requests a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,11 +142,19 @@ pub enum Times {
 ///     .delay(Duration::from_millis(100))
 ///     .error(ErrorTarget::Partition("t".into(), 0), 6);
 /// assert_eq!(fault.api(), ApiKey::Produce);
+///
+/// // Every Produce that writes to topic "t" from client "billing" is throttled for 200 ms.
+/// let fault = Fault::new(ApiKey::Produce)
+///     .always()
+///     .when(|r| r.topics().contains("t") && r.client_id() == Some("billing"))
+///     .throttle(200);
+/// assert!(fault.predicate().is_some());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
     api: ApiKey,
     node: Option<i32>,
+    when: Option<RequestPredicate>,
     times: Times,
     delay: Option<Duration>,
     action: FaultAction,
@@ -114,6 +167,7 @@ impl Fault {
         Self {
             api,
             node: None,
+            when: None,
             times: Times::Next(1),
             delay: None,
             action: FaultAction::Respond,
@@ -123,6 +177,16 @@ impl Fault {
     /// Only requests to broker `node`.
     pub fn on_node(mut self, node: i32) -> Self {
         self.node = Some(node);
+        self
+    }
+
+    /// Only requests `predicate` accepts (see [`RequestView`] for what it sees). A request it
+    /// rejects neither spends a use nor counts as a hit.
+    pub fn when(
+        mut self,
+        predicate: impl Fn(&RequestView) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.when = Some(RequestPredicate::new(predicate));
         self
     }
 
@@ -186,6 +250,16 @@ impl Fault {
         self.action(FaultAction::DropAfterHandling)
     }
 
+    /// [`FaultAction::Throttle`].
+    pub fn throttle(self, ms: i32) -> Self {
+        self.action(FaultAction::Throttle { ms })
+    }
+
+    /// The predicate it is limited to, if any.
+    pub fn predicate(&self) -> Option<&RequestPredicate> {
+        self.when.as_ref()
+    }
+
     /// The API it matches.
     pub fn api(&self) -> ApiKey {
         self.api
@@ -202,8 +276,18 @@ impl Fault {
         self.times
     }
 
-    fn matches(&self, api: ApiKey, node: i32) -> bool {
+    /// Matches on everything but the predicate.
+    fn matches_route(&self, api: ApiKey, node: i32) -> bool {
         self.api == api && self.node.is_none_or(|n| n == node) && self.times != Times::Next(0)
+    }
+
+    fn matches(&self, api: ApiKey, node: i32, view: Option<&RequestView>) -> bool {
+        self.matches_route(api, node)
+            && match (&self.when, view) {
+                (None, _) => true,
+                (Some(p), Some(v)) => p.accepts(v),
+                (Some(_), None) => false,
+            }
     }
 }
 
@@ -217,6 +301,16 @@ pub struct FaultId(u64);
 pub(crate) struct Plan {
     pub delay: Option<Duration>,
     pub action: FaultAction,
+}
+
+impl Plan {
+    /// The throttle time a [`FaultAction::Throttle`] puts into the response.
+    pub fn throttle_ms(&self) -> Option<i32> {
+        match self.action {
+            FaultAction::Throttle { ms } => Some(ms),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -266,12 +360,21 @@ impl FaultRegistry {
             .sum()
     }
 
-    /// Takes one use of the first fault matching a request of `api` on `node`.
-    pub fn take(&mut self, api: ApiKey, node: i32) -> Option<Plan> {
+    /// Whether a fault with a predicate could match a request of `api` on `node` (so the
+    /// request's [`RequestView`] is worth decoding).
+    pub fn wants_view(&self, api: ApiKey, node: i32) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.fault.when.is_some() && e.fault.matches_route(api, node))
+    }
+
+    /// Takes one use of the first fault matching a request of `api` on `node` (`view`: the
+    /// request, for faults with a predicate; without it those never match).
+    pub fn take(&mut self, api: ApiKey, node: i32, view: Option<&RequestView>) -> Option<Plan> {
         let entry = self
             .entries
             .iter_mut()
-            .find(|e| e.fault.matches(api, node))?;
+            .find(|e| e.fault.matches(api, node, view))?;
         if let Times::Next(n) = &mut entry.fault.times {
             *n = n.saturating_sub(1);
         }
@@ -358,27 +461,57 @@ mod tests {
         let b = r.add(Fault::new(ApiKey::Fetch).always().wrong_correlation_id());
         assert_eq!(r.pending(), 2);
         assert_eq!(
-            r.take(ApiKey::Fetch, 1).unwrap().action,
+            r.take(ApiKey::Fetch, 1, None).unwrap().action,
             FaultAction::WrongCorrelationId
         );
         assert_eq!(
-            r.take(ApiKey::Fetch, 2).unwrap().action,
+            r.take(ApiKey::Fetch, 2, None).unwrap().action,
             FaultAction::DropConnection
         );
         assert_eq!(
-            r.take(ApiKey::Fetch, 2).unwrap().action,
+            r.take(ApiKey::Fetch, 2, None).unwrap().action,
             FaultAction::DropConnection
         );
         assert_eq!(
-            r.take(ApiKey::Fetch, 2).unwrap().action,
+            r.take(ApiKey::Fetch, 2, None).unwrap().action,
             FaultAction::WrongCorrelationId
         );
         assert_eq!(r.hits(a), Some(2));
         assert_eq!(r.hits(b), Some(2));
-        assert!(r.take(ApiKey::Produce, 2).is_none());
+        assert!(r.take(ApiKey::Produce, 2, None).is_none());
         assert!(r.remove(b));
-        assert!(r.take(ApiKey::Fetch, 1).is_none());
+        assert!(r.take(ApiKey::Fetch, 1, None).is_none());
         assert_eq!(r.hits(b), None);
+    }
+
+    #[test]
+    fn predicates_choose_requests() {
+        let mut r = FaultRegistry::default();
+        let id = r.add(
+            Fault::new(ApiKey::Produce)
+                .always()
+                .when(|v| v.topics().contains("t") && v.has_partition("t", 1))
+                .throttle(5),
+        );
+        let other = RequestView::new(ApiKey::Produce, 9, 1, Some("c")).with_partition("t", 0);
+        let hit = RequestView::new(ApiKey::Produce, 9, 1, Some("c")).with_partition("t", 1);
+        assert!(r.wants_view(ApiKey::Produce, 1));
+        assert!(!r.wants_view(ApiKey::Fetch, 1));
+        assert!(r.take(ApiKey::Produce, 1, Some(&other)).is_none());
+        assert!(r.take(ApiKey::Produce, 1, None).is_none());
+        let plan = r.take(ApiKey::Produce, 1, Some(&hit)).unwrap();
+        assert_eq!(plan.throttle_ms(), Some(5));
+        assert_eq!(r.hits(id), Some(1));
+        let f = Fault::new(ApiKey::Fetch).when(|v| v.group_id() == Some("g"));
+        assert_eq!(f.clone(), f);
+        assert_ne!(
+            f,
+            Fault::new(ApiKey::Fetch).when(|v| v.group_id() == Some("g"))
+        );
+        assert_eq!(
+            format!("{:?}", f.predicate().unwrap()),
+            "RequestPredicate(..)"
+        );
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub(crate) enum Phase {
 #[derive(Debug, Clone)]
 pub(crate) struct Member {
     pub instance_id: Option<String>,
+    /// The client id it joined with.
+    pub client_id: String,
     pub session_timeout: Duration,
     pub rebalance_timeout: Duration,
     /// Protocol name → subscription, in the member's order of preference.
@@ -208,6 +210,23 @@ pub(crate) struct Joined {
     pub members: Vec<(String, Option<String>, Bytes)>,
 }
 
+impl Group {
+    /// The state name ListGroups and DescribeGroups report.
+    pub fn state_name(&self) -> &'static str {
+        match self.phase {
+            Phase::Empty => "Empty",
+            Phase::Preparing => "PreparingRebalance",
+            Phase::Completing => "CompletingRebalance",
+            Phase::Stable => "Stable",
+        }
+    }
+
+    /// The assignment the leader gave `member_id` in the current generation.
+    pub fn assignment(&self, member_id: &str) -> Option<&Bytes> {
+        self.assignments.get(member_id)
+    }
+}
+
 /// Every group.
 #[derive(Debug, Default)]
 pub(crate) struct GroupCoordinator {
@@ -218,6 +237,16 @@ pub(crate) struct GroupCoordinator {
 impl GroupCoordinator {
     pub fn group(&self, group_id: &str) -> Option<&Group> {
         self.groups.get(group_id)
+    }
+
+    /// Every group that ever had a member, by id.
+    pub fn groups(&self) -> impl Iterator<Item = (&String, &Group)> {
+        self.groups.iter()
+    }
+
+    /// Forgets a group (DeleteGroups; the caller checked it has no members).
+    pub fn remove(&mut self, group_id: &str) {
+        self.groups.remove(group_id);
     }
 
     /// Moves time on: expired sessions, join rounds past their deadline.
@@ -293,6 +322,7 @@ impl GroupCoordinator {
             member_id.clone(),
             Member {
                 instance_id: r.instance_id.clone(),
+                client_id: r.client_id.clone(),
                 session_timeout: r.session_timeout,
                 rebalance_timeout: r.rebalance_timeout,
                 protocols: r.protocols,

@@ -114,6 +114,21 @@ impl Groups {
             .map(|w| &w.commit)
     }
 
+    /// Every group with offsets (committed or pending).
+    pub fn group_ids(&self) -> impl Iterator<Item = &String> {
+        self.groups.keys()
+    }
+
+    /// Whether `group` has offsets.
+    pub fn contains(&self, group: &str) -> bool {
+        self.groups.contains_key(group)
+    }
+
+    /// Forgets a group's offsets (DeleteGroups).
+    pub fn remove(&mut self, group: &str) {
+        self.groups.remove(group);
+    }
+
     /// Offsets waiting for transactions to end, over all groups.
     pub fn pending_count(&self) -> usize {
         self.groups

@@ -17,6 +17,11 @@
 //! | TxnOffsetCommit | offsets held until the transaction ends ([`MockCluster::committed_offset`]) |
 //! | EndTxn | COMMIT or ABORT markers on every partition of the transaction; offsets published or dropped |
 //! | CreateTopics / DeleteTopics | with `validate_only` and Kafka's error codes |
+//! | DescribeCluster, CreatePartitions, DeleteRecords | the running brokers; growing a topic; moving a log start |
+//! | DescribeConfigs / IncrementalAlterConfigs | topics, brokers and groups over a fixed key table (SET, DELETE, APPEND, SUBTRACT) |
+//! | ListGroups / DescribeGroups / DeleteGroups | the groups a coordinator holds |
+//! | ConsumerGroupHeartbeat / ConsumerGroupDescribe | KIP-848 groups: the coordinator assigns (range), members revoke before others get a partition, member epochs |
+//! | ACLs, SCRAM credentials, client quotas | Describe/Create/DeleteAcls, Describe/AlterUserScramCredentials, Describe/AlterClientQuotas: stored and described, not enforced |
 //! | SaslHandshake (v1) / SaslAuthenticate (v0–v2) | only with [`MockClusterBuilder::sasl`]: PLAIN, SCRAM-SHA-256/512, OAUTHBEARER, Amazon MSK IAM ([`MockIam`]: OAUTHBEARER IAM tokens and `AWS_MSK_IAM`, SigV4 verified server-side), KIP-368 session lifetime and re-authentication |
 //!
 //! With SASL enabled ([`MockSasl`]) a connection must authenticate before anything but
@@ -37,9 +42,12 @@
 //! ([`MockCluster::expire_transaction`]) and inspect epochs, open transactions and offsets.
 //!
 //! Tests steer it — [`MockCluster::set_leader`], [`MockCluster::stop_broker`],
-//! [`MockCluster::start_broker`] — and inject [`Fault`]s: error codes, delays, a wrong
-//! correlation id, truncated or oversized frames, dropped connections, and "appended but the
-//! response was lost". They read back request counts and stored batches.
+//! [`MockCluster::start_broker`], [`MockCluster::move_group_coordinator`],
+//! [`MockCluster::move_transaction_coordinator`] — and inject [`Fault`]s, for every request of
+//! an API or only those a predicate over the [`RequestView`] picks: error codes, delays, a
+//! wrong correlation id, truncated or oversized frames, dropped connections, "appended but the
+//! response was lost", and KIP-219 throttling. They read back request counts and stored
+//! batches.
 //!
 //! ```
 //! use std::time::Duration;
@@ -86,7 +94,9 @@ mod batch;
 mod broker;
 mod builder;
 mod cluster;
+mod config_store;
 mod connection;
+mod consumer_groups;
 mod coordinator;
 mod dispatch;
 mod error;
@@ -96,7 +106,9 @@ mod groups;
 mod handlers;
 mod log;
 mod producer_state;
+mod request_view;
 mod sasl;
+mod security_store;
 mod state;
 mod stats;
 mod topic_id;
@@ -106,8 +118,9 @@ mod txn_markers;
 pub use builder::MockClusterBuilder;
 pub use cluster::MockCluster;
 pub use error::MockError;
-pub use fault::{ErrorTarget, Fault, FaultAction, FaultId, Times};
+pub use fault::{ErrorTarget, Fault, FaultAction, FaultId, RequestPredicate, Times};
 pub use kafka_protocol::messages::ApiKey;
+pub use request_view::RequestView;
 pub use sasl::{
     IamRejection, MockIam, MockSasl, OAuthValidator, SaslCounter, SaslMechanism,
     DEFAULT_SCRAM_ITERATIONS, MAX_CLOCK_SKEW, MAX_EXPIRES_SECS,

@@ -7,6 +7,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use kafka_protocol::ResponseError;
+
+use crate::config_store::ConfigStore;
+use crate::consumer_groups::ConsumerGroups;
+use crate::coordinator::CoordinatorKind;
 use crate::error::MockError;
 use crate::fault::FaultRegistry;
 use crate::group_coordinator::GroupCoordinator;
@@ -14,6 +19,7 @@ use crate::groups::Groups;
 use crate::log::PartitionLog;
 use crate::producer_state::UnknownProducer;
 use crate::sasl::SaslServer;
+use crate::security_store::SecurityStore;
 use crate::stats::Stats;
 use crate::topic_id::TopicIdGenerator;
 use crate::txn_coordinator::TxnCoordinator;
@@ -117,6 +123,14 @@ pub(crate) struct ClusterState {
     pub groups: Groups,
     /// The group coordinator's members and rebalances.
     pub group_coordinator: GroupCoordinator,
+    /// KIP-848 consumer groups.
+    pub consumer_groups: ConsumerGroups,
+    /// Dynamic configs of topics, brokers and groups.
+    pub configs: ConfigStore,
+    /// ACLs, SCRAM credentials and client quotas an admin client set.
+    pub security: SecurityStore,
+    /// Coordinators a test moved ([`MockCluster::move_group_coordinator`](crate::MockCluster::move_group_coordinator)).
+    pub coordinator_moves: BTreeMap<(CoordinatorKind, String), i32>,
     ids: TopicIdGenerator,
 }
 
@@ -131,6 +145,10 @@ impl ClusterState {
             txns: TxnCoordinator::default(),
             groups: Groups::default(),
             group_coordinator: GroupCoordinator::default(),
+            coordinator_moves: BTreeMap::new(),
+            configs: ConfigStore::default(),
+            consumer_groups: ConsumerGroups::default(),
+            security: SecurityStore::default(),
             ids: TopicIdGenerator::default(),
         }
     }
@@ -213,6 +231,67 @@ impl ClusterState {
             });
         }
         Ok(self.add_topic(name, assignment))
+    }
+
+    /// Grows `name` to `count` partitions (CreatePartitions): the new ones get replicas
+    /// round-robin as at creation, with the topic's replication factor. `Err` with the Kafka
+    /// error code and message when it cannot.
+    pub fn add_partitions(
+        &mut self,
+        name: &str,
+        count: i32,
+        validate_only: bool,
+    ) -> Result<(), (i16, String)> {
+        let (current, rf) = match self.topics.get(name) {
+            Some(t) => (
+                t.partitions.len(),
+                t.partitions.first().map_or(1, |p| p.replicas.len()),
+            ),
+            None => {
+                return Err((
+                    ResponseError::UnknownTopicOrPartition.code(),
+                    format!("topic {name} does not exist"),
+                ))
+            }
+        };
+        let wanted = usize::try_from(count).unwrap_or(0);
+        if wanted <= current || count > MAX_PARTITIONS {
+            return Err((
+                ResponseError::InvalidPartitions.code(),
+                format!("topic {name} has {current} partitions; {count} is not more (or over {MAX_PARTITIONS})"),
+            ));
+        }
+        let assignment = self.assign_replicas(count, i16::try_from(rf).unwrap_or(1));
+        if assignment.len() < wanted {
+            return Err((
+                ResponseError::InvalidReplicationFactor.code(),
+                "no broker is running".to_owned(),
+            ));
+        }
+        if validate_only {
+            return Ok(());
+        }
+        if let Some(t) = self.topics.get_mut(name) {
+            t.partitions
+                .extend(
+                    assignment
+                        .into_iter()
+                        .skip(current)
+                        .map(|replicas| PartitionState {
+                            leader: replicas.first().copied().unwrap_or(NO_LEADER),
+                            leader_epoch: 0,
+                            replicas,
+                            log: PartitionLog::default(),
+                        }),
+                );
+        }
+        Ok(())
+    }
+
+    /// Deletes a topic, its data and its configs.
+    pub fn remove_topic(&mut self, name: &str) -> Option<TopicState> {
+        self.configs.remove(crate::config_store::TOPIC, name);
+        self.topics.remove(name)
     }
 
     pub fn topic_name_by_id(&self, id: Uuid) -> Option<&str> {

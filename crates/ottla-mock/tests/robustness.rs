@@ -4,7 +4,7 @@ mod common;
 
 use bytes::{BufMut, BytesMut};
 use common::*;
-use kafka_protocol::messages::{ApiKey, DescribeGroupsRequest, MetadataRequest, RequestHeader};
+use kafka_protocol::messages::{ApiKey, ElectLeadersRequest, MetadataRequest, RequestHeader};
 use kafka_protocol::protocol::Encodable;
 use ottla_mock::MockCluster;
 use ottla_protocol::frame::encode_frame;
@@ -77,14 +77,14 @@ async fn bad_requests_close_only_their_connection() {
     // An API Kafka has but the mock does not implement.
     let mut describe = BytesMut::new();
     ottla_protocol::request::encode_request(
-        &DescribeGroupsRequest::default(),
-        5,
+        &ElectLeadersRequest::default(),
+        0,
         1,
         None,
         &mut describe,
     )
     .unwrap();
-    cases.push(("DescribeGroups (not implemented)", describe.to_vec()));
+    cases.push(("ElectLeaders (not implemented)", describe.to_vec()));
 
     for (what, bytes) in cases {
         let mut c = RawClient::connect(addr).await;
@@ -95,7 +95,7 @@ async fn bad_requests_close_only_their_connection() {
         }
     }
     assert_eq!(cluster.raw_request_count(1000), 1);
-    assert_eq!(cluster.request_count(ApiKey::DescribeGroups), 1);
+    assert_eq!(cluster.request_count(ApiKey::ElectLeaders), 1);
 
     // The other connection and new ones are unaffected.
     let r = bystander

@@ -11,7 +11,7 @@ use ottla_protocol::versions::{client_range, VersionRange};
 use super::Ctx;
 
 /// The APIs the mock answers. A request for any other key closes the connection.
-pub(crate) const IMPLEMENTED: [ApiKey; 19] = [
+pub(crate) const IMPLEMENTED: [ApiKey; 36] = [
     ApiKey::Produce,
     ApiKey::Fetch,
     ApiKey::ListOffsets,
@@ -31,6 +31,23 @@ pub(crate) const IMPLEMENTED: [ApiKey; 19] = [
     ApiKey::LeaveGroup,
     ApiKey::OffsetCommit,
     ApiKey::OffsetFetch,
+    ApiKey::ListGroups,
+    ApiKey::DescribeGroups,
+    ApiKey::DeleteGroups,
+    ApiKey::DescribeCluster,
+    ApiKey::CreatePartitions,
+    ApiKey::DeleteRecords,
+    ApiKey::DescribeConfigs,
+    ApiKey::IncrementalAlterConfigs,
+    ApiKey::DescribeAcls,
+    ApiKey::CreateAcls,
+    ApiKey::DeleteAcls,
+    ApiKey::DescribeUserScramCredentials,
+    ApiKey::AlterUserScramCredentials,
+    ApiKey::DescribeClientQuotas,
+    ApiKey::AlterClientQuotas,
+    ApiKey::ConsumerGroupHeartbeat,
+    ApiKey::ConsumerGroupDescribe,
 ];
 
 /// The SASL APIs, advertised only by a cluster with SASL enabled.
@@ -131,7 +148,12 @@ mod tests {
             .find(|k| k.api_key == ApiKey::Fetch as i16)
             .unwrap();
         assert_eq!((fetch.min_version, fetch.max_version), (4, 12));
-        assert!(advertised(ApiKey::DescribeGroups, true).is_none());
+        assert_eq!(
+            advertised(ApiKey::DescribeGroups, true),
+            client_range(ApiKey::DescribeGroups)
+        );
+        assert!(advertised(ApiKey::ConsumerGroupHeartbeat, true).is_some());
+        assert!(advertised(ApiKey::ElectLeaders, true).is_none());
         assert_eq!(
             advertised(ApiKey::JoinGroup, false),
             client_range(ApiKey::JoinGroup)

@@ -1,6 +1,7 @@
 //! CreateTopics: checks names, partition counts, replication factors and manual assignments as
 //! Kafka does; `validate_only` checks without creating. Any broker accepts it (KRaft brokers
-//! forward to the controller). Topic configs are accepted and ignored.
+//! forward to the controller). Topic configs are checked (INVALID_CONFIG) and kept, as
+//! DescribeConfigs shows them.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
 use super::Ctx;
+use crate::config_store::{Op, TOPIC};
 use crate::state::{validate_topic_name, ClusterState, MAX_PARTITIONS};
 
 /// A refusal: error code and message.
@@ -35,7 +37,13 @@ pub(crate) fn handle(ctx: &Ctx<'_>, request: CreateTopicsRequest) -> CreateTopic
                 format!("topic {name:?} appears more than once in the request"),
             ))
         } else {
-            plan(&state, t)
+            plan(&state, t).and_then(|assignment| {
+                // Checked like IncrementalAlterConfigs' SET, nothing stored yet.
+                state
+                    .configs
+                    .alter(TOPIC, name, &config_ops(t), true)
+                    .map(|()| assignment)
+            })
         };
         results.push(match planned {
             Ok(assignment) => {
@@ -51,7 +59,10 @@ pub(crate) fn handle(ctx: &Ctx<'_>, request: CreateTopicsRequest) -> CreateTopic
                     result
                 } else {
                     created = true;
-                    result.with_topic_id(state.add_topic(name, assignment))
+                    let id = state.add_topic(name, assignment);
+                    // Checked above.
+                    let _ = state.configs.alter(TOPIC, name, &config_ops(t), false);
+                    result.with_topic_id(id)
                 }
             }
             Err((code, message)) => {
@@ -67,6 +78,20 @@ pub(crate) fn handle(ctx: &Ctx<'_>, request: CreateTopicsRequest) -> CreateTopic
         ctx.shared.notify_changed();
     }
     CreateTopicsResponse::default().with_topics(results)
+}
+
+/// The topic's configs as SET operations.
+fn config_ops(t: &CreatableTopic) -> Vec<(String, Op, Option<String>)> {
+    t.configs
+        .iter()
+        .map(|c| {
+            (
+                c.name.to_string(),
+                Op::Set,
+                c.value.as_ref().map(|v| v.to_string()),
+            )
+        })
+        .collect()
 }
 
 /// The replica lists the topic would get, or why it cannot be created.

@@ -40,7 +40,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>, request: DeleteTopicsRequest) -> DeleteTopic
         results.push(match (injected, resolved) {
             (Some(code), _) => result.with_error_code(code),
             (None, Some(n)) => {
-                let topic = state.topics.remove(&n);
+                let topic = state.remove_topic(&n);
                 deleted = true;
                 result
                     .with_name(Some(TopicName(StrBytes::from_string(n))))

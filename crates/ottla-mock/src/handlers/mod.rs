@@ -1,11 +1,19 @@
 //! One handler per API key: request in, response out, with the cluster state locked only for
 //! as long as it is read or changed.
 
+pub(crate) mod acls;
 pub(crate) mod add_offsets_to_txn;
 pub(crate) mod add_partitions_to_txn;
+pub(crate) mod admin_groups;
 pub(crate) mod api_versions;
+pub(crate) mod client_quotas;
+pub(crate) mod configs;
+pub(crate) mod consumer_group;
+pub(crate) mod create_partitions;
 pub(crate) mod create_topics;
+pub(crate) mod delete_records;
 pub(crate) mod delete_topics;
+pub(crate) mod describe_cluster;
 pub(crate) mod end_txn;
 pub(crate) mod fetch;
 pub(crate) mod find_coordinator;
@@ -17,6 +25,7 @@ pub(crate) mod offsets;
 pub(crate) mod produce;
 pub(crate) mod sasl_authenticate;
 pub(crate) mod sasl_handshake;
+pub(crate) mod scram_credentials;
 pub(crate) mod txn_offset_commit;
 
 use kafka_protocol::ResponseError;
@@ -79,6 +88,14 @@ pub(crate) fn coordinated_here(
     } else {
         Err(ResponseError::NotCoordinator.code())
     }
+}
+
+/// The error a group's entry in an admin response gets before the group is looked at: an
+/// injected one, or NOT_COORDINATOR.
+pub(crate) fn group_entry_error(ctx: &Ctx<'_>, state: &ClusterState, group: &str) -> Option<i16> {
+    ctx.injected
+        .topic(group)
+        .or_else(|| coordinated_here(state, ctx.node, CoordinatorKind::Group, group).err())
 }
 
 /// A transactional request's check before anything else: a transactional id is given

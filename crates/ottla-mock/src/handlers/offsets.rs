@@ -44,12 +44,21 @@ pub(crate) fn commit(ctx: &Ctx<'_>, request: &OffsetCommitRequest) -> OffsetComm
         Err(ResponseError::InvalidGroupId.code())
     } else {
         coordinated_here(&state, ctx.node, CoordinatorKind::Group, group).and_then(|()| {
-            state.group_coordinator.may_commit(
-                group,
-                request.member_id.as_str(),
-                request.generation_id_or_member_epoch,
-                now,
-            )
+            if state.consumer_groups.has_members(group) {
+                // A KIP-848 group: the member's epoch, not a generation.
+                state.consumer_groups.may_commit(
+                    group,
+                    request.member_id.as_str(),
+                    request.generation_id_or_member_epoch,
+                )
+            } else {
+                state.group_coordinator.may_commit(
+                    group,
+                    request.member_id.as_str(),
+                    request.generation_id_or_member_epoch,
+                    now,
+                )
+            }
         })
     };
     let asked = request.topics.iter().map(|t| {

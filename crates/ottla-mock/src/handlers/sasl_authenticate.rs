@@ -43,7 +43,7 @@ pub(crate) fn handle(
         .with_error_code(out.error_code)
         .with_error_message(out.error_message.map(StrBytes::from_string))
         .with_auth_bytes(Bytes::from(out.auth_bytes))
-        .with_session_lifetime_ms(if ctx.version >= 1 {
+        .with_session_lifetime_ms(if ctx.version >= 1 && !server.hide_session_lifetime {
             out.session_lifetime_ms
         } else {
             0

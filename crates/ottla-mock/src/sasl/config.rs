@@ -118,6 +118,7 @@ pub struct MockSasl {
     oauth_validator: Option<OAuthValidator>,
     iam: Option<MockIam>,
     session_lifetime: Option<Duration>,
+    hide_session_lifetime: bool,
 }
 
 impl fmt::Debug for MockSasl {
@@ -130,6 +131,7 @@ impl fmt::Debug for MockSasl {
             .field("oauth_validator", &self.oauth_validator.is_some())
             .field("iam", &self.iam)
             .field("session_lifetime", &self.session_lifetime)
+            .field("hide_session_lifetime", &self.hide_session_lifetime)
             .finish()
     }
 }
@@ -198,6 +200,15 @@ impl MockSasl {
     /// expiry (this, or the expiry of its MSK IAM signature).
     pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
         self.session_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Enforces the [`session_lifetime`](Self::session_lifetime) but answers
+    /// `session_lifetime_ms` 0, as SaslAuthenticate v0 must: the client cannot know when to
+    /// re-authenticate, so its connection is closed at its first request after the session
+    /// ends (what a client that does not re-authenticate sees from Kafka).
+    pub fn hide_session_lifetime(mut self) -> Self {
+        self.hide_session_lifetime = true;
         self
     }
 
@@ -270,6 +281,7 @@ impl MockSasl {
             oauth_validator: self.oauth_validator,
             iam: self.iam,
             session_lifetime: self.session_lifetime,
+            hide_session_lifetime: self.hide_session_lifetime,
         })
     }
 }
@@ -294,6 +306,8 @@ pub(crate) struct SaslServer {
     /// MSK IAM identities, for OAUTHBEARER IAM tokens and AWS_MSK_IAM.
     pub iam: Option<MockIam>,
     pub session_lifetime: Option<Duration>,
+    /// Answer `session_lifetime_ms` 0 while enforcing the lifetime.
+    pub hide_session_lifetime: bool,
 }
 
 impl fmt::Debug for SaslServer {
