@@ -134,6 +134,26 @@ pub enum Command {
     /// SCRAM users: describe, set a password, delete.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Run ottla-mock's fake cluster as local brokers on 127.0.0.1: -b/--brokers N brokers
+    /// (default 1; node ids 1..=N), on ports PORT..PORT+N-1 with --port (free ports without).
+    /// Prints the bootstrap servers on one line of standard output, then serves until Ctrl-C
+    /// or SIGTERM. Data lives in memory only.
+    MockBroker(MockBrokerArgs),
+}
+
+/// `ottla mock-broker`.
+#[derive(Debug, Args)]
+pub struct MockBrokerArgs {
+    /// The first broker's port; broker n listens on PORT+n-1. Free ports when absent.
+    #[arg(long = "port")]
+    pub port: Option<u16>,
+    /// A topic to create, NAME:PARTITIONS (or NAME: one partition); repeatable.
+    #[arg(short = 't', long = "topic", value_name = "NAME:PARTITIONS")]
+    pub topics: Vec<String>,
+    /// Create a topic when a client's Metadata request names an unknown one
+    /// (auto.create.topics.enable).
+    #[arg(long = "auto-create-topics")]
+    pub auto_create_topics: bool,
 }
 
 /// `ottla process`.

@@ -12,6 +12,7 @@ mod groups;
 #[allow(clippy::result_large_err)]
 pub mod doctor;
 mod metadata;
+mod mock_broker;
 mod msk_token;
 mod perf;
 mod process;
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Configs(c) => configs::run(&props, c).await,
         Command::Acls(c) => acls::run(&props, c).await,
         Command::Users(c) => users::run(&props, c).await,
+        Command::MockBroker(a) => mock_broker::run(cli.brokers.as_deref(), a).await,
     }
 }
 
