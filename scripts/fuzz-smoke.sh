@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Short fuzzing pass over every cargo-fuzz target in fuzz/ (a separate nightly workspace).
-# Usage: scripts/fuzz-smoke.sh            (OTTLA_FUZZ_SECONDS=20 per target by default)
+# Usage: scripts/fuzz-smoke.sh            (OTTLA_FUZZ_SECONDS=13 per target by default)
 # Skips with a message when fuzz/Cargo.toml does not exist. Installs cargo-fuzz
 # (`cargo install cargo-fuzz --locked`) and the nightly toolchain when missing. Each target runs
 # for OTTLA_FUZZ_SECONDS seconds seeded from the committed corpus fuzz/corpus/<target> (read only:
@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/tools-common.sh"
 cd "$OTTLA_ROOT"
 
-seconds="${OTTLA_FUZZ_SECONDS:-20}"
+seconds="${OTTLA_FUZZ_SECONDS:-13}"
 [[ "$seconds" =~ ^[0-9]+$ ]] || die "OTTLA_FUZZ_SECONDS must be a whole number of seconds, got '$seconds'"
 
 if [ ! -f fuzz/Cargo.toml ]; then

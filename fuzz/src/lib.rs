@@ -11,7 +11,11 @@
 //! rejected the input (which is fine).
 #![forbid(unsafe_code)]
 
+pub mod aws_credential_documents;
 pub mod aws_msk_iam_server_reply;
+pub mod aws_profile_files;
+pub mod aws_secrets_manager;
+pub mod aws_sts;
 pub mod decompress;
 pub mod frame;
 pub mod group_metadata;

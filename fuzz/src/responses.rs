@@ -11,11 +11,18 @@ use std::fmt::Debug;
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, DescribeClusterRequest,
-    FetchRequest, FindCoordinatorRequest, HeartbeatRequest, InitProducerIdRequest,
-    JoinGroupRequest, LeaveGroupRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
-    OffsetFetchRequest, ProduceRequest, ResponseHeader, SaslAuthenticateRequest,
-    SaslHandshakeRequest, SyncGroupRequest,
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, AlterClientQuotasRequest,
+    AlterPartitionReassignmentsRequest, AlterUserScramCredentialsRequest, ApiKey,
+    ApiVersionsRequest, ConsumerGroupDescribeRequest, ConsumerGroupHeartbeatRequest,
+    CreateAclsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteAclsRequest,
+    DeleteGroupsRequest, DeleteRecordsRequest, DeleteTopicsRequest, DescribeAclsRequest,
+    DescribeClientQuotasRequest, DescribeClusterRequest, DescribeConfigsRequest,
+    DescribeGroupsRequest, DescribeUserScramCredentialsRequest, ElectLeadersRequest, EndTxnRequest,
+    FetchRequest, FindCoordinatorRequest, HeartbeatRequest, IncrementalAlterConfigsRequest,
+    InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest,
+    ListOffsetsRequest, MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest,
+    ResponseHeader, SaslAuthenticateRequest, SaslHandshakeRequest, SyncGroupRequest,
+    TxnOffsetCommitRequest,
 };
 use kafka_protocol::protocol::{Encodable, HeaderVersion, Request};
 use ottla_protocol::response::decode_response;
@@ -51,8 +58,10 @@ macro_rules! apis {
     };
 }
 
-/// Every response the client parses, in the order byte 0 selects them.
-pub const APIS: [Api; 18] = apis![
+/// Every response the client parses (every API `ottla_protocol::versions::client_range`
+/// knows), in the order byte 0 selects them.
+pub const APIS: [Api; 40] = apis![
+    // The first 18: the order the committed seeds were written in (byte 0 selects).
     ApiVersionsRequest,
     MetadataRequest,
     ProduceRequest,
@@ -71,6 +80,28 @@ pub const APIS: [Api; 18] = apis![
     SaslHandshakeRequest,
     SaslAuthenticateRequest,
     DescribeClusterRequest,
+    DescribeGroupsRequest,
+    ListGroupsRequest,
+    AddPartitionsToTxnRequest,
+    AddOffsetsToTxnRequest,
+    EndTxnRequest,
+    TxnOffsetCommitRequest,
+    DescribeConfigsRequest,
+    ConsumerGroupHeartbeatRequest,
+    ConsumerGroupDescribeRequest,
+    ElectLeadersRequest,
+    AlterPartitionReassignmentsRequest,
+    CreatePartitionsRequest,
+    IncrementalAlterConfigsRequest,
+    DeleteGroupsRequest,
+    DeleteRecordsRequest,
+    DescribeAclsRequest,
+    CreateAclsRequest,
+    DeleteAclsRequest,
+    DescribeUserScramCredentialsRequest,
+    AlterUserScramCredentialsRequest,
+    DescribeClientQuotasRequest,
+    AlterClientQuotasRequest,
 ];
 
 /// Decodes `data[2..]` as the response `data[0..2]` selects; `true` if it decoded.
@@ -170,7 +201,9 @@ mod tests {
         assert_eq!(api.api_key(), Some(ApiKey::Fetch));
         assert_eq!(api.versions().unwrap().min + i16::from(input[1]), 12);
         assert_eq!(&input[2..], b"xyz");
-        assert!(input_for(ApiKey::Fetch, 13, b"").is_none());
-        assert!(input_for(ApiKey::DescribeGroups, 0, b"").is_none());
+        let fetch_max = client_range(ApiKey::Fetch).unwrap().max;
+        assert!(input_for(ApiKey::Fetch, fetch_max, b"").is_some());
+        assert!(input_for(ApiKey::Fetch, fetch_max + 1, b"").is_none());
+        assert!(input_for(ApiKey::Vote, 0, b"").is_none());
     }
 }
