@@ -19,8 +19,18 @@
 #       a 3-broker cluster: one controller process and three broker processes (node ids 1-3,
 #       broker.rack rack-1..rack-3, PLAINTEXT only, default replication factor 3,
 #       min.insync.replicas=2, rack-aware follower fetching). Prints
-#       OTTLA_CLUSTER_BOOTSTRAP=h:p,h:p,h:p, OTTLA_CLUSTER_BROKERS="ID:PORT:PID …" and
-#       OTTLA_CLUSTER_CONTROLLER_PID.
+#       OTTLA_CLUSTER_BOOTSTRAP=h:p,h:p,h:p, OTTLA_CLUSTER_BROKERS="ID:PORT:PID …",
+#       OTTLA_CLUSTER_CONTROLLER_PID and OTTLA_CLUSTER_DIR (its PID files: DIR/brokerID.pid).
+#       Each broker has a second listener, PROXIED, for tests that put a TCP proxy between
+#       client and brokers: it listens on LISTEN and advertises 127.0.0.1:PROXY, a port nothing
+#       listens on until the test's proxy does (forwarding PROXY to LISTEN); printed as
+#       OTTLA_CLUSTER_PROXIED="ID:PROXY:LISTEN …". A client bootstrapped from the PROXY ports
+#       is steered by Metadata to the proxy for every broker.
+#   scripts/kafka.sh kill-broker --node ID [--name N]
+#       kill -9 broker ID of the cluster N (default `cluster`): no shutdown, as a crash.
+#   scripts/kafka.sh start-broker --node ID [--name N]
+#       starts broker ID of the cluster N again on its data (after kill-broker, or a crash);
+#       waits until its port accepts and prints its new PID.
 #   scripts/kafka.sh stop [--name N]     stop the processes of N (default: every one started here)
 #   scripts/kafka.sh status              list what runs
 # N defaults to `single` (or `cluster` with --cluster). Data, configs, logs and PID files live in
@@ -263,7 +273,9 @@ EOF
 
 start_cluster() {
     local dir="$1" started id ports p_ctl ctl_pid pid bootstrap="" brokers="" pids=()
-    read -r -a ports <<<"$(free_ports 4)"
+    local proxied=""
+    # 0-2 PLAINTEXT, 3 controller, 4-6 PROXIED listeners, 7-9 the ports PROXIED advertises.
+    read -r -a ports <<<"$(free_ports 10)"
     p_ctl="${ports[3]}"
     local cid
     cid="$(cluster_id)"
@@ -286,9 +298,10 @@ process.roles=broker
 node.id=$id
 broker.rack=rack-$id
 controller.quorum.voters=100@127.0.0.1:$p_ctl
-listeners=PLAINTEXT://127.0.0.1:${ports[$((id - 1))]}
-advertised.listeners=PLAINTEXT://127.0.0.1:${ports[$((id - 1))]}
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:${ports[$((id - 1))]},PROXIED://127.0.0.1:${ports[$((id + 3))]}
+advertised.listeners=PLAINTEXT://127.0.0.1:${ports[$((id - 1))]},PROXIED://127.0.0.1:${ports[$((id + 6))]}
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data-$id
 replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector
 EOF
@@ -303,6 +316,8 @@ EOF
         pids+=("$pid")
         bootstrap+="${bootstrap:+,}127.0.0.1:${ports[$((id - 1))]}"
         brokers+="${brokers:+ }$id:${ports[$((id - 1))]}:$pid"
+        proxied+="${proxied:+ }$id:${ports[$((id + 6))]}:${ports[$((id + 3))]}"
+        echo "${ports[$((id - 1))]}" >"$dir/broker$id.port"
     done
     wait_metadata "$dir" "${ports[0]}" 3 "$ctl_pid" "${pids[@]}"
     note "Kafka $VERSION cluster answers with 3 brokers after $(elapsed "$started")s; RSS MB: controller $(rss_mb "$ctl_pid"), brokers $(for p in "${pids[@]}"; do printf '%s ' "$(rss_mb "$p")"; done)(logs: $dir)"
@@ -310,7 +325,49 @@ EOF
 OTTLA_CLUSTER_BOOTSTRAP=$bootstrap
 OTTLA_CLUSTER_BROKERS=$brokers
 OTTLA_CLUSTER_CONTROLLER_PID=$ctl_pid
+OTTLA_CLUSTER_PROXIED=$proxied
+OTTLA_CLUSTER_DIR=$dir
 EOF
+}
+
+# node_dir NAME ID: the run directory of cluster NAME, checked to hold broker ID.
+node_dir() {
+    local dir="$TOOLS_RUN/kafka-$1"
+    [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "--node needs a broker id, got '$2'"
+    [ -f "$dir/broker$2.properties" ] || die "no broker $2 in $dir (start it with --cluster)"
+    echo "$dir"
+}
+
+cmd_kill_broker() {
+    local dir pid
+    dir="$(node_dir "$1" "$2")"
+    pid="$(live_pid "$dir/broker$2.pid" kafka.Kafka)" || die "broker $2 of $1 is not running"
+    kill -9 "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    note "killed (-9) $1 broker$2 (pid $pid)"
+}
+
+cmd_start_broker() {
+    local dir pid port deadline
+    dir="$(node_dir "$1" "$2")"
+    if pid="$(live_pid "$dir/broker$2.pid" kafka.Kafka)"; then
+        die "broker $2 of $1 runs already (pid $pid)"
+    fi
+    VERSION="$(cat "$dir/version")"
+    CLASSPATH_GLOB="$("$SCRIPTS/install-kafka.sh" --version "$VERSION")"
+    port="$(cat "$dir/broker$2.port")"
+    pid="$(launch "$dir" "broker$2" "$BROKER_HEAP")"
+    deadline=$((SECONDS + WAIT_SECONDS))
+    until tcp_accepts "$port"; do
+        kill -0 "$pid" 2>/dev/null || {
+            tail -n 25 "$dir/broker$2.log" >&2
+            die "broker $2 of $1 exited while starting (log: $dir/broker$2.log)"
+        }
+        [ "$SECONDS" -lt "$deadline" ] || die "broker $2 of $1: port $port closed after ${WAIT_SECONDS}s"
+        sleep 0.1
+    done
+    note "started $1 broker$2 again (pid $pid)"
+    echo "$pid"
 }
 
 # stop_dir DIR: stops every process with a PID file in DIR (brokers first, controller last).
@@ -377,12 +434,14 @@ action="$1"
 shift
 name=""
 cluster=0
+node=""
 VERSION="$(kafka_version)"
 while [ $# -gt 0 ]; do
     case "$1" in
         --name) name="${2:?--name needs a value}"; shift 2 ;;
         --version) VERSION="${2:?--version needs a value}"; shift 2 ;;
         --cluster) cluster=1; shift ;;
+        --node) node="${2:?--node needs a value}"; shift 2 ;;
         -h | --help) usage ;;
         *) usage ;;
     esac
@@ -397,6 +456,8 @@ case "$action" in
         cmd_start "$name" "$cluster"
         ;;
     stop) cmd_stop "$name" ;;
+    kill-broker) cmd_kill_broker "${name:-cluster}" "$node" ;;
+    start-broker) cmd_start_broker "${name:-cluster}" "$node" ;;
     status) cmd_status ;;
     *) usage ;;
 esac

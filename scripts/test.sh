@@ -4,7 +4,7 @@
 # Usage: scripts/test.sh
 #   OTTLA_BOOTSTRAP=host:port scripts/test.sh   use that broker (and the other OTTLA_*_BOOTSTRAP
 #                                               you set) instead of starting Kafka
-#   OTTLA_FUZZ_SECONDS=N                        seconds per fuzz target (default 20)
+#   OTTLA_FUZZ_SECONDS=N                        seconds per fuzz target (default 13)
 # Installs what it needs (Kafka's jars from Maven Central, kcat over librdkafka 2.16, the Java
 # and franz-go peers, `file`, the MSK IAM reference signers, moto), starts a local single-node
 # Kafka with every listener the tests use (scripts/kafka.sh; stopped again on exit) and a 3-broker

@@ -146,6 +146,90 @@ async fn two_members_split_the_partitions_and_a_third_resumes_from_their_commits
     c.close().await.unwrap();
 }
 
+/// KIP-848 (`group.protocol=consumer`): the mock's coordinator assigns; two members split the
+/// partitions (the first gives up half before the second gets them), read every record once
+/// and commit under their member epochs; a third resumes from the commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kip848_members_split_the_partitions_and_commit_under_their_epochs() {
+    let m = mock(1, 4).await;
+    let group = "g848";
+    // The coordinator's heartbeat interval is the group's config, as on Kafka.
+    let admin = ottla::admin::Admin::new(ottla_tests::client(&m.bootstrap()).await);
+    admin
+        .alter_configs(
+            &ottla::admin::ConfigResource::Group(group.into()),
+            &[ottla::admin::AlterOp::Set(
+                "consumer.heartbeat.interval.ms".into(),
+                "100".into(),
+            )],
+        )
+        .await
+        .unwrap();
+    let member = || async {
+        let mut c = ottla_tests::consumer(
+            &m.bootstrap(),
+            &[
+                ("group.id", group),
+                ("group.protocol", "consumer"),
+                ("auto.offset.reset", "earliest"),
+                ("auto.commit.interval.ms", "200"),
+                ("fetch.max.wait.ms", "50"),
+                ("retry.backoff.ms", "50"),
+            ],
+        )
+        .await;
+        c.subscribe([TOPIC]).unwrap();
+        c
+    };
+    let (mut a, mut b) = (member().await, member().await);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        // recv drives the membership; nothing is written yet.
+        tokio::select! {
+            _ = a.recv() => panic!("no records yet"),
+            _ = b.recv() => panic!("no records yet"),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+        if let Some((_, "Stable", members)) = m.consumer_group(group) {
+            if members.len() == 2 {
+                break;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "two members, stable, in 15 s: {:?}",
+            m.consumer_group(group)
+        );
+    }
+    let d = admin.describe_group(group).await.unwrap();
+    assert_eq!(d.group_protocol, "consumer");
+    let mut owned: Vec<usize> = d.members.iter().map(|m| m.assignment.len()).collect();
+    owned.sort_unstable();
+    assert_eq!(owned, [2, 2], "{d:?}");
+
+    produce(&m, 4, 0, 400).await;
+    let mut records = Vec::new();
+    while records.len() < 400 {
+        tokio::select! {
+            r = a.recv() => records.push(r.unwrap()),
+            r = b.recv() => records.push(r.unwrap()),
+        }
+    }
+    assert_eq!(values(&records), (0..400).collect::<Vec<_>>());
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+    assert_eq!(committed(&m, group, 4), 400);
+    assert_eq!(m.consumer_group(group).unwrap().2.len(), 0, "both left");
+
+    produce(&m, 4, 400, 500).await;
+    let mut c = member().await;
+    assert_eq!(
+        values(&read(&mut c, 100).await),
+        (400..500).collect::<Vec<_>>()
+    );
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_coordinator_answers_and_a_coordinator_move_lose_nothing() {
     let m = mock(3, 3).await;

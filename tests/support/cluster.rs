@@ -120,8 +120,21 @@ pub fn number(r: &ottla::consumer::ConsumerRecord) -> u32 {
         .unwrap()
 }
 
-/// The broker processes of the cluster, by node id (`OTTLA_CLUSTER_BROKERS`: `ID:PORT:PID …`).
+/// The broker processes of the cluster, by node id: from the PID files in
+/// `OTTLA_CLUSTER_DIR` (current after a broker was killed and started again), else from
+/// `OTTLA_CLUSTER_BROKERS` (`ID:PORT:PID …`, as started).
 pub fn broker_pids() -> std::collections::BTreeMap<i32, u32> {
+    if let Ok(dir) = std::env::var("OTTLA_CLUSTER_DIR") {
+        let from_files: std::collections::BTreeMap<i32, u32> = (1..=3)
+            .filter_map(|id| {
+                let pid = std::fs::read_to_string(format!("{dir}/broker{id}.pid")).ok()?;
+                Some((id, pid.trim().parse().ok()?))
+            })
+            .collect();
+        if from_files.len() == 3 {
+            return from_files;
+        }
+    }
     let brokers = crate::peer(
         "OTTLA_CLUSTER_BROKERS",
         "the cluster's broker processes (scripts/kafka.sh start --cluster)",
@@ -182,4 +195,61 @@ pub async fn stoppable() -> Option<Stoppable> {
     assert_eq!(pids.len(), 3, "OTTLA_CLUSTER_BROKERS");
     let c = client(&b).await;
     Some(Stoppable { _alone, b, pids, c })
+}
+
+/// Runs `scripts/kafka.sh ACTION --node ID` on the cluster of `OTTLA_CLUSTER_DIR`; its output.
+fn kafka_script(action: &str, node: i32) -> String {
+    let dir = std::env::var("OTTLA_CLUSTER_DIR")
+        .expect("OTTLA_CLUSTER_DIR (scripts/kafka.sh start --cluster)");
+    let dir = std::path::Path::new(&dir);
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("kafka-"))
+        .expect("OTTLA_CLUSTER_DIR is …/run/kafka-NAME");
+    let tools = dir
+        .parent()
+        .and_then(|run| run.parent())
+        .expect("…/run/kafka-NAME");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka.sh");
+    let out = std::process::Command::new("bash")
+        .args([script, action, "--name", name, "--node", &node.to_string()])
+        .env("OTTLA_TOOLS_DIR", tools)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("run scripts/kafka.sh");
+    assert!(
+        out.status.success(),
+        "kafka.sh {action} --node {node} failed"
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A broker killed with `kill -9` (a crash: no controlled shutdown) until started again with
+/// [`Crashed::restart`], or when dropped (so a failing test leaves the cluster whole).
+pub struct Crashed(Option<i32>);
+
+impl Crashed {
+    pub fn kill(node: i32) -> Self {
+        kafka_script("kill-broker", node);
+        Crashed(Some(node))
+    }
+
+    /// Starts the broker again on its data; its new PID.
+    pub fn restart(mut self) -> u32 {
+        let node = self.0.take().expect("restarted once");
+        kafka_script("start-broker", node)
+            .lines()
+            .last()
+            .and_then(|l| l.parse().ok())
+            .expect("kafka.sh start-broker prints the PID")
+    }
+}
+
+impl Drop for Crashed {
+    fn drop(&mut self) {
+        if let Some(node) = self.0.take() {
+            kafka_script("start-broker", node);
+        }
+    }
 }

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 
 pub mod cluster;
 pub mod group_members;
+pub mod hostile;
 pub mod peer_records;
+pub mod proxy;
 
 /// The repository README's Rust examples, compiled (and `no_run`) as this crate's doctests:
 /// the README is the users' guide, and its examples must not rot.
