@@ -218,7 +218,30 @@ pub async fn create_unique_topic(
     )
     .await
     .unwrap_or_else(|e| panic!("create topic {topic}: {e}"));
+    leaders_ready(client, &topic, partitions).await;
     topic
+}
+
+/// Waits until every partition of a new topic has a leader that serves it. Kafka's metadata
+/// can name a new partition's leader before that broker has made itself leader, and a
+/// produce then gets NOT_LEADER_OR_FOLLOWER (CI saw it under load, in round_trip and
+/// oauth_broker). A ListOffsets at the leader takes the same path as a produce and changes
+/// nothing, so a test may write its first record at offset 0 as soon as this returns.
+pub async fn leaders_ready(client: &ottla::Client, topic: &str, partitions: i32) {
+    use ottla::basic::{list_offset, OffsetSpec};
+    for partition in 0..partitions {
+        let mut attempt = 0;
+        loop {
+            match list_offset(client, topic, partition, OffsetSpec::Latest).await {
+                Ok(_) => break,
+                Err(e) if e.is_retriable() && attempt < 100 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{topic}-{partition} has no leader serving it: {e}"),
+            }
+        }
+    }
 }
 
 /// Expands to `$tests! { none: Compression::None, gzip: Compression::Gzip, … }`: every codec,
@@ -261,27 +284,16 @@ pub async fn round_trip(c: &ottla::Client, prefix: &str, count: i64) {
             timestamp: 1_700_000_000_000 + i,
         })
         .collect();
-    // A new topic's leader may answer NOT_LEADER_OR_FOLLOWER for a moment after metadata
-    // already names it (KRaft applies the leadership a little later): retry what is
-    // retriable, as a producer would (CI saw it once under load).
-    let mut attempt = 0;
-    let p = loop {
-        match ottla::basic::produce_batch(
-            c,
-            &topic,
-            0,
-            &sent,
-            &ottla::basic::ProduceOptions::default(),
-        )
-        .await
-        {
-            Err(e) if e.is_retriable() && attempt < 50 => {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            other => break other.unwrap(),
-        }
-    };
+    // create_unique_topic waited for the leader, so the first produce is accepted.
+    let p = ottla::basic::produce_batch(
+        c,
+        &topic,
+        0,
+        &sent,
+        &ottla::basic::ProduceOptions::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(p.base_offset, 0);
     let mut got = Vec::new();
     let mut offset = 0;
